@@ -1,0 +1,222 @@
+"""Run configuration: one TOML file names the study area, the layers and every parameter.
+
+:func:`load_config` reads a TOML file onto the defaults and checks every key:
+an unknown key, a wrong type or an out-of-range value raises
+:class:`~spatial_planner.ConfigError` naming the key path (``map.basemap``).
+:func:`config_template` is the commented template ``spatial-planner
+init-config`` writes; loading it gives the defaults.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ._errors import ConfigError
+from .schema import LAYER_ORDER
+
+__all__ = [
+    "Config",
+    "LayerSource",
+    "StudyArea",
+    "OutputConfig",
+    "MapConfig",
+    "load_config",
+    "config_from_dict",
+    "config_template",
+]
+
+
+@dataclass
+class LayerSource:
+    """Where one layer comes from: ``"builtin"`` or a file path."""
+
+    source: str = "builtin"
+    layer: str = ""
+    encoding: str = ""
+    crs: str = ""
+    columns: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class StudyArea:
+    name_zh: str = "河南省"
+    name_en: str = "Henan"
+    projected_crs: str = "auto"
+
+
+@dataclass
+class OutputConfig:
+    dir: str = "outputs/henan"
+    overwrite: bool = False
+
+
+@dataclass
+class MapConfig:
+    language: str = "zh"
+    basemap: str = "none"
+    tianditu_key: str = ""
+    simplify_m: float = 150.0
+    precision: int = 5
+
+
+@dataclass
+class Config:
+    """The whole run configuration (see :func:`config_template`)."""
+
+    study_area: StudyArea = field(default_factory=StudyArea)
+    layers: dict[str, LayerSource] = field(default_factory=lambda: {k: LayerSource() for k in LAYER_ORDER})
+    output: OutputConfig = field(default_factory=OutputConfig)
+    map: MapConfig = field(default_factory=MapConfig)
+    source: str = "defaults"
+
+
+_CHOICES = {
+    "map.language": ("zh", "en"),
+    "map.basemap": ("none", "osm", "tianditu", "gaode"),
+}
+_RANGES = {
+    "map.simplify_m": (0.0, 5000.0),
+    "map.precision": (3, 8),
+}
+
+
+def _check_value(key: str, value, annotation, source: str):
+    origin = typing.get_origin(annotation)
+    if annotation is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"expected true or false, got {value!r}", key=key, source=source,
+                              fix=f"write {key.split('.')[-1]} = true (or false).")
+        return value
+    if annotation is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"expected a whole number, got {value!r}", key=key, source=source,
+                              fix="write a number without quotes.")
+    elif annotation is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"expected a number, got {value!r}", key=key, source=source,
+                              fix="write a number without quotes.")
+        value = float(value)
+    elif annotation is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"expected text, got {value!r}", key=key, source=source, fix="put the value in quotes.")
+    elif origin is dict:
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise ConfigError(f"expected a table of text values, got {value!r}", key=key, source=source,
+                              fix='write it as {old_name = "new_name"}.')
+    if key in _CHOICES and value not in _CHOICES[key]:
+        raise ConfigError(f"{value!r} is not one of {', '.join(_CHOICES[key])}", key=key, source=source,
+                          fix=f"choose one of: {', '.join(_CHOICES[key])}.")
+    if key in _RANGES:
+        lo, hi = _RANGES[key]
+        if not lo <= value <= hi:
+            raise ConfigError(f"{value!r} is out of range [{lo}, {hi}]", key=key, source=source,
+                              fix=f"use a value between {lo} and {hi}.")
+    return value
+
+
+def _merge(obj, data: dict, prefix: str, source: str):
+    hints = typing.get_type_hints(type(obj))
+    names = {f.name for f in dataclasses.fields(obj)} - {"source"}
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        if key not in names:
+            raise ConfigError(f"unknown key '{key}'", key=path, source=source,
+                              fix=f"remove it or use one of: {', '.join(sorted(names))}.")
+        current = getattr(obj, key)
+        if dataclasses.is_dataclass(current):
+            if not isinstance(value, dict):
+                raise ConfigError(f"expected a [{path}] table", key=path, source=source,
+                                  fix=f"write it as a [{path}] section.")
+            _merge(current, value, path + ".", source)
+        elif key == "layers":
+            if not isinstance(value, dict):
+                raise ConfigError("expected a [layers] table", key=path, source=source)
+            for kind, spec in value.items():
+                if kind not in LAYER_ORDER:
+                    raise ConfigError(f"unknown layer '{kind}'", key=f"{path}.{kind}", source=source,
+                                      fix=f"use one of: {', '.join(LAYER_ORDER)}.")
+                if isinstance(spec, str):
+                    spec = {"source": spec}
+                if not isinstance(spec, dict):
+                    raise ConfigError("expected a file path or a table", key=f"{path}.{kind}", source=source,
+                                      fix=f'write {kind} = "path/to/file.gpkg" or a [layers.{kind}] table.')
+                layer = LayerSource()
+                _merge(layer, spec, f"{path}.{kind}.", source)
+                current[kind] = layer
+        else:
+            setattr(obj, key, _check_value(path, value, hints[key], source))
+    return obj
+
+
+def config_from_dict(data: dict, *, source: str = "config", base_dir: Path | None = None) -> Config:
+    """Build a :class:`Config` from a parsed TOML mapping, checking every key."""
+    cfg = _merge(Config(), data, "", source)
+    cfg.source = source
+    if base_dir is not None:
+        for spec in cfg.layers.values():
+            if spec.source != "builtin" and not Path(spec.source).is_absolute():
+                spec.source = str((base_dir / spec.source).resolve())
+        out = Path(cfg.output.dir)
+        if not out.is_absolute() and "output" in data and "dir" in data.get("output", {}):
+            cfg.output.dir = str((base_dir / out).resolve())
+    return cfg
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Load a TOML config (``None`` gives the built-in Henan defaults).
+
+    Relative layer paths are taken relative to the config file's folder.
+    """
+    if path is None:
+        return Config()
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError(f"config file not found: {p}", source=str(p),
+                          fix="write one with `spatial-planner init-config config.toml`.")
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", source=str(p), fix="fix the syntax at the line named.") from None
+    except UnicodeDecodeError:
+        raise ConfigError("not UTF-8 text", source=str(p), fix="save the config as UTF-8.") from None
+    return config_from_dict(data, source=str(p), base_dir=p.parent)
+
+
+def config_template() -> str:
+    """The commented TOML template (Chinese first, English too)."""
+    layer_lines = "\n".join(f'{k} = "builtin"' for k in LAYER_ORDER)
+    return f"""\
+# spatial_planner 运行配置 / run configuration
+# 未写出的键取默认值；未知的键会报错。
+# Keys left out take their defaults; unknown keys are errors.
+
+[study_area]
+name_zh = "河南省"          # 研究区名称 / study-area name
+name_en = "Henan"
+projected_crs = "auto"      # 量算用投影：auto 自动选 CGCS2000 3度带高斯-克吕格 (河南 EPSG:4547)，或如 "EPSG:4547"
+
+[layers]
+# 每个图层："builtin"（内置河南数据）或文件路径（.gpkg/.shp/.zip/.geojson/.csv）。
+# Each layer: "builtin" (the built-in Henan data) or a file path. For a file, a table gives more:
+#   [layers.parks]
+#   source = "data/parks.shp"
+#   encoding = "GBK"                 # 无 .cpg 的 GBK 文件 / GBK shapefile without .cpg
+#   crs = "EPSG:4490"                # 仅当文件无坐标系时 / only when the file has no CRS
+#   columns = {{园区名称 = "name_zh", 编号 = "park_id"}}   # 字段映射 / column mapping
+{layer_lines}
+
+[output]
+dir = "outputs/henan"       # 输出目录 / output folder
+overwrite = false           # 覆盖已有输出 / replace existing outputs
+
+[map]
+language = "zh"             # 标注语言 zh | en
+basemap = "none"            # none（离线）| osm | tianditu | gaode（数据自动偏移至 GCJ-02）
+tianditu_key = ""           # 天地图密钥，也可用环境变量 TIANDITU_KEY
+simplify_m = 150.0          # 边界共享化简容差（米）/ coverage simplification tolerance, metres
+precision = 5               # 坐标小数位 / coordinate decimals in the HTML
+"""

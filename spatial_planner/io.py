@@ -1,0 +1,416 @@
+"""Reading layers: the built-in Henan data and user files.
+
+* :func:`read_builtin` / :func:`load_henan` give the built-in layers.
+* :func:`read_layer` reads GeoPackage, Shapefile (plain or zipped), GeoJSON and
+  CSV (lon/lat columns or a WKT column), detects GBK/GB18030 shapefiles that
+  lack a ``.cpg``, maps user column names onto the schema and brings the layer
+  to CGCS2000 (EPSG:4490).
+* :func:`atomic_output` writes an output next to its final path and renames it
+  into place, so a failed run never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.resources
+import os
+import tempfile
+import warnings
+import zipfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS
+
+from ._errors import DataFileError, EncodingError, MissingColumnError, NoCRSError, UnexpectedCRSError
+from .crs import CGCS2000
+from .schema import LAYER_ORDER, schema_for
+
+__all__ = [
+    "BUILTIN_LAYERS",
+    "builtin_dir",
+    "read_builtin",
+    "read_sectors",
+    "load_henan",
+    "load_layers",
+    "read_layer",
+    "detect_dbf_encoding",
+    "atomic_output",
+    "DataWarning",
+]
+
+BUILTIN_LAYERS: tuple[str, ...] = LAYER_ORDER
+
+_LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度", "东经")
+_LAT_NAMES = ("lat", "latitude", "y", "纬度", "北纬")
+_WKT_NAMES = ("wkt", "geometry", "geom", "the_geom", "几何")
+
+
+class DataWarning(UserWarning):
+    """Something in the input was repaired, guessed or converted; the message says what."""
+
+
+# --------------------------------------------------------------------------- built-in data
+
+
+def builtin_dir() -> Path:
+    """Folder of the built-in Henan layers (inside the installed package)."""
+    return Path(str(importlib.resources.files("spatial_planner.gis_data") / "henan"))
+
+
+def read_builtin(name: str) -> gpd.GeoDataFrame:
+    """Read one built-in Henan layer by name (see :data:`BUILTIN_LAYERS`).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        In EPSG:4490, with the documented schema (``gis_data/README.md``).
+    """
+    if name not in BUILTIN_LAYERS:
+        raise DataFileError(f"no built-in layer '{name}'", fix=f"use one of: {', '.join(BUILTIN_LAYERS)}.")
+    path = builtin_dir() / f"{name}.geojson"
+    if not path.exists():
+        raise DataFileError(
+            f"built-in layer file {path} is missing", layer=name,
+            fix="reinstall the package, or rebuild the data with `make data`.",
+        )
+    gdf = pyogrio.read_dataframe(path)
+    return _finish(gdf, name, str(path))
+
+
+def read_sectors() -> pd.DataFrame:
+    """The controlled sector vocabulary: code, name_zh, name_en, colour and notes."""
+    path = builtin_dir() / "sectors.csv"
+    df = pd.read_csv(path, dtype=str, encoding="utf-8")
+    df["advanced_manufacturing"] = df["advanced_manufacturing"].str.lower() == "true"
+    return df
+
+
+def load_henan() -> dict[str, gpd.GeoDataFrame]:
+    """All built-in Henan layers, keyed by layer name, in :data:`BUILTIN_LAYERS` order."""
+    return {name: read_builtin(name) for name in BUILTIN_LAYERS}
+
+
+# --------------------------------------------------------------------------- user files
+
+
+def detect_dbf_encoding(path: str | os.PathLike) -> tuple[str, str]:
+    """Guess the text encoding of a shapefile's attribute table.
+
+    Parameters
+    ----------
+    path
+        The ``.shp`` (or ``.dbf``) path.
+
+    Returns
+    -------
+    (encoding, how)
+        ``how`` is ``"cpg"`` when a ``.cpg`` file declares it, ``"ldid"`` when
+        the dBase language driver byte does, ``"detected"`` otherwise.
+    """
+    p = Path(path)
+    cpg = p.with_suffix(".cpg")
+    if cpg.exists():
+        text = cpg.read_text(encoding="ascii", errors="ignore").strip()
+        if text:
+            return _normalise_encoding(text), "cpg"
+    dbf = p.with_suffix(".dbf")
+    if not dbf.exists():
+        raise DataFileError(f"{p.name}: the attribute table {dbf.name} is missing", layer=str(p),
+                            fix="copy the .dbf that belongs to this shapefile next to it.")
+    raw = dbf.read_bytes()
+    ldid = raw[29] if len(raw) > 29 else 0
+    if ldid in (0x4D, 0x7A):  # dBase code pages 936 (GBK)
+        return "GB18030", "ldid"
+    # Decode the record area (after the header) to tell UTF-8 from GB18030.
+    header_len = int.from_bytes(raw[8:10], "little") if len(raw) > 10 else 0
+    body = raw[header_len:]
+    try:
+        body.decode("utf-8")
+        return "UTF-8", "detected"
+    except UnicodeDecodeError:
+        pass
+    try:
+        body.decode("gb18030")
+        return "GB18030", "detected"
+    except UnicodeDecodeError:
+        raise EncodingError(
+            f"{dbf.name}: attribute text is neither UTF-8 nor GBK/GB18030", layer=str(p),
+            fix="write a .cpg file naming the encoding (for example 'GBK' or 'UTF-8') next to the shapefile.",
+        ) from None
+
+
+def _normalise_encoding(name: str) -> str:
+    n = name.strip().upper().replace("_", "-")
+    aliases = {"936": "GB18030", "CP936": "GB18030", "GBK": "GB18030", "GB2312": "GB18030",
+               "65001": "UTF-8", "UTF8": "UTF-8"}
+    return aliases.get(n, name.strip())
+
+
+def read_layer(
+    path: str | os.PathLike,
+    *,
+    kind: str | None = None,
+    layer: str | None = None,
+    encoding: str | None = None,
+    crs: str | int | CRS | None = None,
+    columns: Mapping[str, str] | None = None,
+) -> gpd.GeoDataFrame:
+    """Read a user layer and bring it to the project's conventions.
+
+    Parameters
+    ----------
+    path
+        A ``.gpkg``, ``.shp``, ``.zip`` (zipped shapefile), ``.geojson``/``.json``
+        or ``.csv`` file.
+    kind
+        Schema to map onto (``"parks"``, ``"counties"``, ...). Without it the
+        columns are returned as they are.
+    layer
+        Layer name inside a multi-layer file such as a GeoPackage.
+    encoding
+        Attribute encoding. Shapefiles without a ``.cpg`` are detected
+        (UTF-8 vs GBK/GB18030) and a :class:`DataWarning` says so.
+    crs
+        CRS for files that carry none (CSV with a WKT column, a shapefile
+        without ``.prj``). A CSV with lon/lat columns defaults to EPSG:4490.
+        A file that declares its CRS is never overridden: a mismatch raises.
+    columns
+        Mapping from the file's column names to schema names.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        In EPSG:4490, with schema defaults filled in when ``kind`` is given.
+    """
+    p = Path(path)
+    label = f"{p.name}" + (f":{layer}" if layer else "")
+    if not p.exists():
+        raise DataFileError(f"file not found: {p}", layer=label, fix="check the path in the config or command line.")
+    if p.is_file() and p.stat().st_size == 0:
+        raise DataFileError(f"file is empty: {p}", layer=label, fix="re-export the layer from its source.")
+    suffix = p.suffix.lower()
+    if suffix == ".csv":
+        gdf = _read_csv(p, label, encoding=encoding, crs=crs)
+    elif suffix in (".gpkg", ".geojson", ".json", ".shp", ".zip", ".fgb", ".gml", ".kml"):
+        gdf = _read_ogr(p, label, layer=layer, encoding=encoding)
+    else:
+        raise DataFileError(
+            f"unsupported file type '{p.suffix}'", layer=label,
+            fix="use GeoPackage (.gpkg), Shapefile (.shp or zipped), GeoJSON or CSV with lon/lat or WKT.",
+        )
+    if gdf.crs is None:
+        if crs is None:
+            raise NoCRSError(
+                "图层没有坐标参考系 the layer has no CRS", layer=label,
+                fix="add the .prj file, or state the CRS (e.g. crs = \"EPSG:4490\" in [layers.<name>] or --crs).",
+            )
+        gdf = gdf.set_crs(crs)
+    elif crs is not None and CRS.from_user_input(crs) != gdf.crs:
+        raise UnexpectedCRSError(
+            f"the file declares {gdf.crs.to_string()} but {CRS.from_user_input(crs).to_string()} was requested",
+            layer=label, fix="drop the crs setting (the file's own CRS is used) or fix the file's .prj.",
+        )
+    if columns:
+        gdf = gdf.rename(columns=dict(columns))
+    return _finish(gdf, kind, label)
+
+
+def _read_ogr(p: Path, label: str, *, layer: str | None, encoding: str | None) -> gpd.GeoDataFrame:
+    target: str | Path = p
+    shp_for_encoding: Path | None = p if p.suffix.lower() == ".shp" else None
+    if p.suffix.lower() == ".zip":
+        try:
+            with zipfile.ZipFile(p) as zf:
+                names = zf.namelist()
+        except zipfile.BadZipFile:
+            raise DataFileError(f"{p.name} is not a valid zip file", layer=label,
+                                fix="re-create the zip archive.") from None
+        shps = [n for n in names if n.lower().endswith(".shp")]
+        if not shps:
+            raise DataFileError(f"{p.name} holds no .shp file", layer=label, fix="zip the shapefile's parts together.")
+        stem = shps[0][:-4]
+        missing = [ext for ext in (".shx", ".dbf") if not any(n.lower() == (stem + ext).lower() for n in names)]
+        if missing:
+            raise DataFileError(
+                f"{p.name}: shapefile {shps[0]} lacks its {', '.join(missing)} part(s)", layer=label,
+                fix="zip all parts of the shapefile (.shp, .shx, .dbf, .prj, .cpg) together.",
+            )
+        target = f"/vsizip/{p}/{shps[0]}"
+        if encoding is None and not any(n.lower() == (stem + ".cpg").lower() for n in names):
+            tmpdir = tempfile.mkdtemp(prefix="sp_zip_")
+            with zipfile.ZipFile(p) as zf:
+                zf.extract(stem + ".dbf" if (stem + ".dbf") in names else
+                           next(n for n in names if n.lower() == (stem + ".dbf").lower()), tmpdir)
+            shp_for_encoding = Path(tmpdir) / (stem + ".shp")
+    if shp_for_encoding is not None and encoding is None:
+        if p.suffix.lower() == ".shp" and not p.with_suffix(".shx").exists():
+            raise DataFileError(f"{p.name}: the index file {p.with_suffix('.shx').name} is missing", layer=label,
+                                fix="copy the .shx next to the .shp (GDAL can rebuild it: SHAPE_RESTORE_SHX=YES).")
+        enc, how = detect_dbf_encoding(shp_for_encoding)
+        if how == "detected" and enc != "UTF-8":
+            warnings.warn(f"[{label}] 未找到 .cpg 文件，按 {enc} 读取属性 / no .cpg file: attributes read as {enc} "
+                          "(detected). Add a .cpg file to make this explicit.", DataWarning, stacklevel=3)
+        encoding = enc
+    kwargs = {}
+    if encoding:
+        kwargs["encoding"] = encoding
+    try:
+        if layer is None and p.suffix.lower() == ".gpkg":
+            layers = pyogrio.list_layers(p)
+            if len(layers) > 1:
+                raise DataFileError(
+                    f"{p.name} holds {len(layers)} layers ({', '.join(str(n) for n in layers[:, 0])})",
+                    layer=label, fix="name one with `layer = \"...\"` in the config or --layer.",
+                )
+        gdf = pyogrio.read_dataframe(target, layer=layer, **kwargs)
+    except DataFileError:
+        raise
+    except UnicodeDecodeError as exc:
+        raise EncodingError(f"cannot decode attributes as {encoding}: {exc.reason}", layer=label,
+                            fix="state the right encoding (encoding = \"GBK\") or add a .cpg file.") from None
+    except Exception as exc:  # pyogrio.errors.DataSourceError, DataLayerError, ...
+        raise DataFileError(
+            f"cannot read {p.name}: {exc}", layer=label,
+            fix="check that the file is complete and of the format its extension says (open it in QGIS to see).",
+        ) from None
+    return gdf
+
+
+def _find_column(df: pd.DataFrame, names: tuple[str, ...]) -> str | None:
+    lower = {str(c).strip().lower(): c for c in df.columns}
+    for n in names:
+        if n in lower:
+            return lower[n]
+    return None
+
+
+def _read_csv(p: Path, label: str, *, encoding: str | None, crs) -> gpd.GeoDataFrame:
+    encodings = [encoding] if encoding else ["utf-8-sig", "gb18030"]
+    last: Exception | None = None
+    for enc in encodings:
+        try:
+            df = pd.read_csv(p, encoding=enc, dtype=str, keep_default_na=False)
+            break
+        except UnicodeDecodeError as exc:
+            last = exc
+        except pd.errors.EmptyDataError:
+            raise DataFileError(f"{p.name} has no rows or header", layer=label, fix="write a header row.") from None
+    else:
+        raise EncodingError(f"cannot decode {p.name} as {' or '.join(encodings)}: {last}", layer=label,
+                            fix="save the CSV as UTF-8 (or state encoding = \"GBK\").")
+    if enc == "gb18030" and encoding is None:
+        warnings.warn(f"[{label}] CSV 按 GB18030 读取 / CSV read as GB18030 (not UTF-8).", DataWarning, stacklevel=3)
+    lon_c, lat_c = _find_column(df, _LON_NAMES), _find_column(df, _LAT_NAMES)
+    wkt_c = _find_column(df, _WKT_NAMES)
+    if lon_c is not None and lat_c is not None:
+        lon = pd.to_numeric(df[lon_c], errors="coerce")
+        lat = pd.to_numeric(df[lat_c], errors="coerce")
+        bad = df.index[lon.isna() | lat.isna()].tolist()
+        if bad:
+            from ._errors import InvalidGeometryError
+
+            raise InvalidGeometryError(
+                f"non-numeric or empty coordinates in columns '{lon_c}'/'{lat_c}'", layer=label,
+                ids=[i + 2 for i in bad], fix="fill in numeric lon/lat (decimal degrees) on those CSV lines.",
+            )
+        geom = gpd.points_from_xy(lon, lat)
+        gdf = gpd.GeoDataFrame(df.drop(columns=[lon_c, lat_c]), geometry=geom, crs=crs or CGCS2000)
+    elif wkt_c is not None:
+        try:
+            geom = shapely.from_wkt(df[wkt_c].replace("", None))
+        except shapely.errors.GEOSException as exc:
+            raise DataFileError(f"column '{wkt_c}' holds invalid WKT: {exc}", layer=label,
+                                fix="write geometries as WKT, e.g. POINT (113.6 34.7).") from None
+        gdf = gpd.GeoDataFrame(df.drop(columns=[wkt_c]), geometry=geom, crs=crs)
+    else:
+        raise MissingColumnError(
+            ["lon/lat (经度/纬度) or wkt"], layer=label, available=list(df.columns),
+            fix="add longitude and latitude columns (lon, lat / 经度, 纬度) or a WKT column named wkt.",
+        )
+    return gdf
+
+
+def _finish(gdf: gpd.GeoDataFrame, kind: str | None, label: str) -> gpd.GeoDataFrame:
+    """Bring a freshly read layer to EPSG:4490 and fill the schema's defaults."""
+    if gdf.crs is not None and not gdf.crs.equals(CGCS2000):
+        gdf = gdf.to_crs(CGCS2000)
+    if kind is None or kind not in LAYER_ORDER:
+        return gdf
+    schema = schema_for(kind)
+    missing = [c for c in schema.required if c not in gdf.columns]
+    if missing:
+        raise MissingColumnError(missing, layer=label, available=[c for c in gdf.columns if c != "geometry"])
+    for col, default in schema.optional.items():
+        if col not in gdf.columns:
+            gdf[col] = default
+    id_col = schema.id_column
+    gdf[id_col] = gdf[id_col].astype(str)
+    return gdf
+
+
+# --------------------------------------------------------------------------- atomic output
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike, *, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it into place on success.
+
+    Parameters
+    ----------
+    path
+        Final output path.
+    overwrite
+        Replace an existing file. Without it an existing output raises
+        :class:`~spatial_planner.OutputExistsError`.
+    """
+    from ._errors import OutputExistsError
+
+    final = Path(path)
+    if final.exists() and not overwrite:
+        raise OutputExistsError(f"output exists: {final}", layer=str(final),
+                                fix="pass --overwrite, or choose another --out folder.")
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=f".tmp{final.suffix}", dir=final.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    tmp.unlink()  # writers such as GDAL want to create the file themselves
+    try:
+        yield tmp
+        os.replace(tmp, final)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def load_layers(config=None) -> dict[str, gpd.GeoDataFrame]:
+    """Load every layer a config names (the built-in Henan data by default).
+
+    Parameters
+    ----------
+    config
+        A :class:`~spatial_planner.config.Config`; ``None`` means the defaults.
+
+    Returns
+    -------
+    dict
+        Layer name → GeoDataFrame in EPSG:4490, in :data:`BUILTIN_LAYERS` order.
+    """
+    from .config import Config
+
+    config = config or Config()
+    layers = {}
+    for kind in BUILTIN_LAYERS:
+        spec = config.layers.get(kind)
+        if spec is None or spec.source == "builtin":
+            layers[kind] = read_builtin(kind)
+        else:
+            layers[kind] = read_layer(
+                spec.source, kind=kind, layer=spec.layer or None, encoding=spec.encoding or None,
+                crs=spec.crs or None, columns=spec.columns or None,
+            )
+    return layers

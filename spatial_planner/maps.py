@@ -1,0 +1,481 @@
+"""The planner's HTML map (Folium / Leaflet).
+
+Each plan layer is its own toggled overlay with a legend that shows only while
+the layer is on. Labels are Chinese by default (``language="en"`` for English).
+Every attribute shown in a popup or tooltip is HTML-escaped. Boundaries are
+simplified as a coverage (neighbours keep sharing edges) and coordinates are
+rounded, so the Henan map stays small. With the Gaode basemap the data are
+shifted to GCJ-02 before drawing, since Gaode's tiles are GCJ-02.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from collections.abc import Sequence
+
+import branca.element
+import folium
+import folium.plugins
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from jinja2 import Template
+
+from .config import MapConfig
+from .crs import CGCS2000, projected_crs_for, shift_geometry_to_gcj02
+
+__all__ = ["build_map", "add_layer", "Legend", "prepare_for_web", "FIELD_LABELS", "label", "CLASS_LABELS"]
+
+#: zh / en labels of the fields shown in popups and tooltips.
+FIELD_LABELS: dict[str, tuple[str, str]] = {
+    "name_zh": ("名称", "Name (zh)"),
+    "name_en": ("英文名", "Name"),
+    "adcode": ("行政区划代码", "Admin code"),
+    "prefecture_zh": ("所属地市", "Prefecture"),
+    "kind": ("类型", "Kind"),
+    "area_km2": ("面积(km²)", "Area (km²)"),
+    "level": ("级别", "Level"),
+    "park_type": ("园区类型", "Park type"),
+    "sectors_label": ("主导产业", "Leading industries"),
+    "lead_sector_label": ("首位产业", "Lead industry"),
+    "footprint_km2": ("示意面积(km²)", "Footprint (km²)"),
+    "rail_class_label": ("线路等级", "Line class"),
+    "design_speed_kmh": ("设计速度(km/h)", "Design speed (km/h)"),
+    "opened": ("开通年份", "Opened"),
+    "road_class_label": ("道路等级", "Road class"),
+    "route_ref": ("编号", "Route"),
+    "station_type_label": ("车站类型", "Station type"),
+    "hub_type_label": ("枢纽类型", "Hub type"),
+    "iata": ("IATA", "IATA"),
+    "geometry_quality": ("几何精度", "Geometry"),
+    "n_counties": ("县级单位数", "Counties"),
+}
+
+#: zh / en labels of class values.
+CLASS_LABELS: dict[str, tuple[str, str]] = {
+    "hsr": ("高速铁路", "High-speed rail"),
+    "intercity": ("城际铁路", "Intercity rail"),
+    "conventional": ("普速铁路", "Conventional rail"),
+    "freight": ("货运铁路", "Freight rail"),
+    "freight_terminal": ("铁路货运站", "Rail freight terminal"),
+    "expressway": ("国家高速公路", "National expressway"),
+    "provincial_expressway": ("省级高速公路", "Provincial expressway"),
+    "connector": ("县际连接线(示意)", "County connector (schematic)"),
+    "airport": ("机场", "Airport"),
+    "rail_freight": ("铁路物流基地", "Rail freight terminal"),
+    "china_europe_train": ("中欧班列集结中心", "China–Europe train hub"),
+    "river_port": ("内河港口", "River port"),
+    "logistics_hub": ("物流枢纽", "Logistics hub"),
+    "national": ("国家级", "National"),
+    "provincial": ("省级", "Provincial"),
+    "municipal": ("市级", "Municipal"),
+    "schematic": ("示意", "schematic"),
+}
+
+RAIL_STYLE = {
+    "hsr": ("#c0392b", 3.5, None),
+    "intercity": ("#e67e22", 2.5, None),
+    "conventional": ("#34495e", 2.0, "6 4"),
+    "freight": ("#7f8c8d", 2.0, "2 4"),
+}
+ROAD_STYLE = {
+    "expressway": ("#27ae60", 3.0, None),
+    "provincial_expressway": ("#2ecc71", 2.0, None),
+    "connector": ("#b7950b", 1.0, "3 3"),
+}
+HUB_STYLE = {
+    "airport": "#8e44ad",
+    "china_europe_train": "#c0392b",
+    "rail_freight": "#d35400",
+    "river_port": "#2980b9",
+    "logistics_hub": "#16a085",
+}
+PREFECTURE_PALETTE = [
+    "#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69", "#fccde5", "#d9d9d9",
+    "#bc80bd", "#ccebc5", "#ffed6f", "#a6cee3", "#b2df8a", "#fb9a99", "#fdbf6f", "#cab2d6", "#ffff99",
+]
+
+
+def label(key: str, language: str = "zh") -> str:
+    """zh or en label of a field or class value (the key itself when unknown)."""
+    pair = FIELD_LABELS.get(key) or CLASS_LABELS.get(key)
+    if pair is None:
+        return key
+    return pair[0] if language == "zh" else pair[1]
+
+
+class Legend(branca.element.MacroElement):
+    """A legend bound to one overlay: shown while the overlay is on, hidden otherwise.
+
+    Parameters
+    ----------
+    layer
+        The overlay (FeatureGroup, GeoJson, ImageOverlay, ...).
+    title
+        Legend title (escaped).
+    items
+        ``(colour, text, kind)`` rows; kind is ``"line"``, ``"dash"``, ``"point"``
+        or ``"box"``. Text is escaped.
+    position
+        Leaflet control position.
+    """
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+(function() {
+    var map = {{ this._parent.get_name() }};
+    var layer = {{ this.layer.get_name() }};
+    var legend = L.control({position: {{ this.position|tojson }}});
+    legend.onAdd = function() {
+        var div = L.DomUtil.create('div', 'sp-legend');
+        div.setAttribute('data-layer', {{ this.title|tojson }});
+        div.innerHTML = {{ this.html|tojson }};
+        return div;
+    };
+    function sync() {
+        if (map.hasLayer(layer)) { legend.addTo(map); } else { legend.remove(); }
+    }
+    map.on('overlayadd overlayremove', sync);
+    sync();
+})();
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, layer, title: str, items: Sequence[tuple[str, str, str]], position: str = "bottomright"):
+        super().__init__()
+        self._name = "Legend"
+        self.layer = layer
+        self.title = title
+        self.position = position
+        rows = []
+        for colour, text, kind in items:
+            c = html.escape(colour, quote=True)
+            if kind == "line":
+                sym = f'<span style="display:inline-block;width:22px;height:0;border-top:3px solid {c};"></span>'
+            elif kind == "dash":
+                sym = f'<span style="display:inline-block;width:22px;height:0;border-top:3px dashed {c};"></span>'
+            elif kind == "point":
+                sym = (f'<span style="display:inline-block;width:11px;height:11px;border-radius:50%;'
+                       f'background:{c};border:1px solid #333;"></span>')
+            else:
+                sym = (f'<span style="display:inline-block;width:16px;height:11px;background:{c};'
+                       f'border:1px solid #555;"></span>')
+            rows.append(f'<div style="white-space:nowrap">{sym}&nbsp;{html.escape(str(text))}</div>')
+        self.html = (
+            '<div style="background:rgba(255,255,255,.92);padding:6px 8px;border-radius:4px;'
+            'box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px/1.5 sans-serif;max-height:40vh;overflow:auto">'
+            f'<b>{html.escape(title)}</b>{"".join(rows)}</div>'
+        )
+
+
+# --------------------------------------------------------------------------- data preparation
+
+
+def _round_coords(geoms: np.ndarray, decimals: int) -> np.ndarray:
+    return shapely.transform(geoms, lambda c: np.round(c, decimals))
+
+
+def prepare_for_web(
+    gdf: gpd.GeoDataFrame,
+    *,
+    precision: int = 5,
+    simplify_m: float = 0.0,
+    coverage: bool = False,
+    gcj02: bool = False,
+) -> gpd.GeoDataFrame:
+    """Return a copy ready for the web map: simplified, rounded, optionally GCJ-02-shifted.
+
+    Parameters
+    ----------
+    gdf
+        Layer in EPSG:4490 (or any geographic CRS).
+    precision
+        Decimals kept (5 ≈ 1 m).
+    simplify_m
+        Simplification tolerance in metres (0: none).
+    coverage
+        Simplify polygons as a coverage (``shapely.coverage_simplify``), so
+        that neighbours keep sharing their edges.
+    gcj02
+        Shift coordinates to GCJ-02 for Gaode tiles.
+    """
+    out = gdf.to_crs(CGCS2000).copy()
+    geoms = out.geometry.values
+    if simplify_m > 0 and len(out):
+        metric = projected_crs_for(tuple(out.total_bounds))
+        gm = out.geometry.to_crs(metric).values
+        if coverage:
+            gm = shapely.coverage_simplify(gm, simplify_m)
+        else:
+            gm = shapely.simplify(gm, simplify_m, preserve_topology=True)
+        geoms = gpd.GeoSeries(gm, crs=metric).to_crs(CGCS2000).values
+    if gcj02:
+        geoms = shift_geometry_to_gcj02(geoms)
+    geoms = _round_coords(np.asarray(geoms), precision)
+    out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=CGCS2000))
+    return out
+
+
+def _escaped_properties(gdf: gpd.GeoDataFrame, fields: Sequence[str]) -> gpd.GeoDataFrame:
+    """Keep ``fields`` and the geometry; turn values into escaped display strings."""
+    cols = [f for f in fields if f in gdf.columns]
+    out = gpd.GeoDataFrame(index=gdf.index, geometry=gdf.geometry.values, crs=gdf.crs)
+    for c in cols:
+        vals = gdf[c]
+        if pd.api.types.is_float_dtype(vals):
+            text = vals.map(lambda v: "" if pd.isna(v) else f"{v:,.2f}".rstrip("0").rstrip("."))
+        else:
+            text = vals.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+        out[c] = text.map(lambda s: html.escape(s, quote=True))
+    return out
+
+
+def add_layer(
+    m: folium.Map,
+    gdf: gpd.GeoDataFrame,
+    *,
+    name: str,
+    fields: Sequence[str],
+    language: str = "zh",
+    style=None,
+    point_style=None,
+    tooltip_field: str | None = None,
+    show: bool = True,
+    search_field: str | None = None,
+) -> folium.GeoJson:
+    """Add one GeoDataFrame as a toggled overlay with escaped popups and tooltips.
+
+    Parameters
+    ----------
+    style
+        ``f(properties) -> dict`` of Leaflet path options, or a dict.
+    point_style
+        For point layers: ``f(properties) -> dict`` of CircleMarker options.
+    search_field
+        Column to make searchable (folium Search plugin).
+    """
+    shown = list(dict.fromkeys([*fields] + ([tooltip_field] if tooltip_field else [])))
+    data = _escaped_properties(gdf, shown)
+    # Fields whose name starts with "_" travel with the features for styling but are not shown.
+    present = [f for f in fields if f in data.columns and not f.startswith("_")]
+    aliases = [label(f, language) for f in present]
+    style_fn = style if callable(style) else (lambda _f, s=style or {}: s)
+    kwargs = {}
+    if point_style is not None:
+        kwargs["marker"] = folium.CircleMarker(radius=6, fill=True, fill_opacity=0.9, weight=1)
+        kwargs["style_function"] = lambda f: point_style(f["properties"])
+    else:
+        kwargs["style_function"] = lambda f: style_fn(f["properties"])
+    layer = folium.GeoJson(
+        json.loads(data.to_json(drop_id=True)),
+        name=name,
+        show=show,
+        popup=folium.GeoJsonPopup(fields=present, aliases=aliases, labels=True, localize=False) if present else None,
+        tooltip=folium.GeoJsonTooltip(fields=[tooltip_field], labels=False) if tooltip_field in data.columns else None,
+        highlight_function=(lambda f: {"weight": 3, "color": "#000"}) if point_style is None else None,
+        smooth_factor=1.0,
+        **kwargs,
+    )
+    layer.add_to(m)
+    if search_field and search_field in data.columns:
+        folium.plugins.Search(
+            layer=layer, search_label=search_field, geom_type="Point" if point_style else "Polygon",
+            placeholder="搜索…" if language == "zh" else "Search…", collapsed=True, search_zoom=11,
+            position="topleft",
+        ).add_to(m)
+    return layer
+
+
+# --------------------------------------------------------------------------- the map
+
+
+def _basemap(m: folium.Map, cfg: MapConfig) -> None:
+    if cfg.basemap == "osm":
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap", control=True).add_to(m)
+    elif cfg.basemap == "tianditu":
+        key = cfg.tianditu_key or os.environ.get("TIANDITU_KEY", "")
+        for layer, name in (("vec", "天地图矢量"), ("cva", "天地图注记")):
+            folium.TileLayer(
+                tiles=f"https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+                f"&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}"
+                f"&TILECOL={{x}}&tk={key}",
+                attr="天地图 Tianditu", name=name, subdomains="01234567", overlay=layer == "cva",
+            ).add_to(m)
+    elif cfg.basemap == "gaode":
+        folium.TileLayer(
+            tiles="https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
+            attr="高德地图 AutoNavi (GCJ-02)", name="高德地图", subdomains="1234",
+        ).add_to(m)
+
+
+def _sector_maps(sectors: pd.DataFrame | None, language: str) -> tuple[dict, dict]:
+    if sectors is None:
+        return {}, {}
+    col = "name_zh" if language == "zh" else "name_en"
+    return dict(zip(sectors["code"], sectors["color"])), dict(zip(sectors["code"], sectors[col]))
+
+
+def build_map(
+    layers: dict[str, gpd.GeoDataFrame],
+    *,
+    config: MapConfig | None = None,
+    sectors: pd.DataFrame | None = None,
+    title: str | None = None,
+) -> folium.Map:
+    """Draw the input layers as a Folium map with a layer control and per-layer legends.
+
+    Parameters
+    ----------
+    layers
+        Layer name → GeoDataFrame (EPSG:4490); any of ``counties``,
+        ``prefectures``, ``parks``, ``rail_lines``, ``stations``, ``roads``,
+        ``hubs``, ``seats``.
+    config
+        Map options (language, basemap, simplification, precision).
+    sectors
+        Sector vocabulary (colours and labels); see :func:`spatial_planner.io.read_sectors`.
+    """
+    cfg = config or MapConfig()
+    zh = cfg.language == "zh"
+    lang = cfg.language
+    gcj = cfg.basemap == "gaode"
+    bounds_src = layers.get("boundary") if layers.get("boundary") is not None else layers.get("counties")
+    minx, miny, maxx, maxy = bounds_src.to_crs(CGCS2000).total_bounds
+    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=7, tiles=None,
+                   prefer_canvas=True, control_scale=True)
+    _basemap(m, cfg)
+    if title:
+        m.get_root().html.add_child(branca.element.Element(
+            f'<div style="position:fixed;top:8px;left:60px;z-index:1000;background:rgba(255,255,255,.9);'
+            f'padding:4px 10px;border-radius:4px;font:bold 15px sans-serif">{html.escape(title)}</div>'))
+    web = lambda name, **kw: prepare_for_web(layers[name], precision=cfg.precision, gcj02=gcj, **kw)  # noqa: E731
+    colour_of, sector_name = _sector_maps(sectors, lang)
+
+    if layers.get("counties") is not None:
+        c = web("counties", simplify_m=cfg.simplify_m, coverage=True)
+        prefs = sorted(c["prefecture_adcode"].astype(str).unique()) if "prefecture_adcode" in c else []
+        pcolour = {p: PREFECTURE_PALETTE[i % len(PREFECTURE_PALETTE)] for i, p in enumerate(prefs)}
+        c["_fill"] = c["prefecture_adcode"].astype(str).map(pcolour) if prefs else "#dddddd"
+        name = "县级行政区" if zh else "Counties"
+        layer = add_layer(
+            m, c, name=name, fields=["name_zh", "name_en", "adcode", "prefecture_zh", "kind", "area_km2", "_fill"],
+            language=lang, tooltip_field="name_zh" if zh else "name_en", search_field="name_zh",
+            style=lambda p: {"fillColor": p.get("_fill", "#ddd"), "color": "#555", "weight": 0.6, "fillOpacity": 0.35},
+        )
+        pref_names = c.drop_duplicates("prefecture_adcode").set_index("prefecture_adcode")["prefecture_zh"]
+        Legend(layer, name, [(pcolour[p], pref_names.get(p, p), "box") for p in prefs]).add_to(m)
+
+    if layers.get("prefectures") is not None:
+        p = web("prefectures", simplify_m=cfg.simplify_m, coverage=True)
+        name = "地级行政区界" if zh else "Prefecture boundaries"
+        layer = add_layer(m, p, name=name, fields=["name_zh", "name_en", "adcode", "n_counties", "area_km2"],
+                          language=lang, tooltip_field="name_zh" if zh else "name_en",
+                          style={"fill": False, "color": "#222", "weight": 2.0})
+        Legend(layer, name, [("#222", "地级市界" if zh else "Prefecture boundary", "line")]).add_to(m)
+
+    if layers.get("roads") is not None and len(layers["roads"]):
+        r = web("roads")
+        r["road_class_label"] = r["road_class"].map(lambda v: label(v, lang))
+        r["_road_class"] = r["road_class"]
+        name = "公路网" if zh else "Roads"
+        layer = add_layer(
+            m, r, name=name, fields=["name_zh", "name_en", "route_ref", "road_class_label", "design_speed_kmh",
+                                     "geometry_quality", "_road_class"],
+            language=lang, tooltip_field="name_zh" if zh else "name_en",
+            style=lambda p: {"color": ROAD_STYLE.get(p.get("_road_class"), ("#999", 1, None))[0],
+                             "weight": ROAD_STYLE.get(p.get("_road_class"), ("#999", 1, None))[1],
+                             "dashArray": ROAD_STYLE.get(p.get("_road_class"), ("#999", 1, None))[2],
+                             "opacity": 0.85},
+        )
+        present = [k for k in ROAD_STYLE if k in set(r["road_class"])]
+        Legend(layer, name, [(ROAD_STYLE[k][0], label(k, lang), "dash" if ROAD_STYLE[k][2] else "line")
+                             for k in present]).add_to(m)
+
+    if layers.get("rail_lines") is not None and len(layers["rail_lines"]):
+        r = web("rail_lines")
+        r["rail_class_label"] = r["rail_class"].map(lambda v: label(v, lang))
+        r["_rail_class"] = r["rail_class"]
+        name = "铁路网" if zh else "Railways"
+        layer = add_layer(
+            m, r, name=name, fields=["name_zh", "name_en", "rail_class_label", "design_speed_kmh", "opened",
+                                     "geometry_quality", "_rail_class"],
+            language=lang, tooltip_field="name_zh" if zh else "name_en",
+            style=lambda p: {"color": RAIL_STYLE.get(p.get("_rail_class"), ("#555", 2, None))[0],
+                             "weight": RAIL_STYLE.get(p.get("_rail_class"), ("#555", 2, None))[1],
+                             "dashArray": RAIL_STYLE.get(p.get("_rail_class"), ("#555", 2, None))[2]},
+        )
+        present = [k for k in RAIL_STYLE if k in set(r["rail_class"])]
+        Legend(layer, name, [(RAIL_STYLE[k][0], label(k, lang), "dash" if RAIL_STYLE[k][2] else "line")
+                             for k in present]).add_to(m)
+
+    if layers.get("parks") is not None and len(layers["parks"]):
+        pk = web("parks")
+        pk["lead_sector_label"] = pk["lead_sector"].map(lambda s: sector_name.get(s, s))
+        pk["sectors_label"] = pk["sectors"].map(
+            lambda s: "、".join(sector_name.get(x, x) for x in str(s).split(";") if x))
+        pk["level"] = pk["level"].map(lambda v: label(v, lang))
+        pk["_fill"] = pk["lead_sector"].map(lambda s: colour_of.get(s, "#999999"))
+        name = "产业园区（按首位产业）" if zh else "Industrial parks (by lead industry)"
+        layer = add_layer(
+            m, pk, name=name,
+            fields=["name_zh", "name_en", "level", "park_type", "prefecture_zh", "lead_sector_label", "sectors_label",
+                    "area_km2", "footprint_km2", "geometry_quality", "_fill"],
+            language=lang, tooltip_field="name_zh" if zh else "name_en", search_field="name_zh",
+            style=lambda p: {"fillColor": p.get("_fill", "#999"), "color": "#333", "weight": 1, "fillOpacity": 0.8},
+        )
+        present = [s for s in colour_of if s in set(layers["parks"]["lead_sector"])]
+        Legend(layer, name, [(colour_of[s], sector_name[s], "box") for s in present]).add_to(m)
+
+    if layers.get("stations") is not None and len(layers["stations"]):
+        st = web("stations")
+        st["station_type_label"] = st["station_type"].map(lambda v: label(v, lang))
+        st["_station_type"] = st["station_type"]
+        name = "铁路车站" if zh else "Rail stations"
+        colours = {"hsr": "#c0392b", "conventional": "#34495e", "freight_terminal": "#d35400"}
+        layer = add_layer(
+            m, st, name=name, fields=["name_zh", "name_en", "station_type_label", "lines", "_station_type"],
+            language=lang, tooltip_field="name_zh" if zh else "name_en", show=False,
+            point_style=lambda p: {"color": "#222", "fillColor": colours.get(p.get("_station_type"), "#777"),
+                                   "radius": 4, "weight": 1, "fillOpacity": 0.9},
+        )
+        Legend(layer, name, [(v, label(k, lang) if k != "hsr" else ("高铁站" if zh else "HSR station"), "point")
+                             for k, v in colours.items() if k in set(st["station_type"])]).add_to(m)
+
+    if layers.get("hubs") is not None and len(layers["hubs"]):
+        h = web("hubs")
+        h["hub_type_label"] = h["hub_type"].map(lambda v: label(v, lang))
+        h["_hub_type"] = h["hub_type"]
+        name = "交通枢纽" if zh else "Transport hubs"
+        layer = add_layer(
+            m, h, name=name, fields=["name_zh", "name_en", "hub_type_label", "iata", "level", "geometry_quality",
+                                     "hub_type"],
+            language=lang, tooltip_field="name_zh" if zh else "name_en", search_field=None,
+            point_style=lambda p: {"color": "#000", "fillColor": HUB_STYLE.get(p.get("_hub_type"), "#777"),
+                                   "radius": 8, "weight": 1.5, "fillOpacity": 0.95},
+        )
+        Legend(layer, name, [(HUB_STYLE[k], label(k, lang), "point") for k in HUB_STYLE
+                             if k in set(h["hub_type"])]).add_to(m)
+
+    if layers.get("seats") is not None and len(layers["seats"]):
+        s = web("seats")
+        name = "县级行政中心" if zh else "County seats"
+        layer = add_layer(
+            m, s, name=name, fields=["name_zh", "name_en", "adcode", "prefecture_zh"], language=lang,
+            tooltip_field="name_zh" if zh else "name_en", show=False,
+            point_style=lambda p: {"color": "#333", "fillColor": "#fff", "radius": 3, "weight": 1, "fillOpacity": 1},
+        )
+        Legend(layer, name, [("#ffffff", "县级政府驻地" if zh else "County government seat", "point")]).add_to(m)
+
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    folium.plugins.Fullscreen(position="topleft").add_to(m)
+    folium.plugins.MeasureControl(position="topleft", primary_length_unit="kilometers",
+                                  primary_area_unit="sqkilometers").add_to(m)
+    if cfg.basemap != "none":
+        folium.plugins.MiniMap(toggle_display=True).add_to(m)
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    return m
