@@ -418,8 +418,13 @@ def build_roads(counties, seats, report):
     metric = projected_crs_for(tuple(counties.total_bounds))
     src = _read_source("expressways.csv")
     recs = []
+    skipped = []
     for r in src.itertuples():
         places = [_resolve_place(p, index, f"expressways.csv {r.route_id}") for p in r.places.split(";") if p.strip()]
+        if len(set(places)) < 2:
+            # a route that touches a single county cannot be drawn seat to seat
+            skipped.append(r.route_id)
+            continue
         recs.append({
             "road_id": r.route_id, "route_ref": r.route_id.split("_")[0], "name_zh": r.name_zh, "name_en": r.name_en,
             "road_class": "expressway" if r.route_id.startswith("G") else "provincial_expressway",
@@ -452,6 +457,7 @@ def build_roads(counties, seats, report):
     roads = gpd.GeoDataFrame(recs, geometry="geometry", crs="EPSG:4490")
     roads["length_km"] = (roads.to_crs(metric).length / 1000.0 * roads["detour_factor"]).round(3)
     report["roads"] = {"by_class": roads["road_class"].value_counts().sort_index().to_dict(),
+                       "single_county_routes_not_drawn": skipped,
                        "connector_rule": f"shared border ≥ {MIN_SHARED_BORDER_M:.0f} m; {CONNECTOR_SPEED_KMH} km/h; "
                                          f"detour factor {CONNECTOR_DETOUR}"}
     return roads

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
@@ -35,7 +36,7 @@ def _handle_errors(fn):
         except SpatialPlannerError as exc:
             if debug:
                 raise
-            err_console.print(f"[bold red]错误 Error:[/] {type(exc).__name__}: {exc}", soft_wrap=True)
+            err_console.print(f"[bold red]错误 Error:[/] {type(exc).__name__}: {escape(str(exc))}", soft_wrap=True)
             sys.exit(EXIT_USAGE)
 
     return wrapper
@@ -75,11 +76,11 @@ def run_cmd(config_path: Path | None, out_dir: Path | None, overwrite: bool | No
     with console.status("…") as status:
         def progress(step: str) -> None:
             status.update(step)
-            console.print(f"[green]✓[/] {step}")
+            console.print(f"[green]✓[/] {escape(step)}")
 
         result = run(cfg, out_dir=out_dir, overwrite=overwrite, progress=progress)
     for w in result.warnings:
-        err_console.print(f"[yellow]注意 Note:[/] {w}", soft_wrap=True)
+        err_console.print(f"[yellow]注意 Note:[/] {escape(w)}", soft_wrap=True)
     table = Table(title="图层要素数 Features per layer")
     table.add_column("图层 Layer")
     table.add_column("要素 Features", justify="right")
@@ -88,7 +89,7 @@ def run_cmd(config_path: Path | None, out_dir: Path | None, overwrite: bool | No
     console.print(table)
     console.print("[bold]输出 Outputs:[/]")
     for name, path in result.outputs.items():
-        console.print(f"  {name:10s} {path.resolve()}", soft_wrap=True)
+        console.print(f"  {name:10s} {escape(str(path.resolve()))}", soft_wrap=True)
 
 
 @cli.command("init-config")
@@ -102,7 +103,7 @@ def init_config_cmd(path: Path, overwrite: bool | None) -> None:
 
     with atomic_output(path, overwrite=bool(overwrite)) as tmp:
         tmp.write_text(config_template(), encoding="utf-8")
-    console.print(f"已写出配置模板 Wrote config template: {path.resolve()}", soft_wrap=True)
+    console.print(f"已写出配置模板 Wrote config template: {escape(str(path.resolve()))}", soft_wrap=True)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -59,7 +59,7 @@ class MapConfig:
     language: str = "zh"
     basemap: str = "none"
     tianditu_key: str = ""
-    simplify_m: float = 150.0
+    simplify_m: float = 500.0
     precision: int = 5
 
 
@@ -120,7 +120,7 @@ def _check_value(key: str, value, annotation, source: str):
 
 def _merge(obj, data: dict, prefix: str, source: str):
     hints = typing.get_type_hints(type(obj))
-    names = {f.name for f in dataclasses.fields(obj)} - {"source"}
+    names = {f.name for f in dataclasses.fields(obj)} - ({"source"} if isinstance(obj, Config) else set())
     for key, value in data.items():
         path = f"{prefix}{key}"
         if key not in names:
@@ -217,6 +217,6 @@ overwrite = false           # 覆盖已有输出 / replace existing outputs
 language = "zh"             # 标注语言 zh | en
 basemap = "none"            # none（离线）| osm | tianditu | gaode（数据自动偏移至 GCJ-02）
 tianditu_key = ""           # 天地图密钥，也可用环境变量 TIANDITU_KEY
-simplify_m = 150.0          # 边界共享化简容差（米）/ coverage simplification tolerance, metres
+simplify_m = 500.0          # 边界共享化简容差（米，约为删去三角形面积的平方根）/ coverage simplification tolerance (≈ √area removed), metres
 precision = 5               # 坐标小数位 / coordinate decimals in the HTML
 """

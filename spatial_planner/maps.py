@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 from collections.abc import Sequence
 
 import branca.element
@@ -27,7 +28,7 @@ from jinja2 import Template
 from .config import MapConfig
 from .crs import CGCS2000, projected_crs_for, shift_geometry_to_gcj02
 
-__all__ = ["build_map", "add_layer", "Legend", "prepare_for_web", "FIELD_LABELS", "label", "CLASS_LABELS"]
+__all__ = ["render_html", "build_map", "add_layer", "Legend", "prepare_for_web", "FIELD_LABELS", "label", "CLASS_LABELS"]
 
 #: zh / en labels of the fields shown in popups and tooltips.
 FIELD_LABELS: dict[str, tuple[str, str]] = {
@@ -171,6 +172,26 @@ class Legend(branca.element.MacroElement):
             'box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px/1.5 sans-serif;max-height:40vh;overflow:auto">'
             f'<b>{html.escape(title)}</b>{"".join(rows)}</div>'
         )
+
+
+_JSON_UNICODE = re.compile(r"(?<!\\)((?:\\\\)*)\\u([0-9a-fA-F]{4})")
+
+
+def _unescape_non_ascii(match: re.Match) -> str:
+    cp = int(match.group(2), 16)
+    if cp < 0x80 or cp in (0x2028, 0x2029) or 0xD800 <= cp <= 0xDFFF:
+        return match.group(0)  # keep ASCII escapes such as \u003c (<), line separators and surrogates
+    return match.group(1) + chr(cp)
+
+
+def render_html(m: folium.Map) -> str:
+    """Render a map to one HTML document, with Chinese text written as UTF-8 rather than ``\\uXXXX``.
+
+    JSON escapes of ASCII characters (``<``, ``>``, ``&`` as ``\\u003c`` ...) are kept,
+    so the page stays as safe as Folium made it; only non-ASCII escapes become
+    the characters themselves, which makes the file smaller and searchable.
+    """
+    return _JSON_UNICODE.sub(_unescape_non_ascii, m.get_root().render())
 
 
 # --------------------------------------------------------------------------- data preparation

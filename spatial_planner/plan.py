@@ -17,7 +17,7 @@ from ._errors import OutputExistsError
 from .config import Config
 from .export import write_geopackage, write_html
 from .io import DataWarning, load_layers, read_sectors
-from .maps import build_map
+from .maps import build_map, render_html
 from .validate import validate_layers
 
 __all__ = ["RunResult", "run", "OUTPUT_FILES"]
@@ -93,6 +93,6 @@ def run(
     progress("写出文件 Writing outputs")
     out.mkdir(parents=True, exist_ok=True)
     write_geopackage(layers, targets["plan.gpkg"], overwrite=overwrite)
-    write_html(fmap.get_root().render(), targets["map.html"], overwrite=overwrite)
+    write_html(render_html(fmap), targets["map.html"], overwrite=overwrite)
     counts = {k: int(len(v)) for k, v in layers.items()}
     return RunResult(out_dir=out, outputs=targets, layers=layers, counts=counts, warnings=caught)

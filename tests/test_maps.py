@@ -1,0 +1,90 @@
+"""The Folium map: escaping, legends, GCJ-02 shift, size."""
+
+import json
+import re
+
+import numpy as np
+import pytest
+import shapely
+
+from spatial_planner.config import MapConfig
+from spatial_planner.crs import wgs84_to_gcj02
+from spatial_planner.io import read_sectors
+from spatial_planner.maps import build_map, prepare_for_web, render_html
+
+XSS = "<script>alert(1)</script>"
+
+
+def _render(layers, **kw):
+    return render_html(build_map(layers, sectors=read_sectors(), **kw))
+
+
+def test_attribute_html_is_escaped(henan, parks_gdf):
+    parks = parks_gdf.assign(lead_sector="auto", name_en=XSS, county_adcode="410104")
+    parks.loc[0, "name_zh"] = XSS
+    html = _render({"counties": henan["counties"], "parks": parks})
+    assert XSS not in html
+    # the value travels HTML-escaped (and JSON-escaped by Folium): shown as text, never parsed as markup
+    assert "\\u0026lt;script\\u0026gt;alert(1)\\u0026lt;/script\\u0026gt;" in html
+    assert "\\u003cscript\\u003ealert(1)" not in html
+
+
+def test_each_layer_has_its_own_legend(henan):
+    html = _render(henan)
+    titles = re.findall(r'div\.setAttribute\(\x27data-layer\x27, "([^"]+)"\)', html)
+    assert {"县级行政区", "产业园区（按首位产业）", "铁路网", "公路网", "交通枢纽"} <= set(titles)
+    # legends follow their layer on and off
+    assert html.count("map.on('overlayadd overlayremove', sync)") == len(titles)
+
+
+def test_english_labels(henan):
+    html = _render({"counties": henan["counties"], "parks": henan["parks"]}, config=MapConfig(language="en"))
+    assert "Industrial parks (by lead industry)" in html and "Counties" in html
+    assert "Equipment manufacturing" in html or "Automobiles and parts" in html
+
+
+def test_coverage_simplification_keeps_shared_edges(henan):
+    counties = henan["counties"][henan["counties"]["prefecture_adcode"] == "410100"]
+    web = prepare_for_web(counties, simplify_m=1000, coverage=True)
+    assert shapely.is_valid(web.geometry.values).all()
+    before = sum(len(shapely.get_coordinates(g)) for g in counties.geometry)
+    after = sum(len(shapely.get_coordinates(g)) for g in web.geometry)
+    assert after < before * 0.8
+    # no gaps or overlaps appear between neighbours (beyond rounding)
+    union_area = shapely.union_all(web.to_crs(4547).geometry.values).area
+    assert abs(web.to_crs(4547).area.sum() - union_area) < 1e4  # < 0.01 km²
+
+
+def test_gaode_basemap_shifts_data_to_gcj02(henan):
+    seats = henan["seats"].head(3)
+    web = prepare_for_web(seats, gcj02=True, precision=6)
+    gx, gy = wgs84_to_gcj02(seats.geometry.x.values, seats.geometry.y.values)
+    assert np.allclose(web.geometry.x, gx, atol=2e-6) and np.allclose(web.geometry.y, gy, atol=2e-6)
+    html = _render({"counties": henan["counties"], "seats": seats}, config=MapConfig(basemap="gaode"))
+    assert "autonavi" in html
+
+
+def test_render_keeps_ascii_escapes_and_writes_chinese_as_text():
+    import folium
+
+    m = folium.Map(tiles=None)
+    folium.GeoJson({"type": "Feature", "properties": {"n": "郑州 \\u4e2d <b>"},
+                    "geometry": {"type": "Point", "coordinates": [113.6, 34.7]}}, name="郑州图层").add_to(m)
+    folium.LayerControl().add_to(m)
+    raw = m.get_root().render()
+    assert "\\u90d1\\u5dde\\u56fe\\u5c42" in raw  # Folium escapes the layer name ...
+    html = render_html(m)
+    assert "郑州图层" in html and "\\u90d1" not in html  # ... render_html writes it as text
+    assert "\\\\u4e2d" in html  # an escaped backslash followed by u4e2d stays as it was
+    assert "\\u003cb\\u003e" in html or "<b>" not in html.split("郑州 ")[1][:20]
+
+
+def test_coordinates_rounded(henan):
+    web = prepare_for_web(henan["seats"], precision=5)
+    xs = web.geometry.x.values
+    assert np.allclose(xs, np.round(xs, 5))
+
+
+def test_default_henan_map_is_within_size_budget(henan):
+    html = _render(henan, title="河南")
+    assert len(html.encode("utf-8")) <= 5 * 1024 * 1024
