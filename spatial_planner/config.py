@@ -61,6 +61,7 @@ class MapConfig:
     tianditu_key: str = ""
     simplify_m: float = 500.0
     precision: int = 5
+    assets: str = "auto"
 
 
 @dataclass
@@ -77,6 +78,7 @@ class Config:
 _CHOICES = {
     "map.language": ("zh", "en"),
     "map.basemap": ("none", "osm", "tianditu", "gaode"),
+    "map.assets": ("auto", "inline", "cdn"),
 }
 _RANGES = {
     "map.simplify_m": (0.0, 5000.0),
@@ -219,4 +221,5 @@ basemap = "none"            # none（离线）| osm | tianditu | gaode（数据�
 tianditu_key = ""           # 天地图密钥，也可用环境变量 TIANDITU_KEY
 simplify_m = 500.0          # 边界共享化简容差（米，约为删去三角形面积的平方根）/ coverage simplification tolerance (≈ √area removed), metres
 precision = 5               # 坐标小数位 / coordinate decimals in the HTML
+assets = "auto"             # 网页脚本：inline 内嵌（离线可用）| cdn 外链 | auto 已下载则内嵌
 """

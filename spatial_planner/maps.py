@@ -27,6 +27,7 @@ from jinja2 import Template
 
 from .config import MapConfig
 from .crs import CGCS2000, projected_crs_for, shift_geometry_to_gcj02
+from .webassets import KEEP_CSS, KEEP_JS
 
 __all__ = ["render_html", "build_map", "add_layer", "Legend", "prepare_for_web", "FIELD_LABELS", "label", "CLASS_LABELS"]
 
@@ -184,14 +185,32 @@ def _unescape_non_ascii(match: re.Match) -> str:
     return match.group(1) + chr(cp)
 
 
-def render_html(m: folium.Map) -> str:
-    """Render a map to one HTML document, with Chinese text written as UTF-8 rather than ``\\uXXXX``.
+def render_html(m: folium.Map, *, assets: str = "auto") -> str:
+    """Render a map to one HTML document.
 
-    JSON escapes of ASCII characters (``<``, ``>``, ``&`` as ``\\u003c`` ...) are kept,
-    so the page stays as safe as Folium made it; only non-ASCII escapes become
-    the characters themselves, which makes the file smaller and searchable.
+    Chinese text is written as UTF-8 rather than ``\\uXXXX``: JSON escapes of
+    ASCII characters (``<``, ``>``, ``&`` as ``\\u003c`` ...) are kept, so the page
+    stays as safe as Folium made it; only non-ASCII escapes become the
+    characters themselves, which makes the file smaller and searchable.
+
+    Parameters
+    ----------
+    assets
+        ``"inline"`` writes Leaflet and its plugins into the page (it then works
+        offline; see :mod:`spatial_planner.webassets`), ``"cdn"`` links them
+        from the web, ``"auto"`` inlines when the assets have been fetched.
     """
-    return _JSON_UNICODE.sub(_unescape_non_ascii, m.get_root().render())
+    from ._errors import DataFileError
+    from .webassets import assets_available, inline_assets
+
+    html_text = _JSON_UNICODE.sub(_unescape_non_ascii, m.get_root().render())
+    if assets == "cdn" or (assets == "auto" and not assets_available()):
+        return html_text
+    html_text, missing = inline_assets(html_text)
+    if missing and assets == "inline":
+        raise DataFileError(f"web assets not available for: {', '.join(missing)}", layer="map.html",
+                            fix="run `python -m spatial_planner.webassets fetch` (needs npm), or set map.assets = \"cdn\".")
+    return html_text
 
 
 # --------------------------------------------------------------------------- data preparation
@@ -369,6 +388,9 @@ def build_map(
     minx, miny, maxx, maxy = bounds_src.to_crs(CGCS2000).total_bounds
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=7, tiles=None,
                    prefer_canvas=True, control_scale=True)
+    # Only Leaflet and jQuery of Folium's defaults are used (no Bootstrap, no icon fonts).
+    m.default_js = [x for x in m.default_js if x[0] in KEEP_JS]
+    m.default_css = [x for x in m.default_css if x[0] in KEEP_CSS]
     _basemap(m, cfg)
     if title:
         m.get_root().html.add_child(branca.element.Element(
@@ -388,8 +410,8 @@ def build_map(
             language=lang, tooltip_field="name_zh" if zh else "name_en", search_field="name_zh",
             style=lambda p: {"fillColor": p.get("_fill", "#ddd"), "color": "#555", "weight": 0.6, "fillOpacity": 0.35},
         )
-        pref_names = c.drop_duplicates("prefecture_adcode").set_index("prefecture_adcode")["prefecture_zh"]
-        Legend(layer, name, [(pcolour[p], pref_names.get(p, p), "box") for p in prefs]).add_to(m)
+        Legend(layer, name, [("#dddddd", "按所属地市着色" if zh else "shaded by prefecture", "box")],
+               position="bottomleft").add_to(m)
 
     if layers.get("prefectures") is not None:
         p = web("prefectures", simplify_m=cfg.simplify_m, coverage=True)
@@ -450,7 +472,7 @@ def build_map(
             style=lambda p: {"fillColor": p.get("_fill", "#999"), "color": "#333", "weight": 1, "fillOpacity": 0.8},
         )
         present = [s for s in colour_of if s in set(layers["parks"]["lead_sector"])]
-        Legend(layer, name, [(colour_of[s], sector_name[s], "box") for s in present]).add_to(m)
+        Legend(layer, name, [(colour_of[s], sector_name[s], "box") for s in present], position="bottomleft").add_to(m)
 
     if layers.get("stations") is not None and len(layers["stations"]):
         st = web("stations")
@@ -474,7 +496,7 @@ def build_map(
         name = "交通枢纽" if zh else "Transport hubs"
         layer = add_layer(
             m, h, name=name, fields=["name_zh", "name_en", "hub_type_label", "iata", "level", "geometry_quality",
-                                     "hub_type"],
+                                     "_hub_type"],
             language=lang, tooltip_field="name_zh" if zh else "name_en", search_field=None,
             point_style=lambda p: {"color": "#000", "fillColor": HUB_STYLE.get(p.get("_hub_type"), "#777"),
                                    "radius": 8, "weight": 1.5, "fillOpacity": 0.95},

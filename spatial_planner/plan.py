@@ -93,6 +93,6 @@ def run(
     progress("写出文件 Writing outputs")
     out.mkdir(parents=True, exist_ok=True)
     write_geopackage(layers, targets["plan.gpkg"], overwrite=overwrite)
-    write_html(render_html(fmap), targets["map.html"], overwrite=overwrite)
+    write_html(render_html(fmap, assets=cfg.map.assets), targets["map.html"], overwrite=overwrite)
     counts = {k: int(len(v)) for k, v in layers.items()}
     return RunResult(out_dir=out, outputs=targets, layers=layers, counts=counts, warnings=caught)
