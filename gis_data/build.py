@@ -104,6 +104,12 @@ PINYIN_OVERRIDES = {
 CONNECTOR_SPEED_KMH = 60
 CONNECTOR_DETOUR = 1.25
 MIN_SHARED_BORDER_M = 200.0
+# A hub farther than this from every seat gets hub connectors to its two nearest seats.
+HUB_ON_SEAT_M = 500.0
+
+
+def n_hub_index(hubs, hub_id) -> int:
+    return int(np.flatnonzero(hubs["hub_id"].to_numpy() == hub_id)[0])
 
 # Default schematic footprint (km²) of a park whose area no source gives.
 DEFAULT_PARK_AREA = {"national": 20.0, "provincial": 10.0, "municipal": 5.0}
@@ -412,7 +418,7 @@ def build_rail(counties, seats, report):
     return rail, stations
 
 
-def build_roads(counties, seats, report):
+def build_roads(counties, seats, report, hubs=None):
     index = _place_index(counties)
     seat_xy = _seat_xy(seats)
     metric = projected_crs_for(tuple(counties.total_bounds))
@@ -454,12 +460,35 @@ def build_roads(counties, seats, report):
             "source": "generated: seats of counties sharing a border", "notes": "",
             "geometry": LineString([seat_xy[a], seat_xy[b]]),
         })
+    # Hub connectors: each hub that does not sit on a seat is linked to its two nearest seats.
+    n_hub = 0
+    if hubs is not None and len(hubs):
+        hm = hubs.to_crs(metric)
+        sm = seats.to_crs(metric)
+        sxy = np.column_stack([sm.geometry.x, sm.geometry.y])
+        for h, g in zip(hm.itertuples(), hm.geometry):
+            d = np.hypot(sxy[:, 0] - g.x, sxy[:, 1] - g.y)
+            if d.min() < HUB_ON_SEAT_M:
+                continue
+            hub_ll = hubs.geometry.iloc[n_hub_index(hubs, h.hub_id)]
+            for j in np.argsort(d)[:2]:
+                a = sm["adcode"].iloc[j]
+                n_hub += 1
+                recs.append({
+                    "road_id": f"H{h.hub_id}_{a}", "route_ref": "", "name_zh": f"{h.name_zh}—{sm['name_zh'].iloc[j]}连接线",
+                    "name_en": f"{h.name_en} – {sm['name_en'].iloc[j]} connector", "road_class": "hub_connector",
+                    "design_speed_kmh": CONNECTOR_SPEED_KMH, "lanes": None, "opened": None,
+                    "detour_factor": CONNECTOR_DETOUR, "place_adcodes": a, "geometry_quality": "schematic",
+                    "source": "generated: hub to its two nearest county seats", "notes": "",
+                    "geometry": LineString([(hub_ll.x, hub_ll.y), seat_xy[a]]),
+                })
     roads = gpd.GeoDataFrame(recs, geometry="geometry", crs="EPSG:4490")
     roads["length_km"] = (roads.to_crs(metric).length / 1000.0 * roads["detour_factor"]).round(3)
     report["roads"] = {"by_class": roads["road_class"].value_counts().sort_index().to_dict(),
                        "single_county_routes_not_drawn": skipped,
                        "connector_rule": f"shared border ≥ {MIN_SHARED_BORDER_M:.0f} m; {CONNECTOR_SPEED_KMH} km/h; "
-                                         f"detour factor {CONNECTOR_DETOUR}"}
+                                         f"detour factor {CONNECTOR_DETOUR}",
+                       "hub_connectors": n_hub}
     return roads
 
 
@@ -585,10 +614,10 @@ def main() -> None:
     layers = {"boundary": boundary, "prefectures": prefectures, "counties": counties, "seats": seats}
     if (SOURCES / "rail_lines.csv").exists():
         layers["rail_lines"], layers["stations"] = build_rail(counties, seats, report)
-    if (SOURCES / "expressways.csv").exists():
-        layers["roads"] = build_roads(counties, seats, report)
     if (SOURCES / "hubs.csv").exists():
         layers["hubs"] = build_hubs(counties, seats, report)
+    if (SOURCES / "expressways.csv").exists():
+        layers["roads"] = build_roads(counties, seats, report, layers.get("hubs"))
     if (SOURCES / "parks.csv").exists():
         layers["parks"] = build_parks(counties, seats, report)
     for name, gdf in layers.items():

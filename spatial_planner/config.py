@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._errors import ConfigError
+from .network import NetworkParams
 from .schema import LAYER_ORDER
 
 __all__ = [
@@ -65,6 +66,20 @@ class MapConfig:
 
 
 @dataclass
+class AccessibilityConfig:
+    """What ``run`` computes in the accessibility step."""
+
+    hub_types: list[str] = field(default_factory=lambda: ["airport", "hsr", "rail_freight", "river_port"])
+    isochrone_hubs: list[str] = field(default_factory=lambda: ["AP_CGO", "CE_ZZ"])
+    isochrone_minutes: list[float] = field(default_factory=lambda: [30.0, 60.0, 90.0])
+    raster_to: list[str] = field(default_factory=lambda: ["airport", "hsr", "rail_freight"])
+    resolution_m: float = 1000.0
+    decay: str = "exp"
+    half_life_min: float = 30.0
+    workers: int = 0
+
+
+@dataclass
 class Config:
     """The whole run configuration (see :func:`config_template`)."""
 
@@ -72,6 +87,8 @@ class Config:
     layers: dict[str, LayerSource] = field(default_factory=lambda: {k: LayerSource() for k in LAYER_ORDER})
     output: OutputConfig = field(default_factory=OutputConfig)
     map: MapConfig = field(default_factory=MapConfig)
+    network: NetworkParams = field(default_factory=NetworkParams)
+    accessibility: AccessibilityConfig = field(default_factory=AccessibilityConfig)
     source: str = "defaults"
 
 
@@ -79,10 +96,21 @@ _CHOICES = {
     "map.language": ("zh", "en"),
     "map.basemap": ("none", "osm", "tianditu", "gaode"),
     "map.assets": ("auto", "inline", "cdn"),
+    "accessibility.decay": ("exp", "power"),
 }
 _RANGES = {
     "map.simplify_m": (0.0, 5000.0),
     "map.precision": (3, 8),
+    "network.snap_tolerance_m": (0.0, 5000.0),
+    "network.road_speed_factor": (0.05, 1.5),
+    "network.rail_speed_factor": (0.05, 1.5),
+    "network.boarding_penalty_min": (0.0, 1e6),
+    "network.freight_transfer_min": (0.0, 1e6),
+    "network.access_speed_kmh": (1.0, 200.0),
+    "network.access_detour": (1.0, 5.0),
+    "accessibility.resolution_m": (10.0, 100000.0),
+    "accessibility.half_life_min": (0.1, 10000.0),
+    "accessibility.workers": (0, 256),
 }
 
 
@@ -106,9 +134,29 @@ def _check_value(key: str, value, annotation, source: str):
         if not isinstance(value, str):
             raise ConfigError(f"expected text, got {value!r}", key=key, source=source, fix="put the value in quotes.")
     elif origin is dict:
-        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        vtype = typing.get_args(annotation)[1]
+        if vtype is float:
+            ok = isinstance(value, dict) and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in value.values())
+            if not ok:
+                raise ConfigError(f"expected a table of positive numbers, got {value!r}", key=key, source=source,
+                                  fix="write it as {expressway = 120, connector = 60}.")
+            value = {k: float(v) for k, v in value.items()}
+        elif not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             raise ConfigError(f"expected a table of text values, got {value!r}", key=key, source=source,
                               fix='write it as {old_name = "new_name"}.')
+    elif origin is list:
+        vtype = typing.get_args(annotation)[0]
+        if not isinstance(value, list):
+            raise ConfigError(f"expected a list, got {value!r}", key=key, source=source, fix="write it as [a, b].")
+        if vtype is float:
+            if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+                raise ConfigError(f"expected a list of numbers, got {value!r}", key=key, source=source,
+                                  fix="write it as [30, 60, 90].")
+            value = [float(v) for v in value]
+        elif not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"expected a list of text values, got {value!r}", key=key, source=source,
+                              fix='write it as ["a", "b"].')
     if key in _CHOICES and value not in _CHOICES[key]:
         raise ConfigError(f"{value!r} is not one of {', '.join(_CHOICES[key])}", key=key, source=source,
                           fix=f"choose one of: {', '.join(_CHOICES[key])}.")
@@ -149,6 +197,8 @@ def _merge(obj, data: dict, prefix: str, source: str):
                 layer = LayerSource()
                 _merge(layer, spec, f"{path}.{kind}.", source)
                 current[kind] = layer
+        elif isinstance(current, dict) and typing.get_args(hints[key])[1:] == (float,):
+            current.update(_check_value(path, value, hints[key], source))  # speed tables extend the defaults
         else:
             setattr(obj, key, _check_value(path, value, hints[key], source))
     return obj
@@ -222,4 +272,27 @@ tianditu_key = ""           # 天地图密钥，也可用环境变量 TIANDITU_K
 simplify_m = 500.0          # 边界共享化简容差（米，约为删去三角形面积的平方根）/ coverage simplification tolerance (≈ √area removed), metres
 precision = 5               # 坐标小数位 / coordinate decimals in the HTML
 assets = "auto"             # 网页脚本：inline 内嵌（离线可用）| cdn 外链 | auto 已下载则内嵌
+
+[network]
+# 路网构建与速度 / network building and speeds
+snap_tolerance_m = 50.0     # 顶点吸附容差（米）/ vertices closer than this are one node
+road_speed_factor = 0.85    # 运行速度/设计速度 / operating ÷ design speed, roads
+rail_speed_factor = 0.8     # 同上，铁路 / the same for rail
+boarding_penalty_min = 20.0 # 客运上车附加时间（分钟）/ boarding penalty at stations
+freight_transfer_min = 120.0 # 公铁换装时间（分钟）/ road–rail transfer at freight terminals
+access_speed_kmh = 40.0     # 路网外接驳速度 / off-network access speed
+access_detour = 1.3         # 接驳绕行系数 / access detour factor
+# 缺省设计速度（km/h），JTG B01 与铁路设计规范 / default design speeds by class:
+# road_speeds = {{expressway = 120, connector = 60}}
+# rail_speeds = {{hsr = 300, intercity = 200, conventional = 120, freight = 80}}
+
+[accessibility]
+hub_types = ["airport", "hsr", "rail_freight", "river_port"]  # 县域枢纽时间 / hub times per county
+isochrone_hubs = ["AP_CGO", "CE_ZZ"]    # 等时圈枢纽编号 / hubs to draw isochrones around
+isochrone_minutes = [30.0, 60.0, 90.0]
+raster_to = ["airport", "hsr", "rail_freight"]  # 可达性栅格 / travel-time rasters to these
+resolution_m = 1000.0       # 栅格分辨率（米）/ raster cell size
+decay = "exp"               # 引力衰减 exp | power
+half_life_min = 30.0        # 指数衰减半衰期（分钟）/ half-life of the exponential decay
+workers = 0                 # 进程数，0 为全部核心 / processes, 0 = all cores
 """

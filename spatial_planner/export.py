@@ -11,12 +11,13 @@ import os
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 
 from .io import atomic_output
 
-__all__ = ["write_geopackage", "write_html", "write_csv", "gpkg_layer_counts"]
+__all__ = ["write_geopackage", "write_html", "write_csv", "write_geotiff", "gpkg_layer_counts"]
 
 
 def _gpkg_safe(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -88,4 +89,43 @@ def write_csv(df: pd.DataFrame, path: str | os.PathLike, *, overwrite: bool = Fa
     final = Path(path)
     with atomic_output(final, overwrite=overwrite) as tmp:
         df.to_csv(tmp, index=False, encoding="utf-8-sig")
+    return final
+
+
+def write_geotiff(
+    array: np.ndarray,
+    transform,
+    crs,
+    path: str | os.PathLike,
+    *,
+    overwrite: bool = False,
+    nodata: float = -9999.0,
+    description: str = "",
+    units: str = "minutes",
+) -> Path:
+    """Write a single-band float raster as a tiled, DEFLATE-compressed GeoTIFF with overviews.
+
+    NaN cells are written as ``nodata``. The CRS is written as it is (the
+    projected CRS the analysis used).
+    """
+    import rasterio
+    from rasterio.enums import Resampling
+
+    final = Path(path)
+    data = np.where(np.isfinite(array), array, nodata).astype("float32")
+    height, width = data.shape
+    profile = {
+        "driver": "GTiff", "width": width, "height": height, "count": 1, "dtype": "float32",
+        "crs": crs, "transform": transform, "nodata": nodata, "tiled": True, "blockxsize": 256,
+        "blockysize": 256, "compress": "deflate", "predictor": 3,
+    }
+    with atomic_output(final, overwrite=overwrite) as tmp:
+        with rasterio.open(tmp, "w", **profile) as dst:
+            dst.write(data, 1)
+            dst.set_band_description(1, description or units)
+            dst.update_tags(1, units=units)
+            factors = [f for f in (2, 4, 8, 16) if min(width, height) // f >= 8]
+            if factors:
+                dst.build_overviews(factors, Resampling.average)
+                dst.update_tags(ns="rio_overview", resampling="average")
     return final

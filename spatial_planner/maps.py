@@ -26,7 +26,7 @@ import shapely
 from jinja2 import Template
 
 from .config import MapConfig
-from .crs import CGCS2000, projected_crs_for, shift_geometry_to_gcj02
+from .crs import CGCS2000, projected_crs_for, shift_geometry_to_gcj02, wgs84_to_gcj02
 from .webassets import KEEP_CSS, KEEP_JS
 
 __all__ = ["render_html", "build_map", "add_layer", "Legend", "prepare_for_web", "FIELD_LABELS", "label", "CLASS_LABELS"]
@@ -66,6 +66,7 @@ CLASS_LABELS: dict[str, tuple[str, str]] = {
     "expressway": ("国家高速公路", "National expressway"),
     "provincial_expressway": ("省级高速公路", "Provincial expressway"),
     "connector": ("县际连接线(示意)", "County connector (schematic)"),
+    "hub_connector": ("枢纽连接线(示意)", "Hub connector (schematic)"),
     "airport": ("机场", "Airport"),
     "rail_freight": ("铁路物流基地", "Rail freight terminal"),
     "china_europe_train": ("中欧班列集结中心", "China–Europe train hub"),
@@ -87,6 +88,7 @@ ROAD_STYLE = {
     "expressway": ("#27ae60", 3.0, None),
     "provincial_expressway": ("#2ecc71", 2.0, None),
     "connector": ("#b7950b", 1.0, "3 3"),
+    "hub_connector": ("#8e44ad", 1.2, "3 3"),
 }
 HUB_STYLE = {
     "airport": "#8e44ad",
@@ -141,7 +143,7 @@ class Legend(branca.element.MacroElement):
     function sync() {
         if (map.hasLayer(layer)) { legend.addTo(map); } else { legend.remove(); }
     }
-    map.on('overlayadd overlayremove', sync);
+    map.on('overlayadd overlayremove layeradd layerremove', sync);
     sync();
 })();
 {% endmacro %}
@@ -268,7 +270,7 @@ def _escaped_properties(gdf: gpd.GeoDataFrame, fields: Sequence[str]) -> gpd.Geo
     for c in cols:
         vals = gdf[c]
         if pd.api.types.is_float_dtype(vals):
-            text = vals.map(lambda v: "" if pd.isna(v) else f"{v:,.2f}".rstrip("0").rstrip("."))
+            text = vals.map(lambda v: "" if pd.isna(v) else f"{v:.2f}".rstrip("0").rstrip("."))
         else:
             text = vals.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
         out[c] = text.map(lambda s: html.escape(s, quote=True))
@@ -522,3 +524,238 @@ def build_map(
         folium.plugins.MiniMap(toggle_display=True).add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     return m
+
+
+# --------------------------------------------------------------------------- analysis layers
+
+TIME_BREAKS = (15, 30, 45, 60, 90, 120, 180)
+TIME_COLOURS = ("#1a9850", "#66bd63", "#a6d96a", "#fee08b", "#fdae61", "#f46d43", "#d73027", "#a50026")
+
+
+def _time_colour(v) -> str:
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return "#cccccc"
+    if not np.isfinite(x):
+        return "#cccccc"
+    for b, c in zip(TIME_BREAKS, TIME_COLOURS):
+        if x <= b:
+            return c
+    return TIME_COLOURS[-1]
+
+
+def _time_legend_items(language: str) -> list[tuple[str, str, str]]:
+    lo = 0
+    items = []
+    for b, c in zip(TIME_BREAKS, TIME_COLOURS):
+        items.append((c, f"{lo}–{b} 分钟" if language == "zh" else f"{lo}–{b} min", "box"))
+        lo = b
+    items.append((TIME_COLOURS[-1], f"> {lo} 分钟" if language == "zh" else f"> {lo} min", "box"))
+    return items
+
+
+class IndicatorSwitch(branca.element.MacroElement):
+    """A drop-down that recolours one zone layer by the chosen indicator, with its legend.
+
+    Every indicator's values travel once in the layer's properties; switching
+    only restyles, so ten indicators cost no more map size than one.
+    """
+
+    _template = Template(
+        """
+{% macro header(this, kwargs) %}
+<style>
+.sp-switch { background: rgba(255,255,255,.94); padding: 6px 8px; border-radius: 4px;
+             box-shadow: 0 1px 4px rgba(0,0,0,.3); font: 12px/1.5 sans-serif; max-width: 260px; }
+.sp-switch select { max-width: 240px; font-size: 12px; }
+</style>
+{% endmacro %}
+{% macro script(this, kwargs) %}
+(function() {
+    var map = {{ this._parent.get_name() }};
+    var layer = {{ this.layer.get_name() }};
+    var specs = {{ this.specs|tojson }};
+    function colourOf(spec, v) {
+        if (v === null || v === undefined || v === "" || isNaN(Number(v))) { return "#cccccc"; }
+        v = Number(v);
+        for (var i = 0; i < spec.breaks.length; i++) { if (v <= spec.breaks[i]) { return spec.colors[i]; } }
+        return spec.colors[spec.colors.length - 1];
+    }
+    var control = L.control({position: 'bottomleft'});
+    var div;
+    control.onAdd = function() {
+        div = L.DomUtil.create('div', 'sp-switch sp-legend');
+        div.setAttribute('data-layer', {{ this.title|tojson }});
+        L.DomEvent.disableClickPropagation(div);
+        var html = '<b>' + {{ this.title|tojson }} + '</b><br><select>';
+        specs.forEach(function(s, i) { html += '<option value="' + i + '">' + s.label + '</option>'; });
+        div.innerHTML = html + '</select><div class="sp-switch-legend"></div>';
+        div.querySelector('select').addEventListener('change', function(e) { apply(specs[Number(e.target.value)]); });
+        return div;
+    };
+    function apply(spec) {
+        layer.setStyle(function(f) {
+            return {fillColor: colourOf(spec, f.properties[spec.column]), color: '#666', weight: 0.5, fillOpacity: 0.75};
+        });
+        var rows = '';
+        for (var i = 0; i < spec.colors.length; i++) {
+            rows += '<div><span style="display:inline-block;width:16px;height:11px;background:' + spec.colors[i] +
+                    ';border:1px solid #555"></span>&nbsp;' + spec.classes[i] + '</div>';
+        }
+        if (div) { div.querySelector('.sp-switch-legend').innerHTML = rows; }
+    }
+    function sync() {
+        if (map.hasLayer(layer)) { if (!div || !div.parentNode) { control.addTo(map); apply(specs[0]); } }
+        else { control.remove(); }
+    }
+    map.on('overlayadd overlayremove layeradd layerremove', sync);
+    sync();
+})();
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, layer, title: str, specs: list[dict]):
+        super().__init__()
+        self._name = "IndicatorSwitch"
+        self.layer = layer
+        self.title = html.escape(title)
+        self.specs = [
+            {**spec, "label": html.escape(spec["label"]), "classes": [html.escape(c) for c in spec["classes"]]}
+            for spec in specs
+        ]
+
+
+def minute_classes(language: str = "zh") -> tuple[list[float], list[str], list[str]]:
+    """Breaks, colours and class labels of travel-time choropleths."""
+    unit = "分钟" if language == "zh" else "min"
+    labels, lo = [], 0
+    for b in TIME_BREAKS:
+        labels.append(f"{lo}–{b} {unit}")
+        lo = b
+    labels.append(f"> {lo} {unit}")
+    return list(TIME_BREAKS), list(TIME_COLOURS), labels
+
+
+def add_choropleths(
+    m: folium.Map,
+    zones: gpd.GeoDataFrame,
+    indicators: dict[str, tuple[str, str]],
+    *,
+    language: str = "zh",
+    info_fields: Sequence[str] = ("name_zh", "prefecture_zh"),
+    classes: dict[str, tuple[list[float], list[str], list[str]]] | None = None,
+    name: str | None = None,
+) -> folium.GeoJson:
+    """One zone overlay whose colouring switches between indicators (a drop-down in its legend).
+
+    Parameters
+    ----------
+    indicators
+        Column → (zh label, en label), in menu order; the first is shown first.
+    classes
+        Column → (upper breaks, colours, class labels); travel-time classes by default.
+    """
+    cols = [c for c in indicators if c in zones.columns]
+    specs = []
+    for col in cols:
+        zh_label, en_label = indicators[col]
+        FIELD_LABELS.setdefault(col, (zh_label, en_label))
+        breaks, colours, labels = (classes or {}).get(col) or minute_classes(language)
+        specs.append({"column": col, "label": zh_label if language == "zh" else en_label,
+                      "breaks": breaks, "colors": colours, "classes": labels})
+    title = name or ("县域指标" if language == "zh" else "County indicators")
+    first = specs[0] if specs else None
+    layer = add_layer(
+        m, zones, name=title, fields=[*info_fields, *cols], language=language,
+        tooltip_field=info_fields[0] if info_fields else None, show=False,
+        style={"fillColor": "#cccccc", "color": "#666", "weight": 0.5, "fillOpacity": 0.75} if first is None else
+        (lambda p, f=first: {"fillColor": _class_colour(p.get(f["column"]), f), "color": "#666", "weight": 0.5,
+                             "fillOpacity": 0.75}),
+    )
+    if specs:
+        IndicatorSwitch(layer, title, specs).add_to(m)
+    return layer
+
+
+def _class_colour(value, spec: dict) -> str:
+    try:
+        v = float(str(value).replace(",", ""))
+    except (TypeError, ValueError):
+        return "#cccccc"
+    if not np.isfinite(v):
+        return "#cccccc"
+    for b, c in zip(spec["breaks"], spec["colors"]):
+        if v <= b:
+            return c
+    return spec["colors"][-1]
+
+
+def add_isochrones(m: folium.Map, iso: gpd.GeoDataFrame, *, language: str = "zh", precision: int = 5,
+                   gcj02: bool = False) -> folium.GeoJson:
+    """Isochrone bands of one or more hubs as one overlay (``hub_name``, ``minutes`` columns)."""
+    web = prepare_for_web(iso, precision=precision, gcj02=gcj02, simplify_m=50)
+    web["_fill"] = web["minutes"].map(_time_colour)
+    web["band"] = [f"{int(a)}–{int(b)}" for a, b in zip(web["from_minutes"], web["minutes"])]
+    FIELD_LABELS.setdefault("hub_name", ("枢纽", "Hub"))
+    FIELD_LABELS.setdefault("band", ("时间带(分钟)", "Band (min)"))
+    name = "枢纽等时圈" if language == "zh" else "Hub isochrones"
+    layer = add_layer(m, web, name=name, fields=["hub_name", "band", "area_km2", "_fill"], language=language,
+                      tooltip_field="hub_name", show=False,
+                      style=lambda p: {"fillColor": p.get("_fill", "#ccc"), "color": p.get("_fill", "#ccc"),
+                                       "weight": 1, "fillOpacity": 0.35})
+    bands = sorted(set(zip(iso["from_minutes"], iso["minutes"])))
+    Legend(layer, name, [(_time_colour(b), f"{int(a)}–{int(b)} " + ("分钟" if language == "zh" else "min"), "box")
+                         for a, b in bands], position="bottomleft").add_to(m)
+    return layer
+
+
+def raster_to_rgba(array: np.ndarray, transform, crs, *, max_pixels: int = 1_500_000):
+    """Warp a minutes raster to Web Mercator and colour it by :data:`TIME_BREAKS`.
+
+    Returns
+    -------
+    (rgba, bounds)
+        ``uint8`` RGBA image and ``[[south, west], [north, east]]`` in degrees.
+    """
+    from rasterio.warp import Resampling, calculate_default_transform, reproject
+    from rasterio.transform import array_bounds
+
+    h, w = array.shape
+    left, bottom, right, top = array_bounds(h, w, transform)
+    dst_t, dw, dh = calculate_default_transform(crs, "EPSG:3857", w, h, left, bottom, right, top)
+    scale = max(1.0, (dw * dh / max_pixels) ** 0.5)
+    dw, dh = int(dw / scale), int(dh / scale)
+    dst_t = dst_t @ dst_t.scale(scale, scale)
+    out = np.full((dh, dw), np.nan, dtype=np.float32)
+    reproject(array.astype(np.float32), out, src_transform=transform, src_crs=crs, dst_transform=dst_t,
+              dst_crs="EPSG:3857", resampling=Resampling.nearest, src_nodata=np.nan, dst_nodata=np.nan)
+    rgba = np.zeros((dh, dw, 4), dtype=np.uint8)
+    valid = np.isfinite(out)
+    idx = np.searchsorted(np.asarray(TIME_BREAKS, float), out[valid], side="left")
+    palette = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in TIME_COLOURS], dtype=np.uint8)
+    rgba[valid, :3] = palette[np.minimum(idx, len(TIME_COLOURS) - 1)]
+    rgba[valid, 3] = 170
+    l3, b3, r3, t3 = array_bounds(dh, dw, dst_t)
+    from pyproj import Transformer
+
+    tr = Transformer.from_crs("EPSG:3857", "EPSG:4326", always_xy=True)
+    west, south = tr.transform(l3, b3)
+    east, north = tr.transform(r3, t3)
+    return rgba, [[south, west], [north, east]]
+
+
+def add_raster(m: folium.Map, array: np.ndarray, transform, crs, *, name: str, language: str = "zh",
+               gcj02: bool = False, show: bool = False) -> folium.raster_layers.ImageOverlay:
+    """A minutes raster as a coloured image overlay with its own legend."""
+    rgba, bounds = raster_to_rgba(array, transform, crs)
+    if gcj02:
+        (s, w), (n, e) = bounds
+        (w2, e2), (s2, n2) = wgs84_to_gcj02([w, e], [s, n])
+        bounds = [[float(s2), float(w2)], [float(n2), float(e2)]]
+    layer = folium.raster_layers.ImageOverlay(rgba, bounds=bounds, name=name, opacity=0.8, show=show,
+                                              interactive=False, cross_origin=False, zindex=1)
+    layer.add_to(m)
+    Legend(layer, name, _time_legend_items(language), position="bottomleft").add_to(m)
+    return layer

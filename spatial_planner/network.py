@@ -64,6 +64,7 @@ ROAD_SPEEDS: dict[str, float] = {
     "third_class": 40.0,  # 三级公路 40/30
     "fourth_class": 30.0,  # 四级公路 30/20
     "connector": 60.0,  # generated county connector: an ordinary 二级 road
+    "hub_connector": 60.0,  # generated link from a hub to the nearest county seats
     "motorway": 120.0,
     "trunk": 100.0,
     "primary": 80.0,
@@ -117,7 +118,7 @@ class NetworkParams:
     rail_speed_factor: float = 0.8
     boarding_penalty_min: float = 20.0
     freight_transfer_min: float = 120.0
-    access_speed_kmh: float = 30.0
+    access_speed_kmh: float = 40.0
     access_detour: float = 1.3
 
 
@@ -489,7 +490,7 @@ def build_network(
     segments = pd.concat(edges, ignore_index=True)
     key = np.minimum(segments["u"], segments["v"]) * (1 << 32) + np.maximum(segments["u"], segments["v"])
     n_dup = int(pd.Series(key).duplicated().sum())
-    parts = [segments, segments.assign(u=segments["v"], v=segments["u"])]
+    parts = [segments.assign(reverse=False), segments.assign(u=segments["v"], v=segments["u"], reverse=True)]
     if len(stations_df):
         xy_all = np.vstack(node_xy)
         gap = np.hypot(*(xy_all[stations_df["rail_node"]] - xy_all[stations_df["road_node"]]).T)
@@ -499,6 +500,7 @@ def build_network(
         board = pd.DataFrame({"u": stations_df["road_node"], "v": stations_df["rail_node"], "length_m": gap,
                               "minutes": walk + penalty, "layer": "board", "cls": stations_df["station_type"],
                               "line_id": stations_df["station_id"], "name": stations_df["name_zh"]})
+        board["reverse"] = False
         parts += [board, board.assign(u=board["v"], v=board["u"], minutes=walk, layer="alight")]
     all_edges = pd.concat(parts, ignore_index=True)
     xy = np.vstack(node_xy)
@@ -548,7 +550,7 @@ def network_from_arrays(
         if not isinstance(cls, str):
             cls = np.r_[cls, cls]
     edges = pd.DataFrame({"u": u, "v": v, "length_m": d, "minutes": t, "layer": "road", "cls": cls,
-                          "line_id": "", "name": ""})
+                          "line_id": "", "name": "", "reverse": False})
     n = len(node_xy)
     report = NetworkReport(n_nodes=n, n_edges=len(edges), snapped_vertices=0, t_junction_splits=0,
                            zero_length_edges=0, duplicate_edges=0, road_components=[], rail_components=[],

@@ -34,7 +34,7 @@ def test_each_layer_has_its_own_legend(henan):
     titles = re.findall(r'div\.setAttribute\(\x27data-layer\x27, "([^"]+)"\)', html)
     assert {"县级行政区", "产业园区（按首位产业）", "铁路网", "公路网", "交通枢纽"} <= set(titles)
     # legends follow their layer on and off
-    assert html.count("map.on('overlayadd overlayremove', sync)") == len(titles)
+    assert html.count("map.on('overlayadd overlayremove layeradd layerremove', sync)") == len(titles)
 
 
 def test_english_labels(henan):
