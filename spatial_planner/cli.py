@@ -106,6 +106,111 @@ def init_config_cmd(path: Path, overwrite: bool | None) -> None:
     console.print(f"已写出配置模板 Wrote config template: {escape(str(path.resolve()))}", soft_wrap=True)
 
 
+mode_option = click.option("--mode", type=click.Choice(["road", "rail", "freight"]), default="road", show_default=True,
+                           help="出行方式 / travel mode.")
+
+
+@cli.command("od")
+@config_option
+@mode_option
+@click.option("--origins", default="prefecture-seats", show_default=True,
+              help="起点：seats | prefecture-seats | parks | hubs | stations | 文件 FILE.")
+@click.option("--destinations", default=None, help="终点（缺省同起点）/ destinations (default: the origins).")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="输出 CSV / output CSV (UTF-8 with BOM).")
+@overwrite_option
+@_handle_errors
+def od_cmd(config_path, mode, origins, destinations, out_path, overwrite) -> None:
+    """起讫点时间矩阵 / origin–destination travel-time matrix (tidy CSV)."""
+    from .accessibility import od_matrix
+    from .config import load_config
+    from .export import write_csv
+    from .places import select_places
+    from .plan import load_network
+
+    cfg = load_config(config_path)
+    layers, net = load_network(cfg)
+    o = select_places(layers, origins)
+    d = select_places(layers, destinations) if destinations else o
+    od = od_matrix(net, o, d, mode=mode, id_col="id", name_col="name", workers=cfg.accessibility.workers or None)
+    write_csv(od.round({"minutes": 2, "km": 2}), out_path, overwrite=bool(overwrite))
+    n_bad = int(od["unreachable"].sum())
+    console.print(f"{len(o)} × {len(d)} 起讫对 pairs, 方式 mode {mode}; 不可达 unreachable: {n_bad}")
+    console.print(f"已写出 Wrote {escape(str(out_path.resolve()))}", soft_wrap=True)
+
+
+@cli.command("isochrones")
+@config_option
+@mode_option
+@click.option("--from", "origin", required=True, help="起点编号或名称 / hub id (e.g. AP_CGO), station, park, adcode or name.")
+@click.option("--minutes", default="30,60,90", show_default=True, help="时间阈值 / thresholds in minutes.")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="输出 GeoPackage / output .gpkg.")
+@overwrite_option
+@_handle_errors
+def isochrones_cmd(config_path, mode, origin, minutes, out_path, overwrite) -> None:
+    """等时圈 / isochrone bands around a place."""
+    from ._errors import ConfigError
+    from .accessibility import isochrones
+    from .config import load_config
+    from .export import write_geopackage
+    from .places import find_place
+    from .plan import load_network
+
+    try:
+        thresholds = [float(x) for x in minutes.split(",") if x.strip()]
+    except ValueError:
+        raise ConfigError(f"not a list of minutes: {minutes!r}", key="--minutes", fix="write e.g. 30,60,90.") from None
+    cfg = load_config(config_path)
+    layers, net = load_network(cfg)
+    place = find_place(layers, origin)
+    area = layers["boundary"].geometry.union_all()
+    iso = isochrones(net, place, thresholds, mode=mode, study_area=area)
+    iso.insert(0, "origin_id", place["id"].iloc[0])
+    iso.insert(1, "origin_name", place["name"].iloc[0])
+    write_geopackage({"isochrones": iso}, out_path, overwrite=bool(overwrite))
+    for r in iso.itertuples():
+        console.print(f"  {r.from_minutes:>5.0f}–{r.minutes:<5.0f} 分钟 min: {r.area_km2:10.1f} km²")
+    console.print(f"已写出 Wrote {escape(str(out_path.resolve()))}", soft_wrap=True)
+
+
+@cli.command("access")
+@config_option
+@mode_option
+@click.option("--to", "target", required=True,
+              help="目标：airport | hsr | rail-freight | port | 地点编号或名称 / a hub kind, or one place's id or name.")
+@click.option("--resolution", type=float, default=1000.0, show_default=True, help="栅格分辨率（米）/ cell size, m.")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="输出 GeoTIFF / output .tif.")
+@click.option("--zonal", "zonal_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="另写县域统计 CSV / also write per-county mean and median minutes.")
+@overwrite_option
+@_handle_errors
+def access_cmd(config_path, mode, target, resolution, out_path, zonal_path, overwrite) -> None:
+    """到最近目标的时间栅格 / raster of minutes to the nearest target."""
+    from .accessibility import travel_time_surface, zonal_stats
+    from .config import load_config
+    from .export import write_csv, write_geotiff
+    from .places import select_targets
+    from .plan import load_network
+
+    cfg = load_config(config_path)
+    layers, net = load_network(cfg)
+    targets = select_targets(layers, target)
+    area = layers["boundary"].geometry.union_all()
+    arr, transform, crs = travel_time_surface(net, targets, area, mode=mode, resolution=resolution)
+    write_geotiff(arr, transform, crs, out_path, overwrite=bool(overwrite), description=f"minutes to {target}")
+    import numpy as np
+
+    console.print(f"{len(targets)} 个目标 targets; {arr.shape[1]}×{arr.shape[0]} 像元 cells of {resolution:g} m; "
+                  f"分钟 minutes: min {np.nanmin(arr):.1f}, median {np.nanmedian(arr):.1f}, max {np.nanmax(arr):.1f}")
+    if zonal_path:
+        z = zonal_stats(arr, transform, crs, layers["counties"]).reset_index()
+        z.insert(1, "name_zh", layers["counties"]["name_zh"].to_numpy())
+        write_csv(z.round(2), zonal_path, overwrite=bool(overwrite))
+    console.print(f"已写出 Wrote {escape(str(out_path.resolve()))}", soft_wrap=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     cli.main(args=argv, prog_name="spatial-planner")

@@ -25,7 +25,7 @@ from .network import Network, build_network
 from .places import find_place, select_targets
 from .validate import validate_layers
 
-__all__ = ["RunResult", "AccessResult", "run", "accessibility_step", "OUTPUT_FILES", "HUB_LABELS"]
+__all__ = ["RunResult", "AccessResult", "run", "accessibility_step", "load_network", "OUTPUT_FILES", "HUB_LABELS"]
 
 #: Files every run writes into its output folder (rasters add ``time_to_<kind>.tif``).
 OUTPUT_FILES = ("map.html", "plan.gpkg", "county_access.csv")
@@ -69,6 +69,16 @@ class RunResult:
 
 def _noop(step: str) -> None:
     return None
+
+
+def load_network(cfg: Config | None = None) -> tuple[dict[str, gpd.GeoDataFrame], Network]:
+    """Load and validate a config's layers and build its network (what ``od``, ``isochrones`` and ``access`` use)."""
+    cfg = cfg or Config()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        layers = validate_layers(load_layers(cfg)).layers
+    net = build_network(layers["roads"], layers.get("rail_lines"), layers.get("stations"), params=cfg.network)
+    return layers, net
 
 
 def accessibility_step(layers: dict[str, gpd.GeoDataFrame], cfg: Config) -> AccessResult:

@@ -66,3 +66,58 @@ def test_init_config_writes_template(tmp_path):
 def test_python_dash_m_and_console_script():
     res = subprocess.run([sys.executable, "-m", "spatial_planner", "--help"], capture_output=True, text=True)
     assert res.returncode == 0 and "点-带-网" in res.stdout
+
+
+def test_run_writes_accessibility_outputs(run_dir):
+    import pandas as pd
+    import rasterio
+
+    out, _ = run_dir
+    counts = gpkg_layer_counts(out / "plan.gpkg")
+    assert counts["county_access"] == 157 and counts["isochrones"] == 6 and counts["network_edges"] > 400
+    table = pd.read_csv(out / "county_access.csv", encoding="utf-8-sig", dtype={"adcode": str})
+    assert {"min_to_airport", "min_to_hsr", "mean_to_airport", "median_to_rail_freight"} <= set(table.columns)
+    assert table["min_to_airport"].between(0, 400).all()
+    # the county holding Zhengzhou airport is the fastest to reach an airport
+    assert table.loc[table["min_to_airport"].idxmin(), "prefecture_zh"] in {"郑州市", "洛阳市", "南阳市", "信阳市", "安阳市"}
+    with rasterio.open(out / "time_to_airport.tif") as src:
+        assert src.crs.to_epsg() == 4547
+        assert src.profile["tiled"] and src.profile["compress"] == "deflate"
+        assert src.overviews(1) == [2, 4, 8, 16]
+        assert src.res == (1000.0, 1000.0)
+        data = src.read(1, masked=True)
+        assert data.mask.any() and not data.mask.all()  # nodata outside Henan
+        assert 0 <= data.min() and data.max() < 500
+    html = (out / "map.html").read_text(encoding="utf-8")
+    for name in ["县域指标", "枢纽等时圈", "到最近机场时间(栅格)"]:
+        assert name in html
+
+
+def test_od_command(tmp_path):
+    import pandas as pd
+
+    path = tmp_path / "od.csv"
+    res = CliRunner().invoke(cli, ["od", "--mode", "rail", "--origins", "prefecture-seats", "--out", str(path)])
+    assert res.exit_code == 0, res.output
+    od = pd.read_csv(path, encoding="utf-8-sig", dtype={"origin_id": str, "destination_id": str})
+    assert len(od) == 18 * 18 and (od["minutes"] >= 0).all()
+    assert path.read_bytes()[:3] == b"\xef\xbb\xbf"  # BOM for Excel
+    zz_ly = od[(od["origin_name"] == "中原区") & (od["destination_name"] == "洛龙区")]["minutes"].iloc[0]
+    assert 30 < zz_ly < 120  # Zhengzhou–Luoyang by HSR and access
+
+
+def test_isochrones_and_access_commands(tmp_path):
+    import pyogrio
+
+    iso = tmp_path / "iso.gpkg"
+    res = CliRunner().invoke(cli, ["isochrones", "--from", "AP_CGO", "--minutes", "30,60", "--out", str(iso)])
+    assert res.exit_code == 0, res.output
+    assert pyogrio.read_info(iso, layer="isochrones")["features"] == 2
+    tif = tmp_path / "t.tif"
+    zonal = tmp_path / "z.csv"
+    res = CliRunner().invoke(cli, ["access", "--to", "hsr", "--resolution", "5000", "--out", str(tif),
+                                   "--zonal", str(zonal)])
+    assert res.exit_code == 0, res.output
+    assert tif.exists() and zonal.read_text(encoding="utf-8-sig").count("\n") == 158
+    bad = CliRunner().invoke(cli, ["isochrones", "--from", "NOWHERE", "--out", str(tmp_path / "x.gpkg")])
+    assert bad.exit_code == 2 and "NOWHERE" in bad.output

@@ -1,0 +1,215 @@
+"""The accessibility engine against networkx, and its invariants."""
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from spatial_planner.accessibility import (
+    cumulative_opportunities,
+    gravity_potential,
+    isochrones,
+    nearest_hub_times,
+    od_matrix,
+    od_wide,
+    shortest_times,
+    travel_time_surface,
+    two_step_fca,
+    zonal_stats,
+)
+from spatial_planner.network import NetworkParams, build_network, network_from_arrays
+from spatial_planner.places import select_places, select_targets
+
+
+@pytest.fixture(scope="module")
+def net(henan):
+    return build_network(henan["roads"], henan["rail_lines"], henan["stations"])
+
+
+def nx_graph(net, mode):
+    csr = net.csr(mode).tocoo()
+    g = nx.DiGraph()
+    g.add_nodes_from(range(net.n_nodes))
+    g.add_weighted_edges_from(zip(csr.row.tolist(), csr.col.tolist(), csr.data.tolist()))
+    return g
+
+
+@pytest.mark.parametrize("mode", ["road", "rail", "freight"])
+def test_times_equal_networkx_on_henan(net, mode):
+    g = nx_graph(net, mode)
+    sources = np.arange(0, net.n_nodes, 17)
+    ours = shortest_times(net, sources, mode=mode, workers=1)
+    for k, s in enumerate(sources):
+        ref = nx.single_source_dijkstra_path_length(g, int(s))
+        expect = np.full(net.n_nodes, np.inf)
+        expect[list(ref)] = list(ref.values())
+        assert np.allclose(ours[k], expect, atol=1e-6, rtol=0)
+
+
+def test_two_processes_equal_one(net):
+    sources = np.arange(net.n_nodes)
+    one = shortest_times(net, sources, workers=1)
+    two = shortest_times(net, sources, workers=2)
+    assert np.array_equal(one, two)
+
+
+def test_od_matrix_tidy_and_equal_to_networkx(net, henan):
+    seats = select_places(henan, "prefecture-seats")
+    od = od_matrix(net, seats, mode="road")
+    assert list(od.columns) == ["origin_id", "origin_name", "destination_id", "destination_name", "minutes", "km",
+                                "unreachable"]
+    assert len(od) == 18 * 18 and not od["unreachable"].any()
+    att = net.attach(seats)
+    g = nx_graph(net, "road")
+    a, b = seats.index[0], seats.index[5]
+    ref = nx.dijkstra_path_length(g, int(att.loc[a, "node"]), int(att.loc[b, "node"]))
+    ref += att.loc[a, "access_min"] + att.loc[b, "access_min"]
+    row = od[(od["origin_id"] == seats.loc[a, "id"]) & (od["destination_id"] == seats.loc[b, "id"])]
+    assert row["minutes"].iloc[0] == pytest.approx(ref, abs=1e-6)
+    # km along the fastest path equals the sum of its edges' lengths
+    path = nx.dijkstra_path(g, int(att.loc[a, "node"]), int(att.loc[b, "node"]))
+    lengths = net.csr("road", "length_m")
+    km = sum(lengths[u, v] for u, v in zip(path[:-1], path[1:])) / 1000
+    km += (att.loc[a, "access_m"] + att.loc[b, "access_m"]) * net.params.access_detour / 1000
+    assert row["km"].iloc[0] == pytest.approx(km, abs=1e-6)
+    w = od_wide(od)
+    assert np.allclose(np.diag(w.to_numpy()), 0.0)
+    assert np.allclose(w.to_numpy(), w.to_numpy().T, atol=1e-6)  # roads are two-way
+
+
+def test_rail_is_faster_between_far_hsr_cities_and_huge_penalty_gives_road(henan):
+    seats = select_places(henan, "prefecture-seats")
+    base = build_network(henan["roads"], henan["rail_lines"], henan["stations"])
+    road = od_wide(od_matrix(base, seats, mode="road", with_km=False))
+    rail = od_wide(od_matrix(base, seats, mode="rail", with_km=False))
+    assert (rail.to_numpy() <= road.to_numpy() + 1e-9).all()
+    assert (rail.to_numpy() < road.to_numpy() - 10).sum() > 50  # HSR saves time on many pairs
+    huge = build_network(henan["roads"], henan["rail_lines"], henan["stations"],
+                         params=NetworkParams(boarding_penalty_min=1e7, freight_transfer_min=1e7))
+    for mode in ("rail", "freight"):
+        assert np.allclose(od_wide(od_matrix(huge, seats, mode=mode, with_km=False)).to_numpy(), road.to_numpy())
+
+
+def test_shortcut_edge_never_increases_any_time(net):
+    before = shortest_times(net, np.arange(net.n_nodes), workers=1)
+    extra = pd.DataFrame({"u": [3, 90], "v": [90, 3], "length_m": [1000.0, 1000.0], "minutes": [1.0, 1.0],
+                          "layer": "road", "cls": "scenario", "line_id": "x", "name": "x", "reverse": False})
+    after = shortest_times(net.with_edges(extra), np.arange(net.n_nodes), workers=1)
+    assert (after <= before + 1e-9).all()
+    assert (after < before - 1e-6).any()
+
+
+def test_nearest_hub_times_match_brute_force(net, henan):
+    seats = henan["seats"].head(20)
+    hubs = henan["hubs"]
+    res = nearest_hub_times(net, seats, hubs, mode="road")
+    airports = hubs[hubs["hub_type"] == "airport"]
+    od = od_wide(od_matrix(net, seats, airports, mode="road", with_km=False))
+    assert np.allclose(res["min_to_airport"].to_numpy(), od.min(axis=1).to_numpy(), atol=1e-6)
+    names = airports.set_index("hub_id")["name_zh"]
+    assert (res["nearest_airport"].to_numpy() == names.loc[od.idxmin(axis=1)].to_numpy()).all()
+    assert not res["unreachable"].any()
+
+
+def test_isochrones_nested_growing_valid_and_clipped(net, henan):
+    area = henan["boundary"].geometry.iloc[0]
+    hub = henan["hubs"].set_index("hub_id").loc[["AP_CGO"]]
+    iso = isochrones(net, hub, [30, 60, 90, 120], study_area=area)
+    assert list(iso["minutes"]) == [30, 60, 90, 120]
+    assert shapely.is_valid(iso.geometry.values).all()
+    cum = iso["cumulative_km2"].to_numpy()
+    assert (np.diff(cum) > 0).all()
+    assert np.allclose(iso["area_km2"].cumsum().to_numpy(), cum, rtol=1e-6)
+    m = iso.to_crs(4547)
+    for i in range(len(m)):
+        for j in range(i + 1, len(m)):
+            assert m.geometry.iloc[i].intersection(m.geometry.iloc[j]).area < 1.0  # bands do not overlap
+    assert shapely.union_all(m.geometry.values).difference(
+        gpd.GeoSeries([area], crs=4490).to_crs(4547).iloc[0].buffer(1)).area < 1.0
+
+
+def test_raster_times_at_node_cells_match_network_times(net, henan):
+    area = henan["boundary"].geometry.iloc[0]
+    targets = select_targets(henan, "airport")
+    arr, transform, crs = travel_time_surface(net, targets, area, resolution=1000)
+    from spatial_planner.accessibility import times_to_nearest
+
+    t = times_to_nearest(net, targets)
+    road = np.flatnonzero(net.node_layer == 0)
+    cols = ((net.node_xy[road, 0] - transform.c) / transform.a).astype(int)
+    rows = ((net.node_xy[road, 1] - transform.f) / transform.e).astype(int)
+    cell = arr[rows, cols]
+    ok = np.isfinite(cell)
+    # half a cell diagonal of off-network travel at most
+    tol = 0.5 * np.sqrt(2) * 1000 * net.params.access_detour / (net.params.access_speed_kmh * 1000 / 60)
+    assert (cell[ok] <= t[road][ok] + tol + 1e-4).all()
+    # Where no off-network shortcut beats the network (walking from another node or straight to a
+    # target), the cell holds the node's network time, up to the walk from the cell centre.
+    speed = net.params.access_speed_kmh * 1000 / 60 / net.params.access_detour
+    xy = net.node_xy[road]
+    walk = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1]) / speed
+    alt = (t[road][None, :] + walk).min(axis=1)
+    txy = targets.to_crs(net.crs).geometry
+    direct = np.hypot(xy[:, None, 0] - txy.x.values[None, :], xy[:, None, 1] - txy.y.values[None, :]).min(axis=1)
+    optimal = (np.minimum(alt, direct / speed) >= t[road] - 1e-9) & ok
+    assert optimal.sum() > 0.9 * ok.sum()
+    assert np.allclose(cell[optimal], t[road][optimal], atol=tol + 1e-4)
+    z = zonal_stats(arr, transform, crs, henan["counties"])
+    assert z["mean"].notna().all() and (z["min"] <= z["median"]).all() and (z["median"] <= z["max"]).all()
+
+
+def test_gravity_symmetric_and_falls_with_time():
+    times = pd.DataFrame([[0, 20, 40], [20, 0, 60], [40, 60, 0]], index=list("abc"), columns=list("abc"), dtype=float)
+    mass = pd.Series({"a": 1.0, "b": 1.0, "c": 1.0})
+    g = gravity_potential(times, mass, include_self=False)
+    pair = lambda i, j: gravity_potential(times.loc[[i], [j]], mass)  # noqa: E731
+    assert pair("a", "b").iloc[0] == pytest.approx(pair("b", "a").iloc[0])
+    assert g["a"] > g["b"] > g["c"]  # a is closest to the others
+    assert pair("a", "b").iloc[0] == pytest.approx(0.5 ** (20 / 30))
+    p = gravity_potential(times, mass, kind="power", beta=2.0, include_self=False)
+    assert p["a"] == pytest.approx(1 / 20**2 + 1 / 40**2)
+
+
+def test_cumulative_and_2sfca_known_answers():
+    times = pd.DataFrame([[10, 70], [50, 20]], index=["p1", "p2"], columns=["s1", "s2"], dtype=float)
+    c = cumulative_opportunities(times, pd.Series({"s1": 5.0, "s2": 7.0}), threshold=60)
+    assert c.loc["p1", "count_within"] == 1 and c.loc["p2", "mass_within"] == 12.0
+    a = two_step_fca(times, pd.Series({"p1": 100.0, "p2": 300.0}), pd.Series({"s1": 10.0, "s2": 6.0}), threshold=60)
+    # s1 serves p1+p2 (400): 10/400; s2 serves p2 (300): 6/300
+    assert a["p1"] == pytest.approx(10 / 400)
+    assert a["p2"] == pytest.approx(10 / 400 + 6 / 300)
+
+
+@st.composite
+def random_graph(draw):
+    n = draw(st.integers(2, 40))
+    m = draw(st.integers(1, 120))
+    u = draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m))
+    v = draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m))
+    w = draw(st.lists(st.floats(0.01, 100.0, allow_nan=False), min_size=m, max_size=m))
+    return n, np.array(u), np.array(v), np.array(w)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_graph())
+def test_random_graphs_equal_networkx(graph):
+    n, u, v, w = graph
+    keep = u != v
+    u, v, w = u[keep], v[keep], w[keep]
+    xy = np.column_stack([np.arange(n) * 100.0 + 500000, np.full(n, 3800000.0)])
+    net = network_from_arrays(xy, u, v, w, two_way=False)
+    ours = shortest_times(net, np.arange(n), workers=1)
+    g = nx.DiGraph()
+    g.add_nodes_from(range(n))
+    for a, b, t in zip(u, v, w):
+        if not g.has_edge(a, b) or g[a][b]["weight"] > t:
+            g.add_edge(int(a), int(b), weight=float(t))
+    for s in range(n):
+        ref = nx.single_source_dijkstra_path_length(g, s)
+        expect = np.full(n, np.inf)
+        expect[list(ref)] = list(ref.values())
+        assert np.allclose(ours[s], expect, atol=1e-6, rtol=0)

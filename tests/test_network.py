@@ -1,0 +1,104 @@
+"""Network building: noding, speeds, modes."""
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pytest
+from shapely.geometry import LineString, Point
+
+import spatial_planner as sp
+from spatial_planner.network import NetworkParams, build_network
+
+CRS = "EPSG:4547"
+
+
+def roads(lines, classes=None, speeds=None, **extra):
+    n = len(lines)
+    return gpd.GeoDataFrame(
+        {"road_id": [f"r{i}" for i in range(n)], "name_zh": [f"路{i}" for i in range(n)],
+         "road_class": classes or ["connector"] * n,
+         "design_speed_kmh": speeds if speeds is not None else [np.nan] * n, **extra},
+        geometry=lines, crs=CRS)
+
+
+def test_t_junction_is_split_and_reported():
+    # a road ending 10 m from the middle of another road joins it there
+    main = LineString([(500000, 3800000), (510000, 3800000)])
+    spur = LineString([(505000, 3800010), (505000, 3805000)])
+    net = build_network(roads([main, spur]), params=NetworkParams(snap_tolerance_m=50))
+    assert net.report.t_junction_splits == 1
+    assert net.report.snapped_vertices == 1
+    assert net.report.road_components == [4]
+
+
+def test_vertices_within_tolerance_are_merged_not_beyond():
+    a = LineString([(500000, 3800000), (501000, 3800000)])
+    b = LineString([(501030, 3800000), (502000, 3800000)])
+    assert build_network(roads([a, b]), params=NetworkParams(snap_tolerance_m=50)).report.road_components == [3]
+    report = build_network(roads([a, b]), params=NetworkParams(snap_tolerance_m=10)).report
+    assert report.road_components == [2, 2]  # reported, not dropped
+
+
+def test_speeds_from_class_table_and_detour():
+    line = LineString([(500000, 3800000), (560000, 3800000)])  # 60 km
+    p = NetworkParams(road_speed_factor=1.0)
+    net = build_network(roads([line], classes=["expressway"], detour_factor=[1.0]), params=p)
+    assert net.edges["minutes"].iloc[0] == pytest.approx(30.0)  # 60 km at 120 km/h
+    assert net.report.missing_speeds == {"road:expressway": 1}
+    net = build_network(roads([line], classes=["expressway"], speeds=[60.0], detour_factor=[1.5]), params=p)
+    assert net.edges["minutes"].iloc[0] == pytest.approx(90.0)  # 90 km at 60 km/h
+    p2 = NetworkParams(road_speed_factor=0.5)
+    assert build_network(roads([line], classes=["expressway"]), params=p2).edges["minutes"].iloc[0] == \
+        pytest.approx(60.0)
+
+
+def test_unknown_class_without_speed_names_the_class():
+    line = LineString([(500000, 3800000), (510000, 3800000)])
+    with pytest.raises(sp.InvalidGeometryError, match="cart_track"):
+        build_network(roads([line], classes=["cart_track"]))
+
+
+def test_empty_roads():
+    with pytest.raises(sp.EmptyLayerError):
+        build_network(roads([]))
+
+
+def test_henan_network(henan):
+    net = build_network(henan["roads"], henan["rail_lines"], henan["stations"])
+    r = net.report
+    assert r.road_components[0] >= 157 and len(r.road_components) == 1
+    assert r.stations_attached == len(henan["stations"])
+    assert r.missing_speeds == {}
+    # every station's rail node lies on one of its lines
+    assert (net.node_layer[net.stations["rail_node"]] == 1).all()
+    assert (net.node_layer[net.stations["road_node"]] == 0).all()
+    assert net.crs.to_epsg() == 4547
+
+
+def test_modes_use_the_right_edges(henan):
+    net = build_network(henan["roads"], henan["rail_lines"], henan["stations"])
+    e = net.edges
+    road = net.edge_mask("road")
+    assert set(e.loc[road, "layer"]) == {"road"}
+    rail = net.edge_mask("rail")
+    assert "freight" not in set(e.loc[rail & (e["layer"] == "rail"), "cls"])
+    assert set(e.loc[rail & (e["layer"] == "board"), "cls"]) <= {"hsr", "conventional"}
+    freight = net.edge_mask("freight")
+    assert set(e.loc[freight & (e["layer"] == "rail"), "cls"]) <= {"conventional", "freight"}
+    assert set(e.loc[freight & (e["layer"] == "board"), "cls"]) == {"freight_terminal"}
+    with pytest.raises(sp.ConfigError):
+        net.edge_mask("boat")
+
+
+def test_csr_matches_networkx_graph(henan):
+    """The CSR graph holds, for each node pair, the fastest of the parallel edges."""
+    net = build_network(henan["roads"], henan["rail_lines"], henan["stations"])
+    csr = net.csr("rail").tocoo()
+    e = net.edges[net.edge_mask("rail")]
+    g = nx.DiGraph()
+    for u, v, t in zip(e["u"], e["v"], e["minutes"]):
+        if not g.has_edge(u, v) or g[u][v]["w"] > t:
+            g.add_edge(u, v, w=t)
+    assert csr.nnz == g.number_of_edges()
+    for u, v, t in zip(csr.row, csr.col, csr.data):
+        assert g[u][v]["w"] == pytest.approx(t, abs=1e-9)
