@@ -16,7 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._errors import ConfigError
+from .belts import BeltParams
+from .clusters import ClusterParams
+from .linkages import LinkParams
 from .network import NetworkParams
+from .nodes import NodeParams
 from .schema import LAYER_ORDER
 
 __all__ = [
@@ -80,6 +84,15 @@ class AccessibilityConfig:
 
 
 @dataclass
+class IndicesConfig:
+    """``[indices]``: the industry table and the 产业同构 test."""
+
+    statistics: str = ""
+    similarity_threshold: float = 0.9
+    isomorphism_minutes: float = 60.0
+
+
+@dataclass
 class Config:
     """The whole run configuration (see :func:`config_template`)."""
 
@@ -89,6 +102,11 @@ class Config:
     map: MapConfig = field(default_factory=MapConfig)
     network: NetworkParams = field(default_factory=NetworkParams)
     accessibility: AccessibilityConfig = field(default_factory=AccessibilityConfig)
+    indices: IndicesConfig = field(default_factory=IndicesConfig)
+    nodes: NodeParams = field(default_factory=NodeParams)
+    belts: BeltParams = field(default_factory=BeltParams)
+    linkages: LinkParams = field(default_factory=LinkParams)
+    clusters: ClusterParams = field(default_factory=ClusterParams)
     source: str = "defaults"
 
 
@@ -97,6 +115,12 @@ _CHOICES = {
     "map.basemap": ("none", "osm", "tianditu", "gaode"),
     "map.assets": ("auto", "inline", "cdn"),
     "accessibility.decay": ("exp", "power"),
+    "nodes.weighting": ("fixed", "entropy"),
+    "nodes.classifier": ("fisher_jenks", "head_tail"),
+    "nodes.national_zone_min_tier": ("国家级", "省级", "市级", "县级"),
+    "nodes.prefecture_seat_min_tier": ("国家级", "省级", "市级", "县级"),
+    "linkages.mode": ("road", "rail", "freight"),
+    "clusters.sector_field": ("lead_sector",),
 }
 _RANGES = {
     "map.simplify_m": (0.0, 5000.0),
@@ -111,6 +135,27 @@ _RANGES = {
     "accessibility.resolution_m": (10.0, 100000.0),
     "accessibility.half_life_min": (0.1, 10000.0),
     "accessibility.workers": (0, 256),
+    "indices.similarity_threshold": (0.0, 1.0),
+    "indices.isomorphism_minutes": (0.0, 10000.0),
+    "belts.corridor_km": (0.1, 500.0),
+    "belts.max_gap_km": (0.1, 1000.0),
+    "belts.min_parks": (2, 1000),
+    "belts.min_counties": (1, 1000),
+    "belts.top": (1, 1000),
+    "belts.corridor_window_km": (1.0, 2000.0),
+    "linkages.beta": (0.0, 5.0),
+    "linkages.t_min": (0.0, 1000.0),
+    "linkages.complementarity": (0.0, 10.0),
+    "linkages.n_lines": (1, 100000),
+    "linkages.n_candidates": (1, 100000),
+    "linkages.reference_speed_kmh": (1.0, 1000.0),
+    "linkages.min_deficit": (0.0, 1.0),
+    "linkages.min_crow_km": (0.0, 10000.0),
+    "linkages.top": (1, 10000),
+    "clusters.max_minutes": (0.0, 10000.0),
+    "clusters.min_parks": (2, 1000),
+    "clusters.min_counties": (1, 1000),
+    "clusters.hull_buffer_km": (0.0, 100.0),
 }
 
 
@@ -136,10 +181,13 @@ def _check_value(key: str, value, annotation, source: str):
     elif origin is dict:
         vtype = typing.get_args(annotation)[1]
         if vtype is float:
+            positive = key.endswith("_speeds")  # speeds must be > 0; weights may be 0
             ok = isinstance(value, dict) and all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in value.values())
+                isinstance(v, (int, float)) and not isinstance(v, bool) and (v > 0 if positive else v >= 0)
+                for v in value.values())
             if not ok:
-                raise ConfigError(f"expected a table of positive numbers, got {value!r}", key=key, source=source,
+                raise ConfigError(f"expected a table of {'positive' if positive else 'non-negative'} numbers, "
+                                  f"got {value!r}", key=key, source=source,
                                   fix="write it as {expressway = 120, connector = 60}.")
             value = {k: float(v) for k, v in value.items()}
         elif not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
@@ -258,7 +306,7 @@ projected_crs = "auto"      # 量算用投影：auto 自动选 CGCS2000 3度带�
 #   source = "data/parks.shp"
 #   encoding = "GBK"                 # 无 .cpg 的 GBK 文件 / GBK shapefile without .cpg
 #   crs = "EPSG:4490"                # 仅当文件无坐标系时 / only when the file has no CRS
-#   columns = {{园区名称 = "name_zh", 编号 = "park_id"}}   # 字段映射 / column mapping
+#   columns = {{"园区名称" = "name_zh", "编号" = "park_id"}}   # 字段映射 / column mapping
 {layer_lines}
 
 [output]
@@ -295,4 +343,44 @@ resolution_m = 1000.0       # 栅格分辨率（米）/ raster cell size
 decay = "exp"               # 引力衰减 exp | power
 half_life_min = 30.0        # 指数衰减半衰期（分钟）/ half-life of the exponential decay
 workers = 0                 # 进程数，0 为全部核心 / processes, 0 = all cores
+
+[indices]
+statistics = ""             # 分行业统计 CSV（adcode + 各行业列，或 adcode,sector,value）；空则用园区代理指标
+similarity_threshold = 0.9  # 产业同构：结构相似系数阈值 / similarity at or above this is 同构
+isomorphism_minutes = 60.0  # 相邻或在此分钟内可达的县对才判同构 / neighbours or pairs within T minutes
+
+[nodes]
+# 增长极综合得分权重 / weights of the growth-pole score (normalised to sum 1)
+weights = {{mass = 0.35, gravity = 0.2, betweenness = 0.15, hub_access = 0.15, park_level = 0.15}}
+weighting = "fixed"         # fixed 固定权重 | entropy 熵权法
+classifier = "fisher_jenks" # 自然断点 fisher_jenks | 头尾断裂 head_tail
+national_zone_min_tier = "省级"   # 有国家级园区的县不低于此级
+prefecture_seat_min_tier = "市级" # 地级市驻地不低于此级
+
+[belts]
+corridor_km = 15.0          # 轴线两侧走廊宽度 / corridor half-width
+max_gap_km = 40.0           # 同产业相邻园区最大间距 G / largest gap between consecutive parks
+min_parks = 3               # 产业带最少园区数 k
+min_counties = 2            # 产业带最少跨县数
+top = 15                    # 选出的产业带数
+corridor_window_km = 80.0   # 多产业走廊滑动窗口 / window of the multi-industry corridor view
+
+[linkages]
+beta = 2.0                  # 引力模型距离衰减指数 β
+t_min = 10.0                # 时间下限（分钟）/ floor of t_ij
+complementarity = 0.0       # 互补性系数 λ（结构差异越大联系越强）
+mode = "road"               # 计算联系所用方式 / mode of t_ij
+n_lines = 80                # 地图上显示的联系线数
+n_candidates = 120          # 参与通道评估的强联系对数
+reference_speed_kmh = 100.0 # 理想时间 = 直线距离 ÷ 此速度
+min_deficit = 0.15          # 时间缺口下限 / smallest time deficit proposed
+min_crow_km = 25.0          # 直线距离下限：更近的县对（如同城各区）不评通道 / skip pairs closer than this
+top = 20                    # 优先通道数
+urgency = {{"国家级" = 1.5, "省级" = 1.25, "市级" = 1.0, "县级" = 0.8}}  # 两端节点级别的紧迫度权重（取平均）
+
+[clusters]
+max_minutes = 45.0          # 同主导产业园区间最大车程（分钟）
+min_parks = 2
+min_counties = 2
+hull_buffer_km = 3.0
 """

@@ -29,7 +29,7 @@ from .config import MapConfig
 from .crs import CGCS2000, projected_crs_for, shift_geometry_to_gcj02, wgs84_to_gcj02
 from .webassets import KEEP_CSS, KEEP_JS
 
-__all__ = ["render_html", "build_map", "add_layer", "Legend", "prepare_for_web", "FIELD_LABELS", "label", "CLASS_LABELS"]
+__all__ = ["render_html", "build_map", "add_plan_layers", "add_choropleths", "add_isochrones", "add_raster", "add_layer", "Legend", "prepare_for_web", "FIELD_LABELS", "label", "CLASS_LABELS"]
 
 #: zh / en labels of the fields shown in popups and tooltips.
 FIELD_LABELS: dict[str, tuple[str, str]] = {
@@ -759,3 +759,132 @@ def add_raster(m: folium.Map, array: np.ndarray, transform, crs, *, name: str, l
     layer.add_to(m)
     Legend(layer, name, _time_legend_items(language), position="bottomleft").add_to(m)
     return layer
+
+
+# --------------------------------------------------------------------------- 点-带-网 layers
+
+TIER_STYLE = {"国家级": ("#b2182b", 11), "省级": ("#ef8a62", 8), "市级": ("#fddbc7", 6), "县级": ("#f7f7f7", 3.5)}
+STRENGTH_STYLE = {"强": ("#08306b", 5.0), "较强": ("#2171b5", 3.5), "中等": ("#6baed6", 2.2), "一般": ("#bdd7e7", 1.2)}
+TIER_LABEL_EN = {"国家级": "national tier", "省级": "provincial tier", "市级": "city tier", "县级": "county tier"}
+STRENGTH_EN = {"强": "strong", "较强": "fairly strong", "中等": "medium", "一般": "weak"}
+
+FIELD_LABELS.update({
+    "rank": ("排名", "Rank"), "score": ("综合得分", "Score"), "tier": ("培育层级", "Tier"),
+    "tier_rule": ("层级规则", "Tier rule"), "s_mass": ("经济规模(标准化)", "Mass (norm.)"),
+    "s_gravity": ("引力可达性(标准化)", "Gravity access (norm.)"),
+    "s_betweenness": ("网络中介性(标准化)", "Betweenness (norm.)"),
+    "s_hub_access": ("枢纽可达性(标准化)", "Hub access (norm.)"), "s_park_level": ("园区级别(标准化)", "Park level (norm.)"),
+    "total_linkage": ("联系总量", "Total linkage"), "member_names": ("成员园区", "Member parks"),
+    "county_names": ("涉及县区", "Counties"), "n_parks": ("园区数", "Parks"), "n_counties": ("县区数", "Counties"),
+    "length_km": ("长度(km)", "Length (km)"), "continuity": ("连续性", "Continuity"),
+    "accessibility": ("可达性", "Accessibility"), "mass": ("规模(代理)", "Mass (proxy)"),
+    "top_sectors": ("主要产业", "Main industries"), "linkage": ("联系强度", "Linkage"),
+    "strength_class": ("强度等级", "Strength"), "name_a": ("节点A", "Node A"), "name_b": ("节点B", "Node B"),
+    "network_min": ("现状时间(分钟)", "Network time (min)"), "ideal_min": ("理想时间(分钟)", "Ideal time (min)"),
+    "deficit": ("时间缺口", "Time deficit"), "utilisation": ("现状利用率", "Utilisation"),
+    "priority": ("优先度", "Priority"), "proposal": ("建议", "Proposal"), "reason_zh": ("理由", "Reason (zh)"),
+    "reason_en": ("理由(英)", "Reason"), "similarity": ("结构相似系数", "Similarity"),
+    "krugman_dissimilarity": ("克鲁格曼差异指数", "Krugman dissimilarity"), "relation": ("关系", "Relation"),
+    "sector_label": ("产业", "Industry"), "provenance": ("数据来源", "Provenance"),
+    "max_internal_min": ("内部最大车程(分钟)", "Max internal time (min)"),
+    "productivity": ("地均产出(亿元/km²)", "Output per km²"), "low_productivity": ("低效", "Low productivity"),
+})
+
+
+def _line_layer(m, gdf, *, name, fields, language, style, tooltip_field, show=True, precision=5, gcj02=False):
+    web = prepare_for_web(gdf, precision=precision, gcj02=gcj02)
+    return add_layer(m, web, name=name, fields=fields, language=language, tooltip_field=tooltip_field, show=show,
+                     style=style)
+
+
+def add_plan_layers(m: folium.Map, plan, *, language: str = "zh", sectors: pd.DataFrame | None = None,
+                    precision: int = 5, gcj02: bool = False) -> None:
+    """Draw a :class:`~spatial_planner.analysis.Plan`: nodes by tier, belts, corridors, linkages,
+    priorities, clusters and 产业同构 pairs, each a toggled layer with its own legend."""
+    zh = language == "zh"
+    s_name = dict(zip(sectors["code"], sectors["name_zh" if zh else "name_en"])) if sectors is not None else {}
+    s_col = dict(zip(sectors["code"], sectors["color"])) if sectors is not None else {}
+
+    if len(plan.clusters):
+        c = plan.clusters.assign(sector_label=plan.clusters["sector"].map(lambda s: s_name.get(s, s)),
+                                 _fill=plan.clusters["sector"].map(lambda s: s_col.get(s, "#999")))
+        name = "跨县产业集群建议" if zh else "Cross-county clusters"
+        layer = _line_layer(m, c, name=name, language=language, show=False, precision=precision, gcj02=gcj02,
+                            fields=["name_zh", "sector_label", "member_names", "county_names", "n_parks", "mass",
+                                    "max_internal_min", "_fill"], tooltip_field="name_zh",
+                            style=lambda p: {"fillColor": p.get("_fill"), "color": p.get("_fill"), "weight": 2,
+                                             "dashArray": "6 3", "fillOpacity": 0.18})
+        present = list(dict.fromkeys(plan.clusters["sector"]))
+        Legend(layer, name, [(s_col.get(s, "#999"), s_name.get(s, s), "box") for s in present],
+               position="bottomleft").add_to(m)
+
+    if len(plan.belt_corridors):
+        bc = plan.belt_corridors.assign(_fill=plan.belt_corridors["sector"].map(lambda s: s_col.get(s, "#999")))
+        name = "产业带走廊" if zh else "Belt corridors"
+        layer = _line_layer(m, bc, name=name, language=language, precision=precision, gcj02=gcj02,
+                            fields=["name_zh", "name_en", "member_names", "county_names", "length_km", "score", "_fill"],
+                            tooltip_field="name_zh",
+                            style=lambda p: {"fillColor": p.get("_fill"), "color": p.get("_fill"), "weight": 0.5,
+                                             "fillOpacity": 0.15})
+        Legend(layer, name, [("#cccccc", "产业带两侧走廊范围" if zh else "corridor around each belt", "box")],
+               position="bottomleft").add_to(m)
+
+    if len(plan.corridors):
+        name = "多产业走廊（最密集段）" if zh else "Multi-industry corridors (densest stretch)"
+        layer = _line_layer(m, plan.corridors, name=name, language=language, show=False, precision=precision,
+                            gcj02=gcj02, fields=["name_zh", "n_parks", "mass", "top_sectors"], tooltip_field="name_zh",
+                            style={"color": "#6a3d9a", "weight": 9, "opacity": 0.35})
+        Legend(layer, name, [("#6a3d9a", "走廊段" if zh else "corridor stretch", "line")]).add_to(m)
+
+    if len(plan.belts):
+        b = plan.belts.assign(sector_label=plan.belts["sector"].map(lambda s: s_name.get(s, s)),
+                              _col=plan.belts["sector"].map(lambda s: s_col.get(s, "#999")))
+        name = "产业带（带）" if zh else "Industrial belts"
+        layer = _line_layer(m, b, name=name, language=language, precision=precision, gcj02=gcj02,
+                            fields=["name_zh", "name_en", "rank", "sector_label", "member_names", "county_names",
+                                    "length_km", "mass", "continuity", "accessibility", "score", "_col"],
+                            tooltip_field="name_zh" if zh else "name_en",
+                            style=lambda p: {"color": p.get("_col"), "weight": 7, "opacity": 0.9})
+        Legend(layer, name, [(s_col.get(s, "#999"), s_name.get(s, s), "line")
+                             for s in dict.fromkeys(plan.belts["sector"])]).add_to(m)
+
+    if len(plan.linkages):
+        lk = plan.linkages.assign(_cls=plan.linkages["strength_class"])
+        name = "节点联系（网）" if zh else "Linkages"
+        layer = _line_layer(m, lk, name=name, language=language, show=False, precision=precision, gcj02=gcj02,
+                            fields=["name_a", "name_b", "linkage", "strength_class", "_cls"], tooltip_field="name_a",
+                            style=lambda p: {"color": STRENGTH_STYLE.get(p.get("_cls"), ("#999", 1))[0],
+                                             "weight": STRENGTH_STYLE.get(p.get("_cls"), ("#999", 1))[1],
+                                             "opacity": 0.8})
+        Legend(layer, name, [(c, k if zh else STRENGTH_EN[k], "line") for k, (c, _) in STRENGTH_STYLE.items()
+                             if k in set(lk["_cls"])]).add_to(m)
+
+    if len(plan.priorities):
+        name = "优先建设/提升通道" if zh else "Priority links"
+        layer = _line_layer(m, plan.priorities, name=name, language=language, precision=precision, gcj02=gcj02,
+                            fields=["rank", "name_a", "name_b", "network_min", "ideal_min", "deficit", "utilisation",
+                                    "priority", "proposal", "reason_zh" if zh else "reason_en"],
+                            tooltip_field="proposal",
+                            style={"color": "#e31a1c", "weight": 4, "dashArray": "10 6", "opacity": 0.95})
+        Legend(layer, name, [("#e31a1c", "建议通道（按优先度排序）" if zh else "proposed link (ranked)", "dash")]).add_to(m)
+
+    if len(plan.isomorphism):
+        name = "产业同构县对" if zh else "Same-structure pairs (产业同构)"
+        layer = _line_layer(m, plan.isomorphism, name=name, language=language, show=False, precision=precision,
+                            gcj02=gcj02, fields=["name_a", "name_b", "similarity", "krugman_dissimilarity", "relation"],
+                            tooltip_field="name_a", style={"color": "#ff7f00", "weight": 3, "dashArray": "2 5"})
+        Legend(layer, name, [("#ff7f00", "结构相似的相邻/近距县对" if zh else "similar neighbouring counties", "dash")]).add_to(m)
+
+    if len(plan.nodes):
+        n = prepare_for_web(plan.nodes, precision=precision, gcj02=gcj02)
+        n["_tier"] = n["tier"]
+        name = "增长极（点，按培育层级）" if zh else "Growth poles (by tier)"
+        layer = add_layer(
+            m, n, name=name, language=language, tooltip_field="name_zh" if zh else "name_en",
+            fields=["name_zh", "name_en", "rank", "tier", "score", "s_mass", "s_gravity", "s_betweenness",
+                    "s_hub_access", "s_park_level", "total_linkage", "tier_rule", "provenance", "_tier"],
+            point_style=lambda p: {"color": "#222", "weight": 1, "fillOpacity": 0.95,
+                                   "fillColor": TIER_STYLE.get(p.get("_tier"), ("#ccc", 3))[0],
+                                   "radius": TIER_STYLE.get(p.get("_tier"), ("#ccc", 3))[1]},
+            search_field="name_zh")
+        Legend(layer, name, [(c, t if zh else TIER_LABEL_EN[t], "point") for t, (c, _) in TIER_STYLE.items()]).add_to(m)

@@ -218,6 +218,13 @@ class Network:
             self._build_csr(mode)
         return self._csr[key]
 
+    def csr_reverse(self, mode: str = "road") -> sparse.csr_matrix:
+        """The transposed minutes matrix (times *to* a node), cached."""
+        key = (mode, "reverse")
+        if key not in self._csr:
+            self._csr[key] = self.csr(mode).T.tocsr()
+        return self._csr[key]
+
     def _build_csr(self, mode: str) -> None:
         e = self.edges[self.edge_mask(mode)]
         u = e["u"].to_numpy(np.int64)

@@ -55,6 +55,9 @@ def test_two_processes_equal_one(net):
     one = shortest_times(net, sources, workers=1)
     two = shortest_times(net, sources, workers=2)
     assert np.array_equal(one, two)
+    cols = np.array([5, 0, 77, 5])
+    assert np.array_equal(shortest_times(net, sources, workers=2, targets=cols), one[:, cols])
+    assert np.array_equal(shortest_times(net, sources, workers=1, targets=cols), one[:, cols])
 
 
 def test_od_matrix_tidy_and_equal_to_networkx(net, henan):

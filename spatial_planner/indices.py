@@ -1,0 +1,344 @@
+"""Industrial-structure indices: LQ, specialisation, similarity, inequality, land productivity.
+
+Every function takes a county × sector table (or a value Series) and returns
+tables aligned on its index. The table comes from user statistics when they
+exist (:func:`industry_table_from_csv`) or from the documented park proxy
+(:func:`industry_table_from_parks`); the result carries ``attrs["provenance"]``
+(``"statistics"`` or ``"proxy"``) and every output built from it says which.
+
+The park proxy
+--------------
+A park's *mass* is its area (stated ``area_km2``, else its footprint) times a
+level factor (:data:`LEVEL_FACTOR`: national 2.0, provincial 1.0, municipal
+0.6). The mass is split over its 1–3 leading sectors with fixed shares
+(:data:`SECTOR_SHARES`: one sector 1.0; two 0.6/0.4; three 0.5/0.3/0.2). A
+county's value in a sector is the sum over its parks. It measures where
+designated industrial land is concentrated by sector, not output.
+"""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ._errors import DataFileError, MissingColumnError
+
+__all__ = [
+    "LEVEL_FACTOR",
+    "SECTOR_SHARES",
+    "DEFAULT_AREA_KM2",
+    "park_mass",
+    "industry_table_from_parks",
+    "industry_table_from_csv",
+    "location_quotient",
+    "krugman_specialisation",
+    "cosine_similarity",
+    "krugman_dissimilarity",
+    "isomorphism_pairs",
+    "theil",
+    "gini",
+    "land_productivity",
+    "SECTOR_INTENSITY",
+    "PRODUCTIVITY_FLOOR",
+]
+
+LEVEL_FACTOR = {"national": 2.0, "provincial": 1.0, "municipal": 0.6}
+SECTOR_SHARES = {1: (1.0,), 2: (0.6, 0.4), 3: (0.5, 0.3, 0.2)}
+#: Area assumed for a park whose source gives none (km²), by level.
+DEFAULT_AREA_KM2 = {"national": 20.0, "provincial": 10.0, "municipal": 5.0}
+
+
+def _sectors(value: str) -> list[str]:
+    return [s.strip() for s in str(value or "").split(";") if s.strip()]
+
+
+def park_mass(parks: pd.DataFrame) -> pd.Series:
+    """Proxy mass of each park: area (stated, else footprint, else level default) × level factor."""
+    area = pd.to_numeric(parks.get("area_km2"), errors="coerce")
+    if "footprint_km2" in parks:
+        area = area.fillna(pd.to_numeric(parks["footprint_km2"], errors="coerce"))
+    area = area.fillna(parks["level"].map(DEFAULT_AREA_KM2)).fillna(5.0)
+    factor = parks["level"].map(LEVEL_FACTOR).fillna(1.0)
+    return (area * factor).rename("mass")
+
+
+def industry_table_from_parks(parks: pd.DataFrame, *, by: str = "county_adcode",
+                              index: pd.Index | None = None) -> pd.DataFrame:
+    """County (or other unit) × sector proxy table from park areas, levels and sectors.
+
+    Parameters
+    ----------
+    parks
+        Parks with ``level``, ``sectors`` and ``by`` columns (``area_km2`` /
+        ``footprint_km2`` when known).
+    by
+        Column to aggregate by (``county_adcode``, ``prefecture_zh``, ``park_id`` ...).
+    index
+        Rows to report (e.g. all 157 counties, with zeros where no park lies).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows × sectors, ``attrs["provenance"] = "proxy"``.
+    """
+    mass = park_mass(parks)
+    rows = []
+    for key, sectors, m in zip(parks[by].astype(str), parks["sectors"], mass):
+        secs = _sectors(sectors)[:3]
+        for s, share in zip(secs, SECTOR_SHARES.get(len(secs), ())):
+            rows.append((key, s, m * share))
+    long = pd.DataFrame(rows, columns=[by, "sector", "value"])
+    table = long.pivot_table(index=by, columns="sector", values="value", aggfunc="sum", fill_value=0.0)
+    if index is not None:
+        table = table.reindex(index.astype(str), fill_value=0.0)
+    table = table.sort_index(axis=1)
+    table.columns.name = "sector"
+    table.attrs["provenance"] = "proxy"
+    return table
+
+
+def industry_table_from_csv(path, *, key: str = "adcode") -> pd.DataFrame:
+    """County × sector table from user statistics (CSV, UTF-8 or GBK).
+
+    Accepts a wide table (``adcode`` plus one column per sector code) or a long
+    one (``adcode, sector, value``).
+    """
+    from .io import _read_csv_text
+
+    df = _read_csv_text(path)
+    if key not in df.columns:
+        raise MissingColumnError([key], layer=str(path), available=list(df.columns))
+    df[key] = df[key].astype(str).str.strip()
+    if {"sector", "value"} <= set(df.columns):
+        df["value"] = pd.to_numeric(df["value"], errors="coerce")
+        table = df.pivot_table(index=key, columns="sector", values="value", aggfunc="sum", fill_value=0.0)
+    else:
+        table = df.set_index(key).apply(pd.to_numeric, errors="coerce")
+    bad = table.columns[table.isna().any()].tolist()
+    if bad or (table < 0).any().any():
+        raise DataFileError(f"non-numeric, empty or negative values in sector column(s) {bad or list(table.columns)}",
+                            layer=str(path), fix="fill every sector value with a number ≥ 0 (0 where none).")
+    table.attrs["provenance"] = "statistics"
+    return table
+
+
+def location_quotient(table: pd.DataFrame) -> pd.DataFrame:
+    """LQ_ij = (e_ij / e_i) / (E_j / E); rows with no activity give 0."""
+    e = table.to_numpy(float)
+    row = e.sum(axis=1, keepdims=True)
+    col = e.sum(axis=0, keepdims=True)
+    total = e.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lq = (e / row) / (col / total)
+    out = pd.DataFrame(np.nan_to_num(lq, nan=0.0, posinf=0.0), index=table.index, columns=table.columns)
+    out.attrs.update(table.attrs)
+    return out
+
+
+def _shares(table: pd.DataFrame) -> np.ndarray:
+    e = table.to_numpy(float)
+    row = e.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.nan_to_num(e / row)
+
+
+def krugman_specialisation(table: pd.DataFrame) -> pd.Series:
+    """Krugman specialisation index K_i = Σ_j |s_ij − s_j^(−i)|, against the rest of the region (0–2)."""
+    e = table.to_numpy(float)
+    s = _shares(table)
+    rest = e.sum(axis=0, keepdims=True) - e
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.nan_to_num(rest / rest.sum(axis=1, keepdims=True))
+    k = np.abs(s - r).sum(axis=1)
+    k[e.sum(axis=1) == 0] = np.nan
+    return pd.Series(k, index=table.index, name="krugman_specialisation")
+
+
+def cosine_similarity(table: pd.DataFrame) -> pd.DataFrame:
+    """UNIDO structural-similarity coefficient: cosine of the sector vectors (1 identical, 0 orthogonal)."""
+    e = table.to_numpy(float)
+    norm = np.sqrt((e * e).sum(axis=1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sim = (e @ e.T) / np.outer(norm, norm)
+    sim = np.nan_to_num(sim)
+    return pd.DataFrame(sim, index=table.index, columns=table.index)
+
+
+def krugman_dissimilarity(table: pd.DataFrame) -> pd.DataFrame:
+    """Pairwise Krugman dissimilarity Σ_k |s_ik − s_jk| (0 identical structure, 2 no overlap)."""
+    s = _shares(table)
+    d = np.abs(s[:, None, :] - s[None, :, :]).sum(axis=2)
+    return pd.DataFrame(d, index=table.index, columns=table.index)
+
+
+def isomorphism_pairs(
+    seats: gpd.GeoDataFrame,
+    similarity: pd.DataFrame,
+    *,
+    threshold: float = 0.9,
+    neighbours: set[tuple[str, str]] | None = None,
+    times: pd.DataFrame | None = None,
+    max_minutes: float = 60.0,
+    id_col: str = "adcode",
+    dissimilarity: pd.DataFrame | None = None,
+) -> gpd.GeoDataFrame:
+    """产业同构: pairs of neighbouring (or close) counties whose structures are at least ``threshold`` similar.
+
+    Parameters
+    ----------
+    seats
+        County seats (points) with ``id_col`` and ``name_zh``.
+    similarity
+        Square similarity matrix (:func:`cosine_similarity`).
+    neighbours
+        Unordered pairs ``(a, b)`` with ``a < b`` that share a border.
+    times
+        Square minutes matrix; pairs within ``max_minutes`` also count.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One line between the two seats per pair: ``a, b, name_a, name_b,
+        similarity, krugman_dissimilarity, relation`` (neighbour / within T).
+    """
+    from shapely.geometry import LineString
+
+    pts = seats.set_index(seats[id_col].astype(str))
+    ids = [i for i in similarity.index.astype(str) if i in pts.index]
+    sim = similarity.loc[ids, ids].to_numpy()
+    rows = []
+    for i in range(len(ids)):
+        for j in range(i + 1, len(ids)):
+            a, b = ids[i], ids[j]
+            if sim[i, j] < threshold:
+                continue
+            relation = []
+            if neighbours is not None and (min(a, b), max(a, b)) in neighbours:
+                relation.append("neighbour")
+            if times is not None and a in times.index and b in times.columns and times.loc[a, b] <= max_minutes:
+                relation.append(f"within {max_minutes:g} min")
+            if not relation:
+                continue
+            rows.append({
+                "a": a, "b": b, "name_a": pts.loc[a, "name_zh"], "name_b": pts.loc[b, "name_zh"],
+                "similarity": round(float(sim[i, j]), 4),
+                "krugman_dissimilarity": None if dissimilarity is None else round(float(dissimilarity.loc[a, b]), 4),
+                "relation": "; ".join(relation),
+                "geometry": LineString([pts.loc[a].geometry, pts.loc[b].geometry]),
+            })
+    cols = ["a", "b", "name_a", "name_b", "similarity", "krugman_dissimilarity", "relation", "geometry"]
+    return gpd.GeoDataFrame(rows, columns=cols, geometry="geometry", crs=seats.crs)
+
+
+def theil(values: pd.Series, groups: pd.Series | None = None) -> dict[str, float]:
+    """Theil T index of a non-negative factor, split into between- and within-group parts.
+
+    ``T = (1/n) Σ (y_i/μ) ln(y_i/μ)`` (0·ln 0 = 0). With groups (e.g. the
+    prefecture of each county), ``T = T_between + T_within`` where
+    ``T_between = Σ_g (n_g/n)(μ_g/μ) ln(μ_g/μ)`` and
+    ``T_within = Σ_g (n_g/n)(μ_g/μ) T_g``.
+
+    Returns
+    -------
+    dict
+        ``total``, and with groups ``between``, ``within`` and ``between_share``.
+    """
+    y = pd.to_numeric(values, errors="coerce").astype(float)
+    if y.isna().any() or (y < 0).any():
+        raise ValueError("Theil index needs non-negative numbers without gaps")
+    mu = y.mean()
+    if mu == 0:
+        return {"total": 0.0, "between": 0.0, "within": 0.0, "between_share": 0.0}
+
+    def t_of(v: np.ndarray) -> float:
+        m = v.mean()
+        if m == 0:
+            return 0.0
+        r = v / m
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = np.where(r > 0, r * np.log(r), 0.0)
+        return float(terms.mean())
+
+    total = t_of(y.to_numpy())
+    out = {"total": total}
+    if groups is not None:
+        n = len(y)
+        between = within = 0.0
+        for _, idx in y.groupby(groups.reindex(y.index)).groups.items():
+            v = y.loc[idx].to_numpy()
+            w = len(v) / n * (v.mean() / mu)
+            if v.mean() > 0:
+                between += w * math.log(v.mean() / mu)
+            within += w * t_of(v)
+        out.update(between=between, within=within, between_share=between / total if total else 0.0)
+    return out
+
+
+def gini(values: pd.Series) -> float:
+    """Gini coefficient of a non-negative factor (0 equal, → 1 concentrated in one unit)."""
+    y = np.sort(pd.to_numeric(values, errors="coerce").astype(float).to_numpy())
+    if len(y) == 0 or y.sum() == 0:
+        return 0.0
+    n = len(y)
+    cum = np.cumsum(y)
+    return float((n + 1 - 2 * (cum.sum() / cum[-1])) / n)
+
+
+#: Assumed output intensity by sector (亿元 per km² of industrial land) for the productivity proxy.
+#: Round figures of the order Chinese development zones report; replace them with statistics when you have them.
+SECTOR_INTENSITY = {
+    "electronics": 120.0, "auto": 90.0, "equipment": 70.0, "biomedicine": 80.0, "new_materials": 60.0,
+    "new_energy": 70.0, "aviation": 80.0, "chemicals": 50.0, "metals": 45.0, "food": 50.0, "textiles": 35.0,
+    "light_industry": 35.0, "building_materials": 30.0, "energy_saving": 45.0, "logistics": 25.0,
+}
+#: Productivity below which a park of a level is flagged (亿元/km²).
+PRODUCTIVITY_FLOOR = {"national": 60.0, "provincial": 40.0, "municipal": 25.0}
+
+
+def land_productivity(parks: pd.DataFrame, output: pd.Series | None = None, *,
+                      intensity: dict[str, float] | None = None,
+                      floor: dict[str, float] | None = None) -> pd.DataFrame:
+    """Land productivity of parks (output per km²) and a flag for low productivity against the park's level.
+
+    Parameters
+    ----------
+    parks
+        Parks with ``park_id``, ``level``, ``sectors``, ``area_km2``/``footprint_km2``.
+    output
+        Output (亿元) per ``park_id`` from statistics. Without it a proxy is
+        used: the sector-share-weighted :data:`SECTOR_INTENSITY`, lowered for
+        parks whose stated area is far larger than the typical area of their
+        level (sprawl dilutes output per km²: factor ``min(1, (typical/stated)^0.25)``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``park_id``: ``productivity``, ``floor``, ``low_productivity``, ``provenance``.
+    """
+    intensity = intensity or SECTOR_INTENSITY
+    floor = floor or PRODUCTIVITY_FLOOR
+    ids = parks["park_id"].astype(str)
+    area = pd.to_numeric(parks.get("area_km2"), errors="coerce")
+    if "footprint_km2" in parks:
+        area = area.fillna(pd.to_numeric(parks["footprint_km2"], errors="coerce"))
+    if output is not None:
+        out = output.reindex(ids).to_numpy(float)
+        prod = out / area.to_numpy(float)
+        provenance = "statistics"
+    else:
+        base = []
+        for secs in parks["sectors"]:
+            ss = _sectors(secs)[:3]
+            shares = SECTOR_SHARES.get(len(ss), (1.0,))
+            base.append(sum(intensity.get(s, 40.0) * w for s, w in zip(ss, shares)))
+        typical = parks["level"].map(DEFAULT_AREA_KM2).fillna(5.0).to_numpy(float)
+        stated = pd.to_numeric(parks.get("area_km2"), errors="coerce").to_numpy(float)
+        sprawl = np.where(np.isfinite(stated) & (stated > 0), np.minimum(1.0, (typical / stated) ** 0.25), 1.0)
+        prod = np.asarray(base) * sprawl
+        provenance = "proxy"
+    fl = parks["level"].map(floor).fillna(min(floor.values())).to_numpy(float)
+    return pd.DataFrame({"productivity": np.round(prod, 2), "floor": fl, "low_productivity": prod < fl,
+                         "provenance": provenance}, index=pd.Index(ids, name="park_id"))

@@ -1,0 +1,376 @@
+"""The linkage network (网): gravity linkages, link priorities and what-if scenarios.
+
+* :func:`gravity_linkage`: ``G_ij = M_i · M_j / t_ij^β`` over network minutes
+  (``t`` floored at ``t_min``), optionally raised where structures differ
+  (complementarity: ``× (1 + λ · D_ij / 2)`` with ``D`` the Krugman
+  dissimilarity, 0–2).
+* :func:`linkage_lines`: the strongest pairs as lines, classed by natural
+  breaks, and each node's total linkage.
+* :func:`link_priorities`: for strongly linked pairs whose network time is poor
+  against an ideal (crow-fly distance ÷ a reference speed),
+  ``priority = linkage × time deficit × (1 − utilisation) × urgency``, where the
+  deficit is ``1 − t_ideal / t_network``, the utilisation is the load that
+  *other* pairs put on the busiest edge of the pair's fastest path under the
+  all-pairs linkage-weighted assignment, as a share of the network's peak edge
+  load (0–1), and urgency comes from the endpoints' tiers. Each proposal
+  carries its reason in words.
+* :func:`evaluate_scenario`: add links and recompute county accessibility.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy.sparse.csgraph import dijkstra
+from shapely.geometry import LineString
+
+from ._errors import ConfigError
+from .network import Network
+
+__all__ = ["LinkParams", "gravity_linkage", "linkage_lines", "edge_loads", "link_priorities", "ScenarioLink",
+           "add_links", "evaluate_scenario"]
+
+STRENGTH_CLASSES = ("强", "较强", "中等", "一般")
+
+
+@dataclass
+class LinkParams:
+    """Parameters of the linkage network (``[linkages]`` in the run config)."""
+
+    beta: float = 2.0
+    t_min: float = 10.0
+    complementarity: float = 0.0
+    mode: str = "road"
+    n_lines: int = 80
+    n_candidates: int = 120
+    reference_speed_kmh: float = 100.0
+    min_deficit: float = 0.15
+    min_crow_km: float = 25.0
+    urgency: dict[str, float] = field(default_factory=lambda: {"国家级": 1.5, "省级": 1.25, "市级": 1.0, "县级": 0.8})
+    top: int = 20
+
+
+def gravity_linkage(mass: pd.Series, times: pd.DataFrame, *, beta: float = 2.0, t_min: float = 10.0,
+                    dissimilarity: pd.DataFrame | None = None, complementarity: float = 0.0) -> pd.DataFrame:
+    """Pairwise gravity linkage ``M_i M_j / max(t_ij, t_min)^β`` (diagonal 0; NaN times give 0).
+
+    Parameters
+    ----------
+    mass
+        Node masses aligned on ``times.index``.
+    times
+        Square minutes matrix (symmetrise it first for an undirected measure).
+    dissimilarity, complementarity
+        With λ = ``complementarity`` > 0, multiply by ``1 + λ · D_ij / 2``.
+    """
+    ids = times.index
+    m = mass.reindex(ids).fillna(0.0).to_numpy(float)
+    t = np.nan_to_num(times.loc[ids, ids].to_numpy(float), nan=np.inf)
+    with np.errstate(divide="ignore"):
+        g = np.outer(m, m) / np.power(np.maximum(t, t_min), beta)
+    g[~np.isfinite(t)] = 0.0
+    if complementarity and dissimilarity is not None:
+        d = dissimilarity.reindex(index=ids, columns=ids).fillna(0.0).to_numpy(float)
+        g = g * (1.0 + complementarity * d / 2.0)
+    np.fill_diagonal(g, 0.0)
+    return pd.DataFrame(g, index=ids, columns=ids)
+
+
+def _pairs(g: pd.DataFrame) -> pd.DataFrame:
+    ids = g.index.to_numpy()
+    iu, ju = np.triu_indices(len(ids), k=1)
+    val = g.to_numpy()[iu, ju]
+    return pd.DataFrame({"a": ids[iu], "b": ids[ju], "linkage": val}).sort_values(
+        ["linkage", "a", "b"], ascending=[False, True, True]).reset_index(drop=True)
+
+
+def linkage_lines(g: pd.DataFrame, seats: gpd.GeoDataFrame, *, n_lines: int = 80, id_col: str = "adcode"
+                  ) -> tuple[gpd.GeoDataFrame, pd.Series]:
+    """The ``n_lines`` strongest pairs as lines classed 强/较强/中等/一般 (Fisher–Jenks), and node totals.
+
+    Returns
+    -------
+    (lines, totals)
+        ``lines``: ``a, b, name_a, name_b, linkage, share`` (of all linkage), ``strength_class``, ``class_rank``;
+        ``totals``: Σ_j G_ij per node.
+    """
+    import warnings
+
+    import mapclassify
+
+    pts = seats.set_index(seats[id_col].astype(str))
+    pairs = _pairs(g).head(n_lines).copy()
+    total = float(np.triu(g.to_numpy(), 1).sum()) or 1.0
+    pairs["share"] = pairs["linkage"] / total
+    k = min(4, pairs["linkage"].nunique())
+    if k >= 2:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Numba not installed")
+            bins = mapclassify.FisherJenks(pairs["linkage"].to_numpy(), k=k).bins
+        cls = np.searchsorted(bins, pairs["linkage"].to_numpy(), side="left")
+        rank = (k - 1) - cls
+    else:
+        rank = np.zeros(len(pairs), dtype=int)
+    pairs["class_rank"] = rank + 1
+    pairs["strength_class"] = [STRENGTH_CLASSES[min(r, 3)] for r in rank]
+    pairs["name_a"] = pairs["a"].map(pts["name_zh"])
+    pairs["name_b"] = pairs["b"].map(pts["name_zh"])
+    geom = [LineString([pts.geometry[a], pts.geometry[b]]) for a, b in zip(pairs["a"], pairs["b"])]
+    lines = gpd.GeoDataFrame(pairs[["a", "b", "name_a", "name_b", "linkage", "share", "strength_class", "class_rank"]],
+                             geometry=geom, crs=seats.crs)
+    totals = pd.Series(g.to_numpy().sum(axis=1), index=g.index, name="total_linkage")
+    return lines, totals
+
+
+def edge_loads(net: Network, seat_nodes: pd.Series, g: pd.DataFrame, *, mode: str = "road"
+               ) -> tuple[dict[tuple[int, int], float], dict[tuple[str, str], list[tuple[int, int]]]]:
+    """Linkage-weighted load of every edge under all-pairs fastest paths between seats.
+
+    Returns
+    -------
+    (load, paths)
+        ``load[(u, v)]`` (undirected key ``u < v``) = Σ G_ij over pairs whose
+        fastest path uses the edge; ``paths[(a, b)]`` the edges of each pair's path.
+    """
+    csr = net.csr(mode)
+    ids = list(g.index)
+    nodes = seat_nodes.reindex(ids).to_numpy(int)
+    _, pred = dijkstra(csr, directed=True, indices=nodes, return_predecessors=True)
+    load: dict[tuple[int, int], float] = {}
+    paths: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    gv = g.to_numpy()
+    for i, a in enumerate(ids):
+        p = pred[i]
+        for j in range(i + 1, len(ids)):
+            edges = []
+            v = nodes[j]
+            guard = 0
+            while v != nodes[i] and v >= 0 and guard < len(p):
+                u = int(p[v])
+                if u < 0:
+                    edges = []
+                    break
+                edges.append((min(u, int(v)), max(u, int(v))))
+                v = u
+                guard += 1
+            paths[(a, ids[j])] = edges
+            w = gv[i, j]
+            for e in edges:
+                load[e] = load.get(e, 0.0) + w
+    return load, paths
+
+
+def link_priorities(
+    net: Network,
+    g: pd.DataFrame,
+    times: pd.DataFrame,
+    seats: gpd.GeoDataFrame,
+    *,
+    tiers: pd.Series | None = None,
+    params: LinkParams | None = None,
+    id_col: str = "adcode",
+) -> gpd.GeoDataFrame:
+    """Ranked proposals of new or upgraded links between strongly linked nodes.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``rank, a, b, name_a, name_b, linkage, linkage_rank, network_min, ideal_min, crow_km, deficit,
+        utilisation, urgency, priority, proposal, reason_zh, reason_en`` and a straight line
+        between the seats (EPSG of ``seats``).
+    """
+    p = params or LinkParams()
+    pts = seats.set_index(seats[id_col].astype(str))
+    att = net.attach(pts)
+    seat_nodes = att["node"]
+    load, paths = edge_loads(net, seat_nodes, g, mode=p.mode)
+    max_load = max(load.values()) if load else 1.0
+    pairs = _pairs(g).head(p.n_candidates).copy()
+    pairs["linkage_rank"] = np.arange(1, len(pairs) + 1)
+    m = pts.to_crs(net.crs).geometry
+    crow = np.array([m[a].distance(m[b]) / 1000.0 for a, b in zip(pairs["a"], pairs["b"])])
+    tnet = np.array([times.loc[a, b] for a, b in zip(pairs["a"], pairs["b"])], dtype=float)
+    ideal = crow / p.reference_speed_kmh * 60.0
+    deficit = np.clip(1.0 - ideal / np.where(tnet > 0, tnet, np.inf), 0.0, 1.0)
+    # utilisation: on the busiest edge of the pair's fastest path, the load that other pairs put there,
+    # as a share of the network's peak edge load (the pair's own flow does not count against it)
+    util = np.array([max((load.get(e, 0.0) - w for e in paths.get((a, b), [])), default=0.0) / max_load
+                     for a, b, w in zip(pairs["a"], pairs["b"], pairs["linkage"])])
+    util = np.clip(util, 0.0, 1.0)
+    cls = net.edges.assign(key=list(zip(np.minimum(net.edges["u"], net.edges["v"]),
+                                        np.maximum(net.edges["u"], net.edges["v"]))))
+    cls_of = cls.groupby("key")["cls"].agg(lambda s: sorted(set(s)))
+    if tiers is not None:
+        urg = np.array([(p.urgency.get(tiers.get(a, ""), 1.0) + p.urgency.get(tiers.get(b, ""), 1.0)) / 2.0
+                        for a, b in zip(pairs["a"], pairs["b"])])
+    else:
+        urg = np.ones(len(pairs))
+    pairs["crow_km"] = np.round(crow, 2)
+    pairs["network_min"] = np.round(tnet, 2)
+    pairs["ideal_min"] = np.round(ideal, 2)
+    pairs["deficit"] = np.round(deficit, 4)
+    pairs["utilisation"] = np.round(util, 4)
+    pairs["urgency"] = urg
+    pairs["priority"] = pairs["linkage"] * deficit * (1.0 - util) * urg
+    pairs = pairs[(pairs["deficit"] >= p.min_deficit) & (pairs["crow_km"] >= p.min_crow_km)]
+    proposals, zh, en = [], [], []
+    for r in pairs.itertuples():
+        used = {c for e in paths.get((r.a, r.b), []) for c in cls_of.get(e, [])}
+        fast = used & {"expressway", "provincial_expressway", "motorway", "hsr", "intercity"}
+        long_top = r.crow_km >= 120 and tiers is not None and \
+            tiers.get(r.a) in ("国家级", "省级") and tiers.get(r.b) in ("国家级", "省级")
+        if long_top:
+            kind = ("城际铁路/高铁联络线", "intercity or HSR link")
+        elif fast:
+            kind = ("既有通道提速改造", "upgrade of the existing corridor")
+        else:
+            kind = ("新建高速公路/快速通道", "new expressway or express road")
+        proposals.append(kind[0])
+        na, nb = pts.loc[r.a, "name_zh"], pts.loc[r.b, "name_zh"]
+        zh.append(f"{na}—{nb}：联系强度居第 {r.linkage_rank} 位；现状最快 {r.network_min:.0f} 分钟，"
+                  f"为理想 {r.ideal_min:.0f} 分钟（直线 {r.crow_km:.0f} km ÷ {p.reference_speed_kmh:g} km/h）的 "
+                  f"{r.network_min / max(r.ideal_min, 1e-9):.1f} 倍；现状路径最大负荷 {r.utilisation:.0%}；建议{kind[0]}。")
+        en.append(f"{na}–{nb}: linkage rank {r.linkage_rank}; fastest today {r.network_min:.0f} min, "
+                  f"{r.network_min / max(r.ideal_min, 1e-9):.1f}× the ideal {r.ideal_min:.0f} min "
+                  f"({r.crow_km:.0f} km crow-fly at {p.reference_speed_kmh:g} km/h); busiest edge on the path at "
+                  f"{r.utilisation:.0%} of the network's peak load; proposed: {kind[1]}.")
+    pairs["proposal"] = proposals
+    pairs["reason_zh"] = zh
+    pairs["reason_en"] = en
+    pairs["name_a"] = pairs["a"].map(pts["name_zh"])
+    pairs["name_b"] = pairs["b"].map(pts["name_zh"])
+    pairs = pairs.sort_values(["priority", "a", "b"], ascending=[False, True, True]).head(p.top).reset_index(drop=True)
+    pairs.insert(0, "rank", np.arange(1, len(pairs) + 1))
+    geom = [LineString([pts.geometry[a], pts.geometry[b]]) for a, b in zip(pairs["a"], pairs["b"])]
+    cols = ["rank", "a", "b", "name_a", "name_b", "linkage", "linkage_rank", "network_min", "ideal_min", "crow_km",
+            "deficit", "utilisation", "urgency", "priority", "proposal", "reason_zh", "reason_en"]
+    return gpd.GeoDataFrame(pairs[cols], geometry=geom, crs=seats.crs)
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+@dataclass
+class ScenarioLink:
+    """A link to add: between two places, by ``road`` or ``rail``, at a speed (km/h)."""
+
+    a: str
+    b: str
+    mode: str = "road"
+    speed_kmh: float = 100.0
+    detour: float = 1.15
+
+    @classmethod
+    def parse(cls, text: str) -> "ScenarioLink":
+        """Parse ``A,B[,mode[,speed]]`` as given to ``spatial-planner scenario --add-link``."""
+        parts = [x.strip() for x in text.split(",")]
+        if len(parts) < 2 or not parts[0] or not parts[1]:
+            raise ConfigError(f"cannot read link '{text}'", key="--add-link", fix="write A,B,mode,speed e.g. 410102,410311,road,120.")
+        mode = parts[2] if len(parts) > 2 and parts[2] else "road"
+        if mode not in ("road", "rail"):
+            raise ConfigError(f"unknown link mode '{mode}'", key="--add-link", fix="use road or rail.")
+        try:
+            speed = float(parts[3]) if len(parts) > 3 and parts[3] else (120.0 if mode == "road" else 250.0)
+        except ValueError:
+            raise ConfigError(f"speed '{parts[3]}' is not a number", key="--add-link", fix="give km/h, e.g. 120.") from None
+        if speed <= 0:
+            raise ConfigError(f"speed must be positive, got {speed}", key="--add-link", fix="give km/h, e.g. 120.")
+        return cls(parts[0], parts[1], mode, speed)
+
+
+def add_links(net: Network, links: list[ScenarioLink], places: gpd.GeoDataFrame) -> Network:
+    """A copy of the network with the links added.
+
+    A road link joins the two places' road nodes. A rail link adds a rail
+    node at each place, a rail edge between them and boarding/alighting at
+    both ends (as a passenger station), so it serves the ``rail`` mode.
+    ``places`` has ``id`` and point geometry (see :func:`spatial_planner.places.find_place`).
+    """
+    import dataclasses
+
+    pl = places.set_index("id")
+    att = net.attach(pl)
+    xy = net.node_xy
+    layer = net.node_layer
+    rows = []
+    for k, link in enumerate(links):
+        for key in (link.a, link.b):
+            if key not in pl.index:
+                raise ConfigError(f"no place '{key}' for a scenario link", key="--add-link",
+                                  fix="use a county adcode, hub_id, station_id or park_id.")
+        ua, ub = int(att.loc[link.a, "node"]), int(att.loc[link.b, "node"])
+        pa, pb = pl.to_crs(net.crs).geometry[link.a], pl.to_crs(net.crs).geometry[link.b]
+        length = pa.distance(pb) * link.detour
+        minutes = length / (link.speed_kmh * 1000.0 / 60.0)
+        name = f"scenario {link.a}–{link.b}"
+        if link.mode == "road":
+            rows += [(ua, ub, length, minutes, "road", "scenario", f"S{k}", name, False),
+                     (ub, ua, length, minutes, "road", "scenario", f"S{k}", name, True)]
+        else:
+            ra, rb = len(xy), len(xy) + 1
+            xy = np.vstack([xy, [[pa.x, pa.y], [pb.x, pb.y]]])
+            layer = np.concatenate([layer, np.ones(2, dtype=np.int8)])
+            pen = net.params.boarding_penalty_min
+            cls = "hsr" if link.speed_kmh >= 250 else "intercity"
+            rows += [(ra, rb, length, minutes, "rail", cls, f"S{k}", name, False),
+                     (rb, ra, length, minutes, "rail", cls, f"S{k}", name, True),
+                     (ua, ra, 0.0, pen, "board", "hsr", f"S{k}", name, False),
+                     (ra, ua, 0.0, 0.0, "alight", "hsr", f"S{k}", name, False),
+                     (ub, rb, 0.0, pen, "board", "hsr", f"S{k}", name, False),
+                     (rb, ub, 0.0, 0.0, "alight", "hsr", f"S{k}", name, False)]
+    extra = pd.DataFrame(rows, columns=["u", "v", "length_m", "minutes", "layer", "cls", "line_id", "name", "reverse"])
+    out = dataclasses.replace(net, node_xy=xy, node_layer=layer, _csr={}, _trees={})
+    return out.with_edges(extra)
+
+
+def evaluate_scenario(
+    net: Network,
+    links: list[ScenarioLink],
+    layers: dict[str, gpd.GeoDataFrame],
+    *,
+    mass: pd.Series | None = None,
+    hub_kinds: tuple[str, ...] = ("airport", "hsr", "rail_freight"),
+    mode: str = "rail",
+    half_life: float = 30.0,
+) -> pd.DataFrame:
+    """Accessibility per county before and after adding ``links``.
+
+    Measures: minutes from the county seat to the nearest hub of each kind
+    (road), and the gravity potential of the other counties' mass over
+    ``mode`` times (exponential decay, ``half_life`` minutes). Positive
+    ``gain_*`` columns are improvements (minutes saved, potential gained).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by adcode: ``name_zh``, ``<measure>_before``, ``<measure>_after``,
+        ``gain_<measure>``, sorted by the gravity gain (who gains most first).
+    """
+    from .accessibility import gravity_potential, od_matrix, od_wide, times_to_nearest
+    from .places import find_place, select_targets
+
+    seats = layers["seats"]
+    pts = gpd.GeoDataFrame({"id": seats["adcode"].astype(str).to_numpy(), "name": seats["name_zh"].to_numpy()},
+                           geometry=seats.geometry.values, crs=seats.crs)
+    places = pd.concat([find_place(layers, k) for link in links for k in (link.a, link.b)], ignore_index=True)
+    places = gpd.GeoDataFrame(places.drop_duplicates("id"), geometry="geometry", crs=seats.crs)
+    after_net = add_links(net, links, places)
+    if mass is None:
+        mass = pd.Series(1.0, index=pts["id"])
+    out = pd.DataFrame({"name_zh": pts["name"].to_numpy()}, index=pd.Index(pts["id"], name="adcode"))
+    for label, n in (("before", net), ("after", after_net)):
+        att = n.attach(pts)
+        for kind in hub_kinds:
+            t = times_to_nearest(n, select_targets(layers, kind), mode="road")
+            out[f"min_to_{kind}_{label}"] = t[att["node"].to_numpy()] + att["access_min"].to_numpy()
+        w = od_wide(od_matrix(n, pts, mode=mode, id_col="id", name_col="name", with_km=False))
+        w = (w + w.T) / 2.0
+        out[f"gravity_{label}"] = gravity_potential(w, mass, half_life=half_life, include_self=False).to_numpy()
+    for kind in hub_kinds:
+        out[f"gain_min_to_{kind}"] = out[f"min_to_{kind}_before"] - out[f"min_to_{kind}_after"]
+    out["gain_gravity"] = out["gravity_after"] - out["gravity_before"]
+    out["gain_gravity_pct"] = 100.0 * out["gain_gravity"] / out["gravity_before"].where(out["gravity_before"] > 0)
+    return out.sort_values("gain_gravity", ascending=False)

@@ -1,0 +1,185 @@
+"""Growth poles (点): composite scores and cultivation tiers.
+
+Candidates are county seats (one node per county). Each part of the score is
+kept as a raw column and a min–max normalised ``s_*`` column, and the weights
+are reported, so every score can be traced to its parts:
+
+* ``mass``: economic mass (statistics, or the park proxy of :mod:`.indices`);
+* ``gravity``: Hansen gravity potential of the other counties' mass over network time;
+* ``betweenness``: how often the seat lies on fastest seat-to-seat paths;
+* ``hub_access``: nearness to the airport, HSR and rail freight (1 − t / t_max, averaged);
+* ``park_level``: the highest park level in the county (national 1, provincial 0.6, municipal 0.3).
+
+Tiers: natural breaks (Fisher–Jenks via mapclassify, or head/tail breaks) on
+the score give 国家级 / 省级 / 市级 / 县级 from the top class down; then rules
+lift nodes that must not sit lower (a county with a national-level zone is at
+least 省级; a prefecture seat at least 市级). Both the breaks and every rule
+applied are reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from ._errors import ConfigError
+
+__all__ = ["TIERS", "NodeParams", "normalise", "entropy_weights", "betweenness_between", "score_nodes", "assign_tiers"]
+
+#: Cultivation tiers from the top.
+TIERS = ("国家级", "省级", "市级", "县级")
+TIER_EN = {"国家级": "national", "省级": "provincial", "市级": "city", "县级": "county"}
+PARK_LEVEL_SCORE = {"national": 1.0, "provincial": 0.6, "municipal": 0.3}
+
+
+@dataclass
+class NodeParams:
+    """Weights and tiering of the node score (``[nodes]`` in the run config)."""
+
+    weights: dict[str, float] = field(default_factory=lambda: {
+        "mass": 0.35, "gravity": 0.2, "betweenness": 0.15, "hub_access": 0.15, "park_level": 0.15})
+    weighting: str = "fixed"  # or "entropy"
+    classifier: str = "fisher_jenks"  # or "head_tail"
+    national_zone_min_tier: str = "省级"
+    prefecture_seat_min_tier: str = "市级"
+
+
+def normalise(s: pd.Series) -> pd.Series:
+    """Min–max to [0, 1] (a constant column gives 0)."""
+    s = pd.to_numeric(s, errors="coerce").astype(float).fillna(0.0)
+    lo, hi = s.min(), s.max()
+    return (s - lo) / (hi - lo) if hi > lo else s * 0.0
+
+
+def entropy_weights(parts: pd.DataFrame) -> pd.Series:
+    """Entropy weights of normalised indicator columns: w_j = (1 − e_j) / Σ (1 − e_k).
+
+    ``e_j = −1/ln(n) Σ_i p_ij ln p_ij`` with ``p_ij = x_ij / Σ_i x_ij``; an
+    indicator that varies more carries more information and more weight.
+    """
+    x = parts.to_numpy(float) + 1e-12
+    p = x / x.sum(axis=0, keepdims=True)
+    n = len(parts)
+    e = -(p * np.log(p)).sum(axis=0) / np.log(n)
+    d = 1.0 - e
+    return pd.Series(d / d.sum(), index=parts.columns)
+
+
+def betweenness_between(net, seat_nodes: dict[str, int], mode: str = "road") -> pd.Series:
+    """Share of fastest seat-to-seat paths passing through each seat (networkx ``betweenness_centrality_subset``).
+
+    Computed on the road (or mode) graph with minutes as weights, sources and
+    targets being the seats' nodes; normalised to [0, 1] by the number of pairs.
+    """
+    csr = net.csr(mode).tocoo()
+    g = nx.DiGraph()
+    g.add_weighted_edges_from(zip(csr.row.tolist(), csr.col.tolist(), csr.data.tolist()))
+    nodes = sorted(set(seat_nodes.values()))
+    bc = nx.betweenness_centrality_subset(g, sources=nodes, targets=nodes, weight="weight", normalized=False)
+    pairs = max(len(nodes) * (len(nodes) - 1), 1)
+    return pd.Series({k: bc.get(v, 0.0) / pairs for k, v in seat_nodes.items()}, name="betweenness")
+
+
+def score_nodes(parts: pd.DataFrame, params: NodeParams | None = None) -> pd.DataFrame:
+    """Composite score from raw parts (columns ``mass, gravity, betweenness, hub_access, park_level``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The raw parts, the ``s_<part>`` normalised columns, ``score`` (0–1) and
+        ``attrs["weights"]``.
+    """
+    p = params or NodeParams()
+    cols = [c for c in p.weights if c in parts.columns]
+    missing = [c for c in p.weights if c not in parts.columns]
+    if missing:
+        raise ConfigError(f"node score parts not computed: {missing}", key="nodes.weights",
+                          fix="weight only the parts mass, gravity, betweenness, hub_access, park_level.")
+    norm = pd.DataFrame({f"s_{c}": normalise(parts[c]) for c in cols}, index=parts.index)
+    if p.weighting == "entropy":
+        w = entropy_weights(norm)
+        w.index = cols
+    elif p.weighting == "fixed":
+        w = pd.Series({c: float(p.weights[c]) for c in cols})
+        if w.sum() <= 0:
+            raise ConfigError("node weights sum to zero", key="nodes.weights", fix="give positive weights.")
+        w = w / w.sum()
+    else:
+        raise ConfigError(f"unknown weighting '{p.weighting}'", key="nodes.weighting", fix="use fixed or entropy.")
+    out = parts.copy()
+    for c in cols:
+        out[f"s_{c}"] = norm[f"s_{c}"]
+    out["score"] = sum(norm[f"s_{c}"] * w[c] for c in cols)
+    out.attrs["weights"] = {c: round(float(w[c]), 4) for c in cols}
+    out.attrs["weighting"] = p.weighting
+    return out
+
+
+def _breaks(score: pd.Series, classifier: str) -> list[float]:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Numba not installed")
+        import mapclassify
+
+    y = score.to_numpy(float)
+    if classifier == "fisher_jenks":
+        k = min(4, len(np.unique(y)))
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Numba not installed")
+            return [float(b) for b in mapclassify.FisherJenks(y, k=k).bins] if k > 1 else [float(y.max())]
+    if classifier == "head_tail":
+        return [float(b) for b in mapclassify.HeadTailBreaks(y).bins]
+    raise ConfigError(f"unknown classifier '{classifier}'", key="nodes.classifier", fix="use fisher_jenks or head_tail.")
+
+
+def assign_tiers(
+    scored: pd.DataFrame,
+    *,
+    params: NodeParams | None = None,
+    has_national_zone: pd.Series | None = None,
+    is_prefecture_seat: pd.Series | None = None,
+) -> tuple[pd.DataFrame, dict]:
+    """Tiers from natural breaks on ``score``, then the floor rules.
+
+    Returns
+    -------
+    (table, report)
+        ``table`` adds ``tier_by_breaks``, ``tier`` and ``tier_rule`` (the rule
+        that lifted the node, empty when none); ``report`` holds the
+        classifier, the breaks and the count of nodes each rule lifted.
+    """
+    p = params or NodeParams()
+    for key in (p.national_zone_min_tier, p.prefecture_seat_min_tier):
+        if key not in TIERS:
+            raise ConfigError(f"unknown tier '{key}'", key="nodes", fix=f"use one of {', '.join(TIERS)}.")
+    bins = _breaks(scored["score"], p.classifier)
+    # class index from the top: the highest class is 国家级; more than four classes fold into 县级
+    cls = np.searchsorted(np.asarray(bins), scored["score"].to_numpy(float), side="left")
+    top = len(bins) - 1
+    rank = np.clip(top - cls, 0, len(TIERS) - 1)
+    out = scored.copy()
+    out["tier_by_breaks"] = [TIERS[r] for r in rank]
+    tier_rank = rank.copy()
+    rule = np.array([""] * len(out), dtype=object)
+    lifted = {"national_zone": 0, "prefecture_seat": 0}
+    for flag, min_tier, name in ((has_national_zone, p.national_zone_min_tier, "national_zone"),
+                                 (is_prefecture_seat, p.prefecture_seat_min_tier, "prefecture_seat")):
+        if flag is None:
+            continue
+        f = flag.reindex(out.index).fillna(False).astype(bool).to_numpy()
+        floor = TIERS.index(min_tier)
+        lift = f & (tier_rank > floor)
+        tier_rank[lift] = floor
+        rule[lift] = [("; ".join(filter(None, [r, name]))) for r in rule[lift]]
+        lifted[name] = int(lift.sum())
+    out["tier"] = [TIERS[r] for r in tier_rank]
+    out["tier_en"] = out["tier"].map(TIER_EN)
+    out["tier_rule"] = rule
+    report = {"classifier": p.classifier, "breaks": [round(b, 4) for b in bins], "lifted_by_rule": lifted,
+              "weights": scored.attrs.get("weights", {}), "weighting": scored.attrs.get("weighting", "")}
+    return out, report

@@ -1,0 +1,179 @@
+"""Nodes, belts, linkages, scenarios and clusters: known answers on small cases."""
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import LineString, Point, box
+
+import spatial_planner as sp
+from spatial_planner.belts import BeltParams, axis_members, build_axes, candidate_belts, select_belts
+from spatial_planner.clusters import ClusterParams, cross_county_clusters
+from spatial_planner.linkages import LinkParams, ScenarioLink, evaluate_scenario, gravity_linkage, link_priorities
+from spatial_planner.network import build_network, network_from_arrays
+from spatial_planner.nodes import NodeParams, assign_tiers, entropy_weights, score_nodes
+
+CRS = "EPSG:4547"
+
+
+def park(pid, x_km, county, sectors="auto", level="provincial", y_km=0.0, area=4.0):
+    x, y = 500_000 + x_km * 1000, 3_800_000 + y_km * 1000
+    return {"park_id": pid, "name_zh": f"园{pid}", "county_adcode": county, "level": level, "sectors": sectors,
+            "lead_sector": sectors.split(";")[0], "area_km2": area, "geometry": box(x - 500, y - 500, x + 500, y + 500)}
+
+
+def axis():
+    line = gpd.GeoDataFrame({"line_id": ["L1"], "name_zh": ["测试线"], "name_en": ["Test line"]},
+                            geometry=[LineString([(500_000, 3_800_000), (800_000, 3_800_000)])], crs=CRS)
+    return build_axes(line, kind="rail", id_col="line_id")
+
+
+def belts_of(parks, **kw):
+    p = BeltParams(corridor_km=15, max_gap_km=40, min_parks=3, min_counties=2, **kw)
+    parks = gpd.GeoDataFrame(parks, geometry="geometry", crs=CRS)
+    ax = axis()
+    members = axis_members(ax, parks, corridor_km=p.corridor_km)
+    cands = candidate_belts(members, parks, params=p)
+    return select_belts(cands, members, parks, params=p), members
+
+
+def test_three_parks_on_a_line_within_g_form_one_belt():
+    chosen, members = belts_of([park("a", 10, "c1"), park("b", 40, "c2"), park("c", 70, "c2")])
+    assert len(chosen) == 1
+    b = chosen.iloc[0]
+    assert b["park_ids"] == ["a", "b", "c"] and b["sector"] == "auto" and b["n_counties"] == 2
+    assert b["span_km"] == pytest.approx(60.0, abs=0.01)
+    assert b["continuity"] == pytest.approx(1 - 30 / 80)
+    assert b["score"] == pytest.approx(b["mass"] * b["continuity"] * b["accessibility"])
+    assert members.set_index("park_id").loc["b", "position_km"] == pytest.approx(40.0, abs=0.01)
+
+
+def test_gap_larger_than_g_splits_the_belt():
+    chosen, _ = belts_of([park("a", 10, "c1"), park("b", 40, "c2"), park("c", 70, "c3"),
+                          park("d", 150, "c4"), park("e", 180, "c5"), park("f", 200, "c5")])
+    assert [r for r in chosen["park_ids"]] == [["a", "b", "c"], ["d", "e", "f"]] or \
+        sorted(map(tuple, chosen["park_ids"])) == [("a", "b", "c"), ("d", "e", "f")]
+
+
+def test_park_off_the_corridor_is_excluded_and_one_county_is_not_a_belt():
+    chosen, members = belts_of([park("a", 10, "c1"), park("b", 40, "c2"), park("x", 55, "c2", y_km=30),
+                                park("c", 70, "c2")])
+    assert "x" not in set(members["park_id"])
+    assert chosen.iloc[0]["park_ids"] == ["a", "b", "c"]
+    single, _ = belts_of([park("a", 10, "c1"), park("b", 40, "c1"), park("c", 70, "c1")])
+    assert len(single) == 0
+
+
+def test_sub_runs_and_double_claims_are_dropped():
+    # two sectors share parks; each sector forms its own belt; no park is claimed twice per sector
+    chosen, _ = belts_of([park("a", 10, "c1", "auto;food"), park("b", 40, "c2", "auto;food"),
+                          park("c", 70, "c3", "auto;food"), park("d", 100, "c3", "food")])
+    per_sector = chosen.groupby("sector")["park_ids"].apply(list)
+    for sector, runs in per_sector.items():
+        ids = [x for r in runs for x in r]
+        assert len(ids) == len(set(ids)), sector
+    assert set(chosen["sector"]) == {"auto", "food"}
+
+
+def test_tier_rules_hold():
+    parts = pd.DataFrame({"mass": [10, 9, 1, 0.5, 0.4, 0.3, 0.2, 0.1], "gravity": [1] * 8, "betweenness": [0] * 8,
+                          "hub_access": [0] * 8, "park_level": [1, 1, 0, 0, 0, 0, 0, 0]},
+                         index=[f"n{i}" for i in range(8)], dtype=float)
+    scored = score_nodes(parts, NodeParams(weights={"mass": 1, "gravity": 0, "betweenness": 0, "hub_access": 0,
+                                                    "park_level": 0}))
+    assert scored["score"].iloc[0] == pytest.approx(1.0) and scored["score"].iloc[-1] == pytest.approx(0.0)
+    nat = pd.Series([False] * 7 + [True], index=parts.index)
+    seat = pd.Series([False] * 6 + [True, False], index=parts.index)
+    tiers, report = assign_tiers(scored, has_national_zone=nat, is_prefecture_seat=seat)
+    assert tiers.loc["n0", "tier"] == "国家级"
+    assert tiers.loc["n7", "tier"] == "省级" and "national_zone" in tiers.loc["n7", "tier_rule"]
+    assert tiers.loc["n6", "tier"] in ("国家级", "省级", "市级") and tiers.loc["n6", "tier_by_breaks"] == "县级"
+    assert report["lifted_by_rule"] == {"national_zone": 1, "prefecture_seat": 1}
+    order = ["国家级", "省级", "市级", "县级"]
+    ranks = tiers["tier_by_breaks"].map(order.index)
+    assert (np.diff(ranks.to_numpy()) >= 0).all()  # breaks never rank a lower score higher
+
+
+def test_entropy_weights_favour_the_informative_indicator():
+    x = pd.DataFrame({"flat": [0.5, 0.5, 0.5, 0.49], "varied": [0.0, 0.1, 0.9, 1.0]})
+    w = entropy_weights(x)
+    assert w["varied"] > w["flat"] and w.sum() == pytest.approx(1.0)
+
+
+def test_gravity_linkage_symmetric_and_decreasing():
+    mass = pd.Series({"a": 2.0, "b": 3.0, "c": 3.0})
+    times = pd.DataFrame([[0, 20, 40], [20, 0, 60], [40, 60, 0]], index=list("abc"), columns=list("abc"), dtype=float)
+    g = gravity_linkage(mass, times, beta=2.0, t_min=10.0)
+    assert np.allclose(g.to_numpy(), g.to_numpy().T)
+    assert g.loc["a", "b"] == pytest.approx(6 / 400) and g.loc["a", "c"] == pytest.approx(6 / 1600)
+    assert g.loc["a", "a"] == 0.0
+    dis = pd.DataFrame(0.0, index=list("abc"), columns=list("abc"))
+    dis.loc["a", "b"] = dis.loc["b", "a"] = 2.0
+    gc = gravity_linkage(mass, times, dissimilarity=dis, complementarity=0.5)
+    assert gc.loc["a", "b"] == pytest.approx(g.loc["a", "b"] * 1.5) and gc.loc["a", "c"] == g.loc["a", "c"]
+
+
+def _detour_world():
+    """Three towns on a line; the road from A to C bends far north (a long detour) through N."""
+    xy = np.array([[500_000, 3_800_000], [560_000, 3_800_000], [530_000, 3_880_000], [620_000, 3_800_000]], float)
+    # A(0)–N(2)–B(1) detour, B(1)–C(3) direct
+    u, v = np.array([0, 2, 1]), np.array([2, 1, 3])
+    length = np.hypot(*(xy[u] - xy[v]).T)
+    net = network_from_arrays(xy, u, v, length / 1000.0, length, crs=CRS)
+    pts = gpd.GeoDataFrame({"adcode": ["A", "B", "N", "C"], "name_zh": ["甲", "乙", "北", "丙"],
+                            "is_prefecture_seat": [True, False, False, False]},
+                           geometry=gpd.points_from_xy(xy[[0, 1, 2, 3], 0], xy[[0, 1, 2, 3], 1]), crs=CRS).to_crs(4490)
+    return net, pts
+
+
+def test_scenario_shortcut_raises_served_counties_and_lowers_none():
+    net, seats = _detour_world()
+    hubs = gpd.GeoDataFrame({"hub_id": ["H"], "name_zh": ["机场"], "hub_type": ["airport"]},
+                            geometry=[seats.geometry.iloc[3]], crs=4490)
+    stations = gpd.GeoDataFrame({"station_id": ["S"], "name_zh": ["站"], "station_type": ["hsr"]},
+                                geometry=[seats.geometry.iloc[1]], crs=4490)
+    layers = {"seats": seats, "hubs": hubs, "stations": stations, "parks": gpd.GeoDataFrame(
+        {"park_id": [], "name_zh": []}, geometry=[], crs=4490)}
+    res = evaluate_scenario(net, [ScenarioLink("A", "B", "road", 100.0)], layers,
+                            hub_kinds=("airport", "hsr"), mode="road")
+    assert res.loc["A", "gain_min_to_airport"] > 30  # the shortcut saves the detour
+    assert (res["gain_gravity"] >= -1e-9).all() and (res.filter(like="gain_min").to_numpy() >= -1e-9).all()
+    assert res.loc["A", "gain_gravity"] > 0 and res.loc["B", "gain_gravity"] > 0
+    assert res.index[0] in ("A", "B")  # who gains most comes first
+
+
+def test_scenario_link_parsing():
+    link = ScenarioLink.parse("410102,410311,rail,300")
+    assert (link.a, link.b, link.mode, link.speed_kmh) == ("410102", "410311", "rail", 300.0)
+    assert ScenarioLink.parse("a,b").mode == "road"
+    for bad in ("a", "a,b,boat", "a,b,road,fast", "a,b,road,-5"):
+        with pytest.raises(sp.ConfigError):
+            ScenarioLink.parse(bad)
+
+
+def test_link_priority_prefers_strong_pairs_with_a_detour():
+    net, seats = _detour_world()
+    times = pd.DataFrame(index=["A", "B", "N", "C"], columns=["A", "B", "N", "C"], dtype=float)
+    from spatial_planner.accessibility import od_matrix, od_wide
+
+    pts = gpd.GeoDataFrame({"id": seats["adcode"]}, geometry=seats.geometry.values, crs=4490)
+    times = od_wide(od_matrix(net, pts, id_col="id", with_km=False))
+    mass = pd.Series({"A": 10.0, "B": 10.0, "N": 0.1, "C": 1.0})
+    g = gravity_linkage(mass, times)
+    prio = link_priorities(net, g, times, seats, params=LinkParams(min_crow_km=10, min_deficit=0.1))
+    top = prio.iloc[0]
+    assert {top["a"], top["b"]} == {"A", "B"}
+    assert top["deficit"] > 0.4 and top["ideal_min"] == pytest.approx(60 / 100 * 60, rel=0.01)
+    assert "甲" in top["reason_zh"] and "min" in top["reason_en"]
+
+
+def test_cross_county_clusters_group_close_parks_of_one_sector():
+    parks = gpd.GeoDataFrame([park("a", 0, "c1"), park("b", 10, "c2"), park("c", 20, "c2", "food"),
+                              park("d", 200, "c3"), park("e", 30, "c1")], geometry="geometry", crs=CRS).to_crs(4490)
+    ids = parks["park_id"].tolist()
+    pos = np.array([0, 10, 20, 200, 30], float)
+    times = pd.DataFrame(np.abs(pos[:, None] - pos[None, :]), index=ids, columns=ids)  # 1 min per km
+    out = cross_county_clusters(parks, times, params=ClusterParams(max_minutes=25))
+    assert len(out) == 1
+    assert out.iloc[0]["members"] == "a;b;e" and out.iloc[0]["n_counties"] == 2
+    assert out.iloc[0].geometry.is_valid and out.crs.to_epsg() == 4490
