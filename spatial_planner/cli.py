@@ -211,6 +211,69 @@ def access_cmd(config_path, mode, target, resolution, out_path, zonal_path, over
     console.print(f"已写出 Wrote {escape(str(out_path.resolve()))}", soft_wrap=True)
 
 
+@cli.command("scenario")
+@config_option
+@click.option("--add-link", "links", multiple=True, required=True,
+              help="新增通道 A,B,方式,速度 / a link A,B,mode,speed (mode road|rail; A, B: adcode, hub, station or park id).")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="输出 CSV / write the per-county table here.")
+@click.option("--top", type=int, default=10, show_default=True, help="显示受益最大的县区数 / rows to show.")
+@overwrite_option
+@_handle_errors
+def scenario_cmd(config_path, links, out_path, top, overwrite) -> None:
+    """情景分析：新增通道后各县可达性的变化 / what-if: accessibility change per county after adding links."""
+    from .config import load_config
+    from .indices import industry_table_from_parks
+    from .linkages import ScenarioLink, evaluate_scenario
+    from .plan import load_network
+
+    cfg = load_config(config_path)
+    parsed = [ScenarioLink.parse(t) for t in links]
+    layers, net = load_network(cfg)
+    codes = layers["counties"]["adcode"].astype(str)
+    mass = industry_table_from_parks(layers["parks"], index=codes).sum(axis=1)
+    res = evaluate_scenario(net, parsed, layers, mass=mass)
+    table = Table(title="受益最大的县区 Counties that gain most")
+    cols = ["name_zh", "gain_gravity_pct"] + [c for c in res.columns if c.startswith("gain_min_to_")]
+    table.add_column("adcode")
+    for c in cols:
+        table.add_column(c, justify="right" if c != "name_zh" else "left")
+    for code, row in res.head(top).iterrows():
+        table.add_row(code, *[str(row[c]) if c == "name_zh" else f"{row[c]:.2f}" for c in cols])
+    console.print(table)
+    worse = int((res.filter(like="gain_").round(9) < 0).any(axis=1).sum())
+    console.print(f"受益县区 counties gaining: {int((res['gain_gravity'] > 1e-9).sum())}; 变差 worse off: {worse}")
+    if out_path:
+        from .export import write_csv
+
+        write_csv(res.reset_index().round(4), out_path, overwrite=bool(overwrite))
+        console.print(f"已写出 Wrote {escape(str(out_path.resolve()))}", soft_wrap=True)
+
+
+@cli.command("validate")
+@config_option
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--kind", type=click.Choice(["boundary", "prefectures", "counties", "seats", "parks", "rail_lines",
+                                           "stations", "roads", "hubs"]), default=None,
+              help="文件的图层类型（缺省按文件名猜）/ layer kind of the files (guessed from their names).")
+@_handle_errors
+def validate_cmd(config_path, paths, kind) -> None:
+    """只检查输入，不运行规划 / check inputs without running the plan."""
+    from .validate import validate_inputs
+
+    problems = validate_inputs(config_path=config_path, paths=list(paths), kind=kind)
+    table = Table(title="输入检查 Input check")
+    for col in ("级别 severity", "图层 layer", "数量 count", "示例 ids", "问题 problem", "修复 fix"):
+        table.add_column(col, overflow="fold")
+    for p in problems:
+        table.add_row(*[escape(x) for x in p.row()])
+    console.print(table if problems else "未发现问题 No problems found.")
+    n_err = sum(p.severity == "error" for p in problems)
+    if n_err:
+        err_console.print(f"[bold red]{n_err} 个错误 error(s)[/]")
+        sys.exit(1)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     cli.main(args=argv, prog_name="spatial-planner")

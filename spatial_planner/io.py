@@ -293,7 +293,13 @@ def _find_column(df: pd.DataFrame, names: tuple[str, ...]) -> str | None:
     return None
 
 
-def _read_csv(p: Path, label: str, *, encoding: str | None, crs) -> gpd.GeoDataFrame:
+def _read_csv_text(path: str | os.PathLike, *, encoding: str | None = None, label: str | None = None
+                   ) -> pd.DataFrame:
+    """A CSV as text columns: UTF-8 (with or without BOM) or, failing that, GB18030 with a warning."""
+    p = Path(path)
+    label = label or p.name
+    if not p.exists():
+        raise DataFileError(f"file not found: {p}", layer=label, fix="check the path.")
     encodings = [encoding] if encoding else ["utf-8-sig", "gb18030"]
     last: Exception | None = None
     for enc in encodings:
@@ -304,11 +310,20 @@ def _read_csv(p: Path, label: str, *, encoding: str | None, crs) -> gpd.GeoDataF
             last = exc
         except pd.errors.EmptyDataError:
             raise DataFileError(f"{p.name} has no rows or header", layer=label, fix="write a header row.") from None
+        except pd.errors.ParserError as exc:
+            raise DataFileError(f"{p.name} is not a well-formed CSV: {exc}", layer=label,
+                                fix="check quoting and the number of fields per line.") from None
     else:
         raise EncodingError(f"cannot decode {p.name} as {' or '.join(encodings)}: {last}", layer=label,
                             fix="save the CSV as UTF-8 (or state encoding = \"GBK\").")
     if enc == "gb18030" and encoding is None:
         warnings.warn(f"[{label}] CSV 按 GB18030 读取 / CSV read as GB18030 (not UTF-8).", DataWarning, stacklevel=3)
+    df.columns = [str(c).strip() for c in df.columns]
+    return df
+
+
+def _read_csv(p: Path, label: str, *, encoding: str | None, crs) -> gpd.GeoDataFrame:
+    df = _read_csv_text(p, encoding=encoding, label=label)
     lon_c, lat_c = _find_column(df, _LON_NAMES), _find_column(df, _LAT_NAMES)
     wkt_c = _find_column(df, _WKT_NAMES)
     if lon_c is not None and lat_c is not None:

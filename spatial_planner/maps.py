@@ -114,6 +114,9 @@ def label(key: str, language: str = "zh") -> str:
 class Legend(branca.element.MacroElement):
     """A legend bound to one overlay: shown while the overlay is on, hidden otherwise.
 
+    All legends of a map share one scrollable panel (bottom right), so that
+    however many layers are on, legends never cover the layer control.
+
     Parameters
     ----------
     layer
@@ -124,7 +127,7 @@ class Legend(branca.element.MacroElement):
         ``(colour, text, kind)`` rows; kind is ``"line"``, ``"dash"``, ``"point"``
         or ``"box"``. Text is escaped.
     position
-        Leaflet control position.
+        Kept for compatibility; the shared panel sits bottom right.
     """
 
     _template = Template(
@@ -133,15 +136,30 @@ class Legend(branca.element.MacroElement):
 (function() {
     var map = {{ this._parent.get_name() }};
     var layer = {{ this.layer.get_name() }};
-    var legend = L.control({position: {{ this.position|tojson }}});
-    legend.onAdd = function() {
-        var div = L.DomUtil.create('div', 'sp-legend');
-        div.setAttribute('data-layer', {{ this.title|tojson }});
-        div.innerHTML = {{ this.html|tojson }};
-        return div;
-    };
+    if (!map._spLegendBox) {
+        var panel = L.control({position: 'bottomright'});
+        panel.onAdd = function() {
+            var d = L.DomUtil.create('div', 'sp-legend-box');
+            d.style.cssText = 'background:rgba(255,255,255,.94);padding:6px 8px;border-radius:4px;' +
+                'box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px/1.5 sans-serif;max-height:42vh;overflow-y:auto;' +
+                'max-width:260px';
+            L.DomEvent.disableClickPropagation(d);
+            L.DomEvent.disableScrollPropagation(d);
+            return d;
+        };
+        panel.addTo(map);
+        map._spLegendBox = panel.getContainer();
+    }
+    var div = document.createElement('div');
+    div.className = 'sp-legend';
+    div.setAttribute('data-layer', {{ this.title|tojson }});
+    div.style.marginBottom = '6px';
+    div.innerHTML = {{ this.html|tojson }};
+    map._spLegendBox.insertBefore(div, map._spLegendBox.firstChild);  // newest (plan) layers on top
     function sync() {
-        if (map.hasLayer(layer)) { legend.addTo(map); } else { legend.remove(); }
+        div.style.display = map.hasLayer(layer) ? '' : 'none';
+        var any = Array.prototype.some.call(map._spLegendBox.children, function(c) { return c.style.display !== 'none'; });
+        map._spLegendBox.style.display = any ? '' : 'none';
     }
     map.on('overlayadd overlayremove layeradd layerremove', sync);
     sync();
@@ -170,11 +188,7 @@ class Legend(branca.element.MacroElement):
                 sym = (f'<span style="display:inline-block;width:16px;height:11px;background:{c};'
                        f'border:1px solid #555;"></span>')
             rows.append(f'<div style="white-space:nowrap">{sym}&nbsp;{html.escape(str(text))}</div>')
-        self.html = (
-            '<div style="background:rgba(255,255,255,.92);padding:6px 8px;border-radius:4px;'
-            'box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px/1.5 sans-serif;max-height:40vh;overflow:auto">'
-            f'<b>{html.escape(title)}</b>{"".join(rows)}</div>'
-        )
+        self.html = f'<b>{html.escape(title)}</b>{"".join(rows)}'
 
 
 _JSON_UNICODE = re.compile(r"(?<!\\)((?:\\\\)*)\\u([0-9a-fA-F]{4})")
@@ -523,6 +537,8 @@ def build_map(
     if cfg.basemap != "none":
         folium.plugins.MiniMap(toggle_display=True).add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    m.get_root().header.add_child(branca.element.Element(
+        "<style>.leaflet-control-layers-expanded{max-height:52vh;overflow-y:auto;font-size:12px}</style>"))
     return m
 
 
@@ -821,7 +837,7 @@ def add_plan_layers(m: folium.Map, plan, *, language: str = "zh", sectors: pd.Da
     if len(plan.belt_corridors):
         bc = plan.belt_corridors.assign(_fill=plan.belt_corridors["sector"].map(lambda s: s_col.get(s, "#999")))
         name = "产业带走廊" if zh else "Belt corridors"
-        layer = _line_layer(m, bc, name=name, language=language, precision=precision, gcj02=gcj02,
+        layer = _line_layer(m, bc, name=name, language=language, precision=precision, gcj02=gcj02, show=False,
                             fields=["name_zh", "name_en", "member_names", "county_names", "length_km", "score", "_fill"],
                             tooltip_field="name_zh",
                             style=lambda p: {"fillColor": p.get("_fill"), "color": p.get("_fill"), "weight": 0.5,

@@ -556,7 +556,9 @@ def network_from_arrays(
         u, v, t, d = np.r_[u, v], np.r_[v, u], np.r_[t, t], np.r_[d, d]
         if not isinstance(cls, str):
             cls = np.r_[cls, cls]
-    edges = pd.DataFrame({"u": u, "v": v, "length_m": d, "minutes": t, "layer": "road", "cls": cls,
+    edges = pd.DataFrame({"u": u, "v": v, "length_m": d, "minutes": t,
+                          "layer": pd.Categorical(["road"] * len(u)) if len(u) else "road",
+                          "cls": pd.Categorical(np.broadcast_to(np.asarray(cls), u.shape)) if len(u) else cls,
                           "line_id": "", "name": "", "reverse": False})
     n = len(node_xy)
     report = NetworkReport(n_nodes=n, n_edges=len(edges), snapped_vertices=0, t_junction_splits=0,

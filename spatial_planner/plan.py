@@ -28,7 +28,8 @@ from .validate import validate_layers
 __all__ = ["RunResult", "AccessResult", "run", "accessibility_step", "load_network", "OUTPUT_FILES", "HUB_LABELS"]
 
 #: Files every run writes into its output folder (rasters add ``time_to_<kind>.tif``).
-OUTPUT_FILES = ("map.html", "plan.gpkg", "county_access.csv")
+OUTPUT_FILES = ("map.html", "plan.gpkg", "report.md", "county_access.csv", "nodes.csv", "belts.csv",
+                "priorities.csv", "clusters.csv", "county_indices.csv")
 
 #: zh / en names of hub kinds in column labels.
 HUB_LABELS = {
@@ -65,6 +66,7 @@ class RunResult:
     counts: dict[str, int]
     warnings: list[str] = field(default_factory=list)
     access: AccessResult | None = None
+    plan: object | None = None
 
 
 def _noop(step: str) -> None:
@@ -180,43 +182,107 @@ def run(
 
     progress("构建路网并计算可达性 Network and accessibility")
     access = accessibility_step(layers, cfg)
+    progress("点-带-网 分析 Nodes, belts and network")
+    from .analysis import build_plan
+
+    plan = build_plan(layers, access, cfg)
 
     progress("绘制地图 Drawing the map")
+    fmap = _plan_map(layers, access, plan, cfg)
+
+    progress("写出文件 Writing outputs")
+    out.mkdir(parents=True, exist_ok=True)
+    gpkg_layers = _gpkg_layers(layers, access, plan)
+    write_geopackage(gpkg_layers, targets["plan.gpkg"], overwrite=overwrite, styles=_styles(gpkg_layers))
+    write_csv(pd.DataFrame(access.county_access.drop(columns="geometry")), targets["county_access.csv"],
+              overwrite=overwrite)
+    for name, gdf in (("nodes", plan.nodes), ("belts", plan.belts), ("priorities", plan.priorities),
+                      ("clusters", plan.clusters)):
+        write_csv(pd.DataFrame(gdf.drop(columns="geometry")), targets[f"{name}.csv"], overwrite=overwrite)
+    write_csv(plan.county_indices.reset_index(), targets["county_indices.csv"], overwrite=overwrite)
+    for key, (arr, transform, crs) in access.rasters.items():
+        write_geotiff(arr, transform, crs, targets[f"time_to_{key}.tif"], overwrite=overwrite,
+                      description=f"minutes to nearest {key}")
+    from .report import markdown_report
+
+    write_html(markdown_report(plan, cfg, access), targets["report.md"], overwrite=overwrite)
+    write_html(render_html(fmap, assets=cfg.map.assets), targets["map.html"], overwrite=overwrite)
+    counts = {k: int(len(v)) for k, v in gpkg_layers.items()}
+    return RunResult(out_dir=out, outputs=targets, layers=gpkg_layers, counts=counts, warnings=caught, access=access,
+                     plan=plan)
+
+
+def _plan_map(layers, access: AccessResult, plan, cfg: Config):
+    """The run's map: input layers, accessibility layers and the 点-带-网 layers."""
+    from .maps import add_plan_layers, prepare_for_web
+
     lang = cfg.map.language
+    sectors = read_sectors()
     title = f"{cfg.study_area.name_zh} 先进制造业集群 点-带-网 布局" if lang == "zh" else (
         f"{cfg.study_area.name_en}: advanced-manufacturing clusters — nodes, belts, network")
-    fmap = build_map(layers, config=cfg.map, sectors=read_sectors(), title=title)
+    fmap = build_map(layers, config=cfg.map, sectors=sectors, title=title)
     gcj = cfg.map.basemap == "gaode"
-    from .maps import prepare_for_web
-
-    zones = prepare_for_web(access.county_access, precision=cfg.map.precision, simplify_m=cfg.map.simplify_m,
-                            coverage=True, gcj02=gcj)
-    add_choropleths(fmap, zones, access.indicators, language=lang)
+    ci = plan.county_indices
+    zones = access.county_access.merge(ci[["mass", "krugman_specialisation", "score", "top_lq"]],
+                                       left_on="adcode", right_index=True, how="left")
+    zones = prepare_for_web(zones, precision=cfg.map.precision, simplify_m=cfg.map.simplify_m, coverage=True,
+                            gcj02=gcj)
+    indicators = dict(access.indicators)
+    indicators.update({"score": ("增长极综合得分", "Growth-pole score"),
+                       "mass": ("产业规模(代理)", "Industry mass (proxy)"),
+                       "krugman_specialisation": ("克鲁格曼专业化指数", "Krugman specialisation"),
+                       "top_lq": ("最高区位商", "Highest location quotient")})
+    add_choropleths(fmap, zones, indicators, language=lang, classes=_indicator_classes(zones, lang))
     if len(access.isochrones):
         add_isochrones(fmap, access.isochrones, language=lang, precision=cfg.map.precision, gcj02=gcj)
     for key, (arr, transform, crs) in access.rasters.items():
         zh, en = HUB_LABELS.get(key, (key, key))
         add_raster(fmap, arr, transform, crs, name=f"到最近{zh}时间(栅格)" if lang == "zh" else f"Time to {en} (raster)",
                    language=lang, gcj02=gcj)
+    add_plan_layers(fmap, plan, language=lang, sectors=sectors, precision=cfg.map.precision, gcj02=gcj)
     _reorder_layer_control(fmap)
+    return fmap
 
-    progress("写出文件 Writing outputs")
-    out.mkdir(parents=True, exist_ok=True)
+
+def _indicator_classes(zones, lang: str) -> dict:
+    """Quantile classes (5) for the non-minute indicators."""
+    palette = ["#f7fcf5", "#c7e9c0", "#74c476", "#238b45", "#00441b"]
+    out = {}
+    for col in ("score", "mass", "krugman_specialisation", "top_lq"):
+        if col not in zones:
+            continue
+        v = zones[col].astype(float)
+        qs = sorted(set(np.round(v.quantile([0.2, 0.4, 0.6, 0.8]).to_numpy(), 3)))
+        labels, lo = [], float(v.min())
+        for q in qs:
+            labels.append(f"{lo:.2f}–{q:.2f}")
+            lo = q
+        labels.append(f"> {lo:.2f}")
+        out[col] = (list(qs), palette[: len(qs) + 1], labels)
+    return out
+
+
+def _gpkg_layers(layers, access: AccessResult, plan) -> dict:
     edges = access.network.edges_gdf().to_crs("EPSG:4490")
-    gpkg_layers = dict(layers)
-    gpkg_layers["county_access"] = access.county_access
-    gpkg_layers["isochrones"] = access.isochrones
-    gpkg_layers["network_edges"] = edges[edges["layer"].isin(["road", "rail"]) & ~edges["reverse"]].drop(
+    out = dict(layers)
+    out["county_access"] = access.county_access
+    out["isochrones"] = access.isochrones
+    out["network_edges"] = edges[edges["layer"].isin(["road", "rail"]) & ~edges["reverse"]].drop(
         columns="reverse").reset_index(drop=True)
-    write_geopackage(gpkg_layers, targets["plan.gpkg"], overwrite=overwrite)
-    table = access.county_access.drop(columns="geometry")
-    write_csv(pd.DataFrame(table), targets["county_access.csv"], overwrite=overwrite)
-    for key, (arr, transform, crs) in access.rasters.items():
-        write_geotiff(arr, transform, crs, targets[f"time_to_{key}.tif"], overwrite=overwrite,
-                      description=f"minutes to nearest {key}")
-    write_html(render_html(fmap, assets=cfg.map.assets), targets["map.html"], overwrite=overwrite)
-    counts = {k: int(len(v)) for k, v in gpkg_layers.items()}
-    return RunResult(out_dir=out, outputs=targets, layers=gpkg_layers, counts=counts, warnings=caught, access=access)
+    out.update(plan.layers())
+    out["county_indices"] = plan.county_indices.reset_index()
+    out["location_quotients"] = plan.lq.reset_index(names="adcode")
+    out["park_productivity"] = plan.productivity
+    return out
+
+
+def _styles(gpkg_layers) -> dict | None:
+    """QGIS styles for the GeoPackage (``qgis_styles``), or none when that module is unavailable."""
+    try:
+        from .qgis_styles import default_styles
+    except ImportError:
+        return None
+    return default_styles({k: v for k, v in gpkg_layers.items() if isinstance(v, gpd.GeoDataFrame)}, read_sectors())
 
 
 def _reorder_layer_control(fmap) -> None:

@@ -30,7 +30,7 @@ from .crs import CGCS2000, projected_crs_for
 from .io import DataWarning
 from .schema import schema_for
 
-__all__ = ["Problem", "ValidationReport", "validate_layer", "validate_layers"]
+__all__ = ["Problem", "ValidationReport", "validate_layer", "validate_layers", "validate_inputs"]
 
 
 @dataclass
@@ -218,3 +218,69 @@ def validate_layers(
             problems=report.problems if collect else None,
         )
     return report
+
+
+def _guess_kind(path) -> str | None:
+    from .schema import SCHEMAS
+
+    stem = path.stem.lower()
+    for kind in SCHEMAS:
+        if kind in stem or kind.rstrip("s") in stem:
+            return kind
+    return None
+
+
+def validate_inputs(*, config_path=None, paths=(), kind: str | None = None) -> list[Problem]:
+    """Every problem of a config's layers or of the given files, without raising.
+
+    Files are read with :func:`spatial_planner.io.read_layer`; read failures
+    become ``error`` problems, repairs ``repaired`` ones and warnings
+    (encoding guessed, coordinates converted) ``warning`` ones.
+    """
+    from .config import load_config
+    from .io import DataWarning, read_builtin, read_layer
+    from .schema import LAYER_ORDER
+
+    problems: list[Problem] = []
+    sources: list[tuple[str, object]] = []
+    if paths:
+        for p in paths:
+            sources.append((kind or _guess_kind(p) or "", p))
+    else:
+        cfg = load_config(config_path)
+        for k in LAYER_ORDER:
+            spec = cfg.layers[k]
+            sources.append((k, "builtin" if spec.source == "builtin" else spec))
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    for k, src in sources:
+        label = k if src == "builtin" else str(getattr(src, "source", src))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DataWarning)
+            try:
+                if src == "builtin":
+                    gdf = read_builtin(k)
+                elif hasattr(src, "source"):
+                    gdf = read_layer(src.source, kind=k, layer=src.layer or None, encoding=src.encoding or None,
+                                     crs=src.crs or None, columns=src.columns or None)
+                else:
+                    gdf = read_layer(src, kind=k or None)
+            except SpatialPlannerError as exc:
+                problems.append(Problem("error", label, 1, getattr(exc, "ids", []) or [], exc.detail, exc.fix or ""))
+                continue
+        for w in caught:
+            if issubclass(w.category, DataWarning):
+                problems.append(Problem("warning", label, 1, [], str(w.message), ""))
+        if k:
+            layers[k] = gdf
+        else:
+            problems.append(Problem("warning", label, len(gdf), [], "layer kind unknown: only read, not checked",
+                                    "name the file after its kind (parks.gpkg) or pass --kind."))
+    area = None
+    src = layers.get("boundary") if layers.get("boundary") is not None else layers.get("counties")
+    if src is not None and len(src):
+        area = shapely.union_all(src.geometry.values)
+    for k, gdf in layers.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataWarning)
+            validate_layer(gdf, k, name=k, study_area=None if k == "boundary" else area, problems=problems)
+    return problems

@@ -67,9 +67,19 @@ def _local(url: str, root: Path | None = None) -> Path:
     return (root or asset_dir()) / spec.replace("/", "_") / member
 
 
+def _files(spec: str, root: Path | None = None) -> list[Path]:
+    """Every file fetched for an npm package: the linked files and the images their CSS uses."""
+    base = (root or asset_dir()) / spec.replace("/", "_")
+    out = []
+    for s, member, extra in ASSETS.values():
+        if s == spec:
+            out += [base / member] + [base / e for e in extra]
+    return out
+
+
 def assets_available(root: Path | None = None) -> bool:
-    """True when every asset has been fetched."""
-    return all(_local(u, root).is_file() for u in ASSETS)
+    """True when every asset, images included, has been fetched."""
+    return all(f.is_file() for spec in {a[0] for a in ASSETS.values()} for f in _files(spec, root))
 
 
 def fetch_assets(root: Path | None = None, *, npm: str = "npm") -> Path:
@@ -87,7 +97,7 @@ def fetch_assets(root: Path | None = None, *, npm: str = "npm") -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         for spec in specs:
             target = root / spec.replace("/", "_")
-            if target.is_dir() and all(_local(u, root).is_file() for u, a in ASSETS.items() if a[0] == spec):
+            if all(f.is_file() for f in _files(spec, root)):
                 continue
             out = subprocess.run([npm, "pack", spec, "--silent", "--pack-destination", tmp],
                                  check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]

@@ -75,6 +75,12 @@ def test_run_writes_accessibility_outputs(run_dir):
     out, _ = run_dir
     counts = gpkg_layer_counts(out / "plan.gpkg")
     assert counts["county_access"] == 157 and counts["isochrones"] == 6 and counts["network_edges"] > 400
+    for layer in ("nodes", "belts", "belt_corridors", "corridors", "linkages", "priorities", "clusters",
+                  "isomorphism", "county_indices", "location_quotients", "park_productivity"):
+        assert counts[layer] > 0, layer
+    report = (out / "report.md").read_text(encoding="utf-8")
+    for heading in ("增长极与培育层级", "产业带", "优先通道", "跨县产业集群", "产业同构", "高端要素集中", "园区代理指标"):
+        assert heading in report, heading
     table = pd.read_csv(out / "county_access.csv", encoding="utf-8-sig", dtype={"adcode": str})
     assert {"min_to_airport", "min_to_hsr", "mean_to_airport", "median_to_rail_freight"} <= set(table.columns)
     assert table["min_to_airport"].between(0, 400).all()
@@ -89,7 +95,8 @@ def test_run_writes_accessibility_outputs(run_dir):
         assert data.mask.any() and not data.mask.all()  # nodata outside Henan
         assert 0 <= data.min() and data.max() < 500
     html = (out / "map.html").read_text(encoding="utf-8")
-    for name in ["县域指标", "枢纽等时圈", "到最近机场时间(栅格)"]:
+    for name in ["县域指标", "枢纽等时圈", "到最近机场时间(栅格)", "增长极（点，按培育层级）", "产业带（带）",
+                 "优先建设/提升通道", "跨县产业集群建议", "产业同构县对", "节点联系（网）"]:
         assert name in html
 
 
@@ -121,3 +128,23 @@ def test_isochrones_and_access_commands(tmp_path):
     assert tif.exists() and zonal.read_text(encoding="utf-8-sig").count("\n") == 158
     bad = CliRunner().invoke(cli, ["isochrones", "--from", "NOWHERE", "--out", str(tmp_path / "x.gpkg")])
     assert bad.exit_code == 2 and "NOWHERE" in bad.output
+
+
+def test_scenario_and_validate_commands(tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "sc.csv"
+    res = CliRunner().invoke(cli, ["scenario", "--add-link", "410102,410311,rail,350", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    table = pd.read_csv(out, encoding="utf-8-sig", dtype={"adcode": str})
+    assert (table["gain_gravity"] >= -1e-9).all()
+    assert set(table.head(3)["adcode"]) & {"410102", "410311"}
+    bad = CliRunner().invoke(cli, ["scenario", "--add-link", "410102"])
+    assert bad.exit_code == 2 and "--add-link" in bad.output
+    ok = CliRunner().invoke(cli, ["validate"])
+    assert ok.exit_code == 0 and "No problems" in ok.output
+    broken = tmp_path / "parks.csv"
+    broken.write_text("park_id,name_zh,lon,lat\nP1,园,113.6,34.7\nP1,园二,113.7,34.8\n", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["validate", str(broken)])
+    assert res.exit_code == 1
+    assert "MissingColumn" in res.output or "level" in res.output

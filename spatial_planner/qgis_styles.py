@@ -1,0 +1,737 @@
+"""QGIS layer styles (QML) for the plan's GeoPackage, written where QGIS looks for them.
+
+The styles are generated as QGIS 3 QML text from Python (QGIS itself is never
+needed) and stored in the GeoPackage's ``layer_styles`` table, the table QGIS
+reads and writes through its OGR provider, with the default-style flag set.
+Opening ``plan.gpkg`` in QGIS then draws every styled layer with the same
+colours, widths, dashes and classes as the HTML map (:mod:`spatial_planner.maps`).
+
+* :func:`qml_single`, :func:`qml_categorized`, :func:`qml_graduated` build one
+  QML document (single symbol, categories, graduated ranges), optionally with
+  labels on a text field in a CJK-capable font.
+* :func:`default_styles` builds the styles of the layers the plan writes.
+* :func:`write_styles` stores styles in a finished GeoPackage.
+
+Sizes (line widths, outline widths, marker sizes, dash lengths) are screen
+pixels, as on the web map. Every text that enters the XML (values, labels,
+field names) is escaped, so Chinese text and characters such as ``<`` or ``&``
+are safe.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import sqlite3
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+import geopandas as gpd
+import pandas as pd
+
+from ._errors import ConfigError, DataFileError
+from .maps import (
+    CLASS_LABELS,
+    HUB_STYLE,
+    PREFECTURE_PALETTE,
+    RAIL_STYLE,
+    ROAD_STYLE,
+    TIME_BREAKS,
+    TIME_COLOURS,
+    minute_classes,
+)
+
+__all__ = [
+    "QGIS_VERSION",
+    "LABEL_FONT",
+    "STATION_COLOURS",
+    "TIER_STYLE",
+    "qml_single",
+    "qml_categorized",
+    "qml_graduated",
+    "default_styles",
+    "write_styles",
+    "read_styles",
+]
+
+#: QGIS version the QML declares.
+QGIS_VERSION = "3.28.0"
+
+#: Font family of labels (Chinese-capable; Debian/Ubuntu ``fonts-noto-cjk``).
+LABEL_FONT = "Noto Sans CJK SC"
+
+#: Station colours of the web map.
+STATION_COLOURS: dict[str, str] = {"hsr": "#c0392b", "conventional": "#34495e", "freight_terminal": "#d35400"}
+
+#: Cultivation tiers of growth poles: colour, marker size (px) and line width (px).
+TIER_STYLE: dict[str, tuple[str, float, float]] = {
+    "国家级": ("#b2182b", 10.0, 4.0),
+    "省级": ("#ef8a62", 8.0, 3.0),
+    "市级": ("#67a9cf", 6.0, 2.0),
+    "县级": ("#2166ac", 4.0, 1.5),
+}
+
+_GEOMETRIES = {"polygon": ("fill", "SimpleFill", 2), "line": ("line", "SimpleLine", 1),
+               "point": ("marker", "SimpleMarker", 0)}
+_UNIT = "Pixel"
+_OPEN_BOUND = 1e12  # graduated classes are open at both ends: ±1e12 stands for ±infinity
+_DEFAULT_WIDTH = {"polygon": 0.6, "line": 1.0, "point": 0.8}
+_DEFAULT_POINT_SIZE = 6.0
+_CATEGORY_KEYS = {"width", "dash", "size", "point_size", "outline"}
+_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_DDP = ('<data_defined_properties><Option type="Map"><Option name="name" type="QString" value=""/>'
+        '<Option name="properties"/><Option name="type" type="QString" value="collection"/></Option>'
+        '</data_defined_properties>')
+
+_LAYER_STYLES_DDL = (
+    "CREATE TABLE IF NOT EXISTS layer_styles ("
+    "id INTEGER PRIMARY KEY AUTOINCREMENT, f_table_catalog TEXT(256), f_table_schema TEXT(256), "
+    "f_table_name TEXT(256), f_geometry_column TEXT(256), styleName TEXT(30), styleQML TEXT, styleSLD TEXT, "
+    "useAsDefault BOOLEAN, description TEXT, owner TEXT(30), ui TEXT(30), "
+    "update_time DATETIME DEFAULT CURRENT_TIMESTAMP)"
+)
+_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
+
+
+# --------------------------------------------------------------------------- XML helpers
+
+
+def _attr(value: object) -> str:
+    """Text as a double-quoted XML attribute value (escaped, control characters dropped)."""
+    text = _INVALID_XML.sub("", str(value))
+    return escape(text, {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
+
+
+def _rgba(colour: str, *, what: str = "colour") -> str:
+    """``"#rrggbb"`` (or ``#rgb``, ``#rrggbbaa``) as QGIS's ``"r,g,b,a"``."""
+    text = str(colour).strip()
+    m = re.fullmatch(r"#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})", text)
+    if not m:
+        raise ConfigError(f"not a hex colour: {colour!r}", key=what, source="QGIS style",
+                          fix="write colours as '#rrggbb', for example '#c0392b'.")
+    h = m.group(1)
+    if len(h) == 3:
+        h = "".join(c * 2 for c in h)
+    parts = [int(h[i:i + 2], 16) for i in range(0, len(h), 2)]
+    if len(parts) == 3:
+        parts.append(255)
+    return ",".join(str(p) for p in parts)
+
+
+def _num(value: float) -> str:
+    """A number as QGIS writes it (no trailing ``.0``)."""
+    v = float(value)
+    return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+
+
+def _value_text(value: object) -> str:
+    """A category value as the text QGIS compares feature values with."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _dash(dash: str | None) -> str | None:
+    """``"6 4"`` (or ``"6,4"``) as QGIS's ``"6;4"``; None for a solid line."""
+    if dash is None or str(dash).strip() == "":
+        return None
+    parts = re.split(r"[\s,;]+", str(dash).strip())
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        values = []
+    if len(values) < 2 or any(v < 0 or not math.isfinite(v) for v in values):
+        raise ConfigError(f"not a dash pattern: {dash!r}", key="dash", source="QGIS style",
+                          fix="write dash patterns as dash and gap lengths in pixels, for example '6 4'.")
+    return ";".join(_num(v) for v in values)
+
+
+def _check_geometry(geometry: str) -> str:
+    g = str(geometry).lower()
+    if g not in _GEOMETRIES:
+        raise ConfigError(f"unknown geometry kind {geometry!r}", key="geometry", source="QGIS style",
+                          fix="use 'polygon', 'line' or 'point'.")
+    return g
+
+
+def _options(pairs: Sequence[tuple[str, object]]) -> str:
+    rows = "".join(f'<Option name="{_attr(k)}" type="QString" value="{_attr(v)}"/>' for k, v in pairs)
+    return f'<Option type="Map">{rows}</Option>'
+
+
+def _symbol(
+    geometry: str,
+    name: str,
+    colour: str,
+    *,
+    width: float | None = None,
+    outline: str = "#333333",
+    opacity: float = 1.0,
+    point_size: float | None = None,
+    dash: str | None = None,
+    fill: bool = True,
+) -> str:
+    """One ``<symbol>`` with one simple symbol layer."""
+    sym_type, layer_class, _ = _GEOMETRIES[geometry]
+    w = _DEFAULT_WIDTH[geometry] if width is None else float(width)
+    customdash = _dash(dash)
+    if geometry == "polygon":
+        edge = colour if not fill else outline
+        opts = [
+            ("border_width_map_unit_scale", "3x:0,0,0,0,0,0"),
+            ("color", _rgba(colour)),
+            ("joinstyle", "bevel"),
+            ("offset", "0,0"),
+            ("offset_map_unit_scale", "3x:0,0,0,0,0,0"),
+            ("offset_unit", _UNIT),
+            ("outline_color", _rgba(edge, what="outline")),
+            ("outline_style", "dash" if customdash else "solid"),
+            ("outline_width", _num(w)),
+            ("outline_width_unit", _UNIT),
+            ("style", "solid" if fill else "no"),
+        ]
+    elif geometry == "line":
+        opts = [
+            ("align_dash_pattern", "0"),
+            ("capstyle", "round" if customdash is None else "flat"),
+            ("customdash", customdash or "5;2"),
+            ("customdash_map_unit_scale", "3x:0,0,0,0,0,0"),
+            ("customdash_unit", _UNIT),
+            ("dash_pattern_offset", "0"),
+            ("dash_pattern_offset_map_unit_scale", "3x:0,0,0,0,0,0"),
+            ("dash_pattern_offset_unit", _UNIT),
+            ("draw_inside_polygon", "0"),
+            ("joinstyle", "round"),
+            ("line_color", _rgba(colour)),
+            ("line_style", "solid"),
+            ("line_width", _num(w)),
+            ("line_width_unit", _UNIT),
+            ("offset", "0"),
+            ("offset_map_unit_scale", "3x:0,0,0,0,0,0"),
+            ("offset_unit", _UNIT),
+            ("ring_filter", "0"),
+            ("trim_distance_end", "0"),
+            ("trim_distance_start", "0"),
+            ("tweak_dash_pattern_on_corners", "0"),
+            ("use_custom_dash", "1" if customdash else "0"),
+            ("width_map_unit_scale", "3x:0,0,0,0,0,0"),
+        ]
+    else:
+        size = _DEFAULT_POINT_SIZE if point_size is None else float(point_size)
+        opts = [
+            ("angle", "0"),
+            ("cap_style", "square"),
+            ("color", _rgba(colour)),
+            ("horizontal_anchor_point", "1"),
+            ("joinstyle", "bevel"),
+            ("name", "circle"),
+            ("offset", "0,0"),
+            ("offset_map_unit_scale", "3x:0,0,0,0,0,0"),
+            ("offset_unit", _UNIT),
+            ("outline_color", _rgba(outline, what="outline")),
+            ("outline_style", "solid"),
+            ("outline_width", _num(w)),
+            ("outline_width_map_unit_scale", "3x:0,0,0,0,0,0"),
+            ("outline_width_unit", _UNIT),
+            ("scale_method", "diameter"),
+            ("size", _num(size)),
+            ("size_map_unit_scale", "3x:0,0,0,0,0,0"),
+            ("size_unit", _UNIT),
+            ("vertical_anchor_point", "1"),
+        ]
+    alpha = min(max(float(opacity), 0.0), 1.0)
+    return (
+        f'<symbol type="{sym_type}" name="{_attr(name)}" alpha="{_num(alpha)}" clip_to_extent="1" '
+        f'force_rhr="0" is_animated="0" frame_rate="10">{_DDP}'
+        f'<layer class="{layer_class}" enabled="1" locked="0" pass="0">{_options(opts)}{_DDP}</layer>'
+        "</symbol>"
+    )
+
+
+def _labeling(geometry: str, field: str) -> str:
+    """A ``<labeling type="simple">`` block on ``field`` in :data:`LABEL_FONT`."""
+    layer_type = {"polygon": "PolygonGeometry", "line": "LineGeometry", "point": "PointGeometry"}[geometry]
+    # QgsPalLayerSettings::Placement: 1 offset from centroid, 2 parallel to lines, 6 cartographic around points
+    placement = {"polygon": "1", "line": "2", "point": "6"}[geometry]
+    dist = "1" if geometry == "point" else "0"
+    return (
+        '<labeling type="simple"><settings calloutType="simple">'
+        f'<text-style fieldName="{_attr(field)}" isExpression="0" fontFamily="{_attr(LABEL_FONT)}" '
+        'namedStyle="Regular" fontSize="9" fontSizeUnit="Point" fontSizeMapUnitScale="3x:0,0,0,0,0,0" '
+        'fontWeight="50" fontItalic="0" fontUnderline="0" fontStrikeout="0" fontKerning="1" '
+        'fontLetterSpacing="0" fontWordSpacing="0" forcedBold="0" forcedItalic="0" capitalization="0" '
+        'textColor="35,35,35,255" textOpacity="1" textOrientation="horizontal" allowHtml="0" blendMode="0" '
+        'multilineHeight="1" multilineHeightUnit="Percentage" previewBkgrdColor="255,255,255,255" '
+        'useSubstitutions="0" legendString="Aa">'
+        '<families/>'
+        '<text-buffer bufferDraw="1" bufferSize="1" bufferSizeUnits="MM" bufferSizeMapUnitScale="3x:0,0,0,0,0,0" '
+        'bufferColor="255,255,255,255" bufferOpacity="0.85" bufferNoFill="1" bufferJoinStyle="128" '
+        'bufferBlendMode="0"/>'
+        '<text-mask maskEnabled="0" maskType="0" maskSize="0" maskSizeUnits="MM" '
+        'maskSizeMapUnitScale="3x:0,0,0,0,0,0" maskOpacity="1" maskJoinStyle="128" maskedSymbolLayers=""/>'
+        '<background shapeDraw="0"/>'
+        '<shadow shadowDraw="0"/>'
+        '<dd_properties><Option type="Map"><Option name="name" type="QString" value=""/>'
+        '<Option name="properties"/><Option name="type" type="QString" value="collection"/></Option></dd_properties>'
+        '<substitutions/>'
+        '</text-style>'
+        '<text-format wrapChar="" autoWrapLength="0" useMaxLineLengthForAutoWrap="1" multilineAlign="3" '
+        'formatNumbers="0" decimals="3" plussign="0" addDirectionSymbol="0" leftDirectionSymbol="&lt;" '
+        'rightDirectionSymbol="&gt;" reverseDirectionSymbol="0" placeDirectionSymbol="0"/>'
+        f'<placement placement="{placement}" placementFlags="10" layerType="{layer_type}" dist="{dist}" '
+        'distUnits="MM" distMapUnitScale="3x:0,0,0,0,0,0" offsetType="0" quadOffset="4" xOffset="0" yOffset="0" '
+        'offsetUnits="MM" labelOffsetMapUnitScale="3x:0,0,0,0,0,0" rotationAngle="0" preserveRotation="1" '
+        'centroidWhole="0" centroidInside="1" fitInPolygonOnly="0" polygonPlacementFlags="2" priority="5" '
+        'repeatDistance="0" repeatDistanceUnits="MM" repeatDistanceMapUnitScale="3x:0,0,0,0,0,0" '
+        'maxCurvedCharAngleIn="25" maxCurvedCharAngleOut="-25" overrunDistance="0" overrunDistanceUnit="MM" '
+        'overrunDistanceMapUnitScale="3x:0,0,0,0,0,0" lineAnchorPercent="0.5" lineAnchorType="0" '
+        'lineAnchorClipping="0" lineAnchorTextPoint="FollowPlacement" '
+        'predefinedPositionOrder="TR,TL,BR,BL,R,L,TSR,BSR" geometryGenerator="" geometryGeneratorEnabled="0" '
+        'geometryGeneratorType="PointGeometry" allowDegraded="0"/>'
+        '<rendering drawLabels="1" obstacle="1" obstacleFactor="1" obstacleType="1" scaleVisibility="0" '
+        'scaleMin="0" scaleMax="0" displayAll="0" upsidedownLabels="0" labelPerPart="0" mergeLines="0" '
+        'limitNumLabels="0" maxNumLabels="2000" minFeatureSize="0" fontLimitPixelSize="0" fontMinPixelSize="3" '
+        'fontMaxPixelSize="10000" zIndex="0" unplacedVisibility="0"/>'
+        '<dd_properties><Option type="Map"><Option name="name" type="QString" value=""/>'
+        '<Option name="properties"/><Option name="type" type="QString" value="collection"/></Option></dd_properties>'
+        '<callout type="simple"><Option type="Map"><Option name="enabled" type="QString" value="0"/></Option>'
+        '</callout>'
+        '</settings></labeling>'
+    )
+
+
+def _document(geometry: str, renderer: str, label_field: str | None) -> str:
+    """The whole QML document around a ``<renderer-v2>`` element."""
+    _, _, layer_geometry_type = _GEOMETRIES[geometry]
+    labels = _labeling(geometry, label_field) if label_field else ""
+    return (
+        "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
+        f'<qgis version="{QGIS_VERSION}" styleCategories="AllStyleCategories" '
+        f'labelsEnabled="{1 if label_field else 0}" hasScaleBasedVisibilityFlag="0" minScale="0" maxScale="0" '
+        'readOnly="0" simplifyAlgorithm="0" simplifyDrawingHints="1" simplifyDrawingTol="1" simplifyLocal="1" '
+        'simplifyMaxScale="1" symbologyReferenceScale="-1">\n'
+        "  <flags><Identifiable>1</Identifiable><Removable>1</Removable><Searchable>1</Searchable>"
+        "<Private>0</Private></flags>\n"
+        f"  {renderer}\n"
+        + (f"  {labels}\n" if labels else "")
+        + "  <blendMode>0</blendMode>\n"
+        "  <featureBlendMode>0</featureBlendMode>\n"
+        "  <layerOpacity>1</layerOpacity>\n"
+        f"  <layerGeometryType>{layer_geometry_type}</layerGeometryType>\n"
+        "</qgis>\n"
+    )
+
+
+# --------------------------------------------------------------------------- public QML builders
+
+
+def qml_single(
+    geometry: str,
+    colour: str,
+    *,
+    width: float | None = None,
+    fill: bool = True,
+    outline: str = "#333333",
+    opacity: float = 1.0,
+    point_size: float | None = None,
+    dash: str | None = None,
+    label_field: str | None = None,
+) -> str:
+    """QML of a single-symbol style.
+
+    Parameters
+    ----------
+    geometry
+        ``"polygon"``, ``"line"`` or ``"point"``.
+    colour
+        Fill colour (polygons, points) or line colour, ``"#rrggbb"``.
+    width
+        Outline width (polygons, points) or line width, in pixels.
+    fill
+        Polygons only: False draws only the boundary, in ``colour``
+        (``outline`` is then unused).
+    outline
+        Outline colour of polygons and point markers.
+    opacity
+        Opacity of the whole symbol, 0–1.
+    point_size
+        Marker diameter in pixels.
+    dash
+        Dash pattern in pixels, ``"6 4"`` (dash, gap, ...); None for solid.
+    label_field
+        Label features with this text field (in :data:`LABEL_FONT`).
+
+    Returns
+    -------
+    str
+        The QML document.
+    """
+    g = _check_geometry(geometry)
+    sym = _symbol(g, "0", colour, width=width, outline=outline, opacity=opacity, point_size=point_size,
+                  dash=dash, fill=fill)
+    renderer = (f'<renderer-v2 type="singleSymbol" forceraster="0" symbollevels="0" enableorderby="0" '
+                f'referencescale="-1"><symbols>{sym}</symbols><rotation/><sizescale/></renderer-v2>')
+    return _document(g, renderer, label_field)
+
+
+def qml_categorized(
+    geometry: str,
+    field: str,
+    categories: Sequence[tuple],
+    *,
+    width: float | None = None,
+    opacity: float = 1.0,
+    outline: str = "#333333",
+    point_size: float | None = None,
+    label_field: str | None = None,
+) -> str:
+    """QML of a categorised style (``renderer-v2 type="categorizedSymbol"``).
+
+    Parameters
+    ----------
+    geometry
+        ``"polygon"``, ``"line"`` or ``"point"``.
+    field
+        The attribute whose values pick the category.
+    categories
+        ``(value, colour, label)`` rows, or ``(value, colour, label, extra)``
+        where ``extra`` is a dict with any of ``width`` (pixels), ``dash``
+        (``"6 4"``), ``size`` (marker diameter in pixels) and ``outline``
+        (colour) for that category only.
+    width, opacity, outline, point_size
+        Defaults of every category (see :func:`qml_single`).
+    label_field
+        Label features with this text field.
+
+    Returns
+    -------
+    str
+        The QML document.
+    """
+    g = _check_geometry(geometry)
+    cats, syms = [], []
+    for i, row in enumerate(categories):
+        if len(row) not in (3, 4):
+            raise ConfigError(f"category {i} has {len(row)} items", key="categories", source="QGIS style",
+                              fix="give (value, colour, label) or (value, colour, label, {'width': .., 'dash': ..}).")
+        value, colour, text = row[:3]
+        extra: Mapping[str, Any] = row[3] if len(row) == 4 and row[3] is not None else {}
+        unknown = set(extra) - _CATEGORY_KEYS
+        if unknown:
+            raise ConfigError(f"unknown category option(s): {', '.join(sorted(unknown))}", key="categories",
+                              source="QGIS style", fix=f"use only {', '.join(sorted(_CATEGORY_KEYS))}.")
+        size = extra.get("size", extra.get("point_size", point_size))
+        syms.append(_symbol(g, str(i), colour, width=extra.get("width", width), outline=extra.get("outline", outline),
+                            opacity=opacity, point_size=size, dash=extra.get("dash")))
+        cats.append(f'<category symbol="{i}" value="{_attr(_value_text(value))}" label="{_attr(text)}" '
+                    'render="true"/>')
+    source = _symbol(g, "0", "#999999", width=width, outline=outline, opacity=opacity, point_size=point_size)
+    renderer = (
+        f'<renderer-v2 type="categorizedSymbol" attr="{_attr(field)}" forceraster="0" symbollevels="0" '
+        f'enableorderby="0" referencescale="-1"><categories>{"".join(cats)}</categories>'
+        f'<symbols>{"".join(syms)}</symbols><source-symbol>{source}</source-symbol>'
+        "<rotation/><sizescale/></renderer-v2>"
+    )
+    return _document(g, renderer, label_field)
+
+
+def qml_graduated(
+    geometry: str,
+    field: str,
+    breaks: Sequence[float],
+    colours: Sequence[str],
+    labels: Sequence[str],
+    *,
+    width: float | None = None,
+    opacity: float = 1.0,
+    outline: str = "#333333",
+    point_size: float | None = None,
+    label_field: str | None = None,
+) -> str:
+    """QML of a graduated style (``renderer-v2 type="graduatedSymbol"``) with fixed breaks.
+
+    Class ``i`` holds values in ``(breaks[i-1], breaks[i]]`` (a value equal to
+    a break falls in the lower class, as on the web map); the first class is
+    open below and the last open above (bounds ±1e12).
+
+    Parameters
+    ----------
+    geometry
+        ``"polygon"``, ``"line"`` or ``"point"``.
+    field
+        Numeric attribute to classify.
+    breaks
+        Upper bounds of all classes but the last, increasing.
+    colours
+        One colour per class: ``len(breaks) + 1``.
+    labels
+        One legend label per class: ``len(breaks) + 1``.
+    width, opacity, outline, point_size, label_field
+        As in :func:`qml_single`.
+
+    Returns
+    -------
+    str
+        The QML document.
+    """
+    g = _check_geometry(geometry)
+    b = [float(x) for x in breaks]
+    if len(colours) != len(b) + 1 or len(labels) != len(b) + 1:
+        raise ConfigError(
+            f"{len(b)} breaks need {len(b) + 1} colours and labels; got {len(colours)} and {len(labels)}",
+            key="breaks", source="QGIS style", fix="give one colour and one label per class (breaks + 1).")
+    if any(not math.isfinite(x) for x in b) or any(x >= y for x, y in zip(b, b[1:])):
+        raise ConfigError(f"breaks must be finite and increasing: {list(breaks)}", key="breaks",
+                          source="QGIS style", fix="sort the breaks and drop repeated ones.")
+    bounds = [-_OPEN_BOUND, *b, _OPEN_BOUND]
+    ranges, syms = [], []
+    for i, (colour, text) in enumerate(zip(colours, labels)):
+        syms.append(_symbol(g, str(i), colour, width=width, outline=outline, opacity=opacity, point_size=point_size))
+        ranges.append(f'<range symbol="{i}" lower="{bounds[i]:.15f}" upper="{bounds[i + 1]:.15f}" '
+                      f'label="{_attr(text)}" render="true"/>')
+    source = _symbol(g, "0", colours[0], width=width, outline=outline, opacity=opacity, point_size=point_size)
+    renderer = (
+        f'<renderer-v2 type="graduatedSymbol" attr="{_attr(field)}" graduatedMethod="GraduatedColor" '
+        f'forceraster="0" symbollevels="0" enableorderby="0" referencescale="-1">'
+        f'<ranges>{"".join(ranges)}</ranges><symbols>{"".join(syms)}</symbols>'
+        f"<source-symbol>{source}</source-symbol>"
+        '<classificationMethod id="Custom"><symmetricMode enabled="0" symmetrypoint="0" astride="0"/>'
+        '<labelFormat format="%1 - %2" trimtrailingzeroes="1" labelprecision="4"/>'
+        "<parameters><Option/></parameters><extraInformation/></classificationMethod>"
+        "<rotation/><sizescale/></renderer-v2>"
+    )
+    return _document(g, renderer, label_field)
+
+
+# --------------------------------------------------------------------------- the plan's styles
+
+
+def _geometry_kind(gdf: object) -> str | None:
+    """``"polygon"``, ``"line"`` or ``"point"`` of a layer; None without geometry or with mixed kinds."""
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
+        return None
+    families = {
+        "Polygon": "polygon", "MultiPolygon": "polygon", "LineString": "line", "MultiLineString": "line",
+        "LinearRing": "line", "Point": "point", "MultiPoint": "point",
+    }
+    kinds = {families.get(t) for t in gdf.geom_type.dropna().unique()}
+    if len(kinds) != 1 or None in kinds:
+        return None
+    return kinds.pop()
+
+
+def _present(gdf: pd.DataFrame, column: str, order: Sequence[str]) -> list:
+    """Values of ``column`` in ``order`` first, then the others sorted; all of ``order`` for an empty layer."""
+    values = [v for v in pd.unique(gdf[column].dropna())]
+    if not values:
+        return list(order)
+    known = [v for v in order if v in set(values)]
+    others = sorted((v for v in values if v not in set(order)), key=str)
+    return known + others
+
+
+def _zh(key: str) -> str:
+    pair = CLASS_LABELS.get(key)
+    return pair[0] if pair else str(key)
+
+
+def _line_classes(gdf: pd.DataFrame, column: str, palette: Mapping[str, tuple], colour: str, width: float) -> list:
+    """Categories of a line layer from a ``class → (colour, width, dash)`` palette of the web map."""
+    rows = []
+    for c in _present(gdf, column, list(palette)):
+        col, w, dash = palette.get(c, (colour, width, None))
+        rows.append((c, col, _zh(c), {"width": w, "dash": dash}))
+    return rows
+
+
+def _tiered(name: str, gdf: gpd.GeoDataFrame, kind: str) -> str:
+    cats = []
+    for t in _present(gdf, "tier", list(TIER_STYLE)):
+        colour, size, width = TIER_STYLE.get(t, ("#999999", 4.0, 1.0))
+        extra = {"size": size} if kind == "point" else ({"width": width} if kind == "line" else {})
+        cats.append((t, colour, str(t), extra))
+    label_field = "name_zh" if name == "nodes" and "name_zh" in gdf.columns else None
+    return qml_categorized(kind, "tier", cats, opacity=0.9 if kind != "polygon" else 0.6, label_field=label_field)
+
+
+def default_styles(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    sectors: pd.DataFrame | None,
+) -> dict[str, str]:
+    """QML styles of the plan's layers, with the web map's palette.
+
+    Parameters
+    ----------
+    layers
+        Layer name → GeoDataFrame, as written to the GeoPackage.
+    sectors
+        The sector vocabulary (:func:`spatial_planner.io.read_sectors`;
+        columns ``code``, ``name_zh``, ``color``) colouring the parks.
+
+    Returns
+    -------
+    dict[str, str]
+        Layer name → QML for the layers this module knows: ``boundary``,
+        ``prefectures``, ``counties``, ``seats``, ``parks``, ``rail_lines``,
+        ``stations``, ``roads``, ``hubs``, ``county_access``, ``isochrones``
+        and, when they carry a ``tier`` column, ``nodes``, ``belts`` and
+        ``links``. Other layers, layers without the needed column and layers
+        mixing geometry kinds get no entry.
+    """
+    out: dict[str, str] = {}
+    for name, gdf in layers.items():
+        kind = _geometry_kind(gdf)
+        if kind is None:
+            continue
+        qml = _style_for(name, gdf, kind, sectors)
+        if qml is not None:
+            out[name] = qml
+    return out
+
+
+def _style_for(name: str, gdf: gpd.GeoDataFrame, kind: str, sectors: pd.DataFrame | None) -> str | None:
+    cols = set(gdf.columns)
+    if name == "boundary" and kind == "polygon":
+        return qml_single("polygon", "#000000", fill=False, width=2.5)
+    if name == "prefectures" and kind == "polygon":
+        return qml_single("polygon", "#222222", fill=False, width=2.0)
+    if name == "counties" and kind == "polygon" and "prefecture_adcode" in cols:
+        codes = sorted(gdf["prefecture_adcode"].dropna().astype(str).unique())
+        names = {}
+        if "prefecture_zh" in cols:
+            pairs = gdf[["prefecture_adcode", "prefecture_zh"]].dropna()
+            names = dict(zip(pairs["prefecture_adcode"].astype(str), pairs["prefecture_zh"].astype(str)))
+        cats = [(c, PREFECTURE_PALETTE[i % len(PREFECTURE_PALETTE)], names.get(c, c)) for i, c in enumerate(codes)]
+        return qml_categorized("polygon", "prefecture_adcode", cats, width=0.6, outline="#555555", opacity=0.6,
+                               label_field="name_zh" if "name_zh" in cols else None)
+    if name == "seats" and kind == "point":
+        return qml_single("point", "#ffffff", outline="#333333", width=1.0, point_size=6)
+    if name == "parks" and "lead_sector" in cols:
+        colour_of, name_of, order = {}, {}, []
+        if sectors is not None and {"code", "color"} <= set(sectors.columns):
+            order = [str(c) for c in sectors["code"]]
+            colour_of = dict(zip(order, sectors["color"].astype(str)))
+            if "name_zh" in sectors.columns:
+                name_of = dict(zip(order, sectors["name_zh"].astype(str)))
+        cats = [(s, colour_of.get(s, "#999999"), name_of.get(s, str(s))) for s in _present(gdf, "lead_sector", order)]
+        return qml_categorized(kind, "lead_sector", cats, width=1.0, outline="#333333", opacity=0.85)
+    if name == "rail_lines" and kind == "line" and "rail_class" in cols:
+        return qml_categorized("line", "rail_class", _line_classes(gdf, "rail_class", RAIL_STYLE, "#555555", 2.0))
+    if name == "roads" and kind == "line" and "road_class" in cols:
+        return qml_categorized("line", "road_class", _line_classes(gdf, "road_class", ROAD_STYLE, "#999999", 1.0),
+                               opacity=0.85)
+    if name == "hubs" and kind == "point" and "hub_type" in cols:
+        cats = [(c, HUB_STYLE.get(c, "#777777"), _zh(c)) for c in _present(gdf, "hub_type", list(HUB_STYLE))]
+        return qml_categorized("point", "hub_type", cats, point_size=14, width=1.5, outline="#000000")
+    if name == "stations" and kind == "point" and "station_type" in cols:
+        cats = [(c, STATION_COLOURS.get(c, "#777777"), "高铁站" if c == "hsr" else _zh(c))
+                for c in _present(gdf, "station_type", list(STATION_COLOURS))]
+        return qml_categorized("point", "station_type", cats, point_size=8, width=1.0, outline="#222222")
+    if name == "county_access":
+        col = next((c for c in gdf.columns if str(c).startswith("min_to_")), None)
+        if col is None:
+            return None
+        _, _, labels = minute_classes("zh")
+        return qml_graduated(kind, col, list(TIME_BREAKS), list(TIME_COLOURS), labels, width=0.5,
+                             outline="#666666", opacity=0.8)
+    if name == "isochrones" and "minutes" in cols:
+        _, _, labels = minute_classes("zh")
+        return qml_graduated(kind, "minutes", list(TIME_BREAKS), list(TIME_COLOURS), labels, width=1.0,
+                             outline="#666666", opacity=0.45)
+    if name in ("nodes", "belts", "links") and "tier" in cols:
+        return _tiered(name, gdf, kind)
+    return None
+
+
+# --------------------------------------------------------------------------- GeoPackage storage
+
+
+def write_styles(gpkg_path: str | os.PathLike, styles: Mapping[str, str]) -> list[str]:
+    """Store QML styles in a GeoPackage's ``layer_styles`` table as the layers' default styles.
+
+    The table has the schema QGIS creates and is registered in
+    ``gpkg_contents`` as an attributes table. Each style becomes one row
+    (``styleName`` = layer name, ``useAsDefault`` = 1, ``f_geometry_column``
+    from ``gpkg_geometry_columns``), replacing earlier rows of the same layer.
+
+    Parameters
+    ----------
+    gpkg_path
+        An existing GeoPackage (closed by its writer).
+    styles
+        Layer name → QML text.
+
+    Returns
+    -------
+    list[str]
+        The styled layers. A style for a layer the GeoPackage does not hold is
+        skipped with a :class:`~spatial_planner.io.DataWarning`.
+    """
+    from .io import DataWarning
+
+    path = Path(gpkg_path)
+    if not path.is_file():
+        raise DataFileError(f"GeoPackage {path} does not exist", layer=str(path),
+                            fix="write the layers first (write_geopackage), then their styles.")
+    styled: list[str] = []
+    con = sqlite3.connect(path)
+    try:
+        try:
+            tables = {r[0] for r in con.execute("SELECT table_name FROM gpkg_contents")}
+        except sqlite3.DatabaseError as exc:
+            raise DataFileError(f"{path.name} is not a GeoPackage ({exc})", layer=str(path),
+                                fix="pass the .gpkg written by write_geopackage.") from exc
+        geom_cols = dict(con.execute("SELECT table_name, column_name FROM gpkg_geometry_columns"))
+        missing = [n for n in styles if n not in tables or n == "layer_styles"]
+        if missing:
+            warnings.warn(f"{path.name}: no layer {', '.join(missing)}; its style is not written", DataWarning,
+                          stacklevel=2)
+        with con:
+            con.execute(_LAYER_STYLES_DDL)
+            if "layer_styles" not in tables:
+                con.execute(
+                    "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change, srs_id) "
+                    f"VALUES ('layer_styles', 'attributes', 'layer_styles', 'QGIS layer styles', {_NOW}, 0)"
+                )
+            for name, qml in styles.items():
+                if name in missing:
+                    continue
+                con.execute("DELETE FROM layer_styles WHERE f_table_name = ?", (name,))
+                con.execute(
+                    "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, "
+                    "styleName, styleQML, styleSLD, useAsDefault, description, owner, ui, update_time) "
+                    f"VALUES ('', '', ?, ?, ?, ?, '', 1, ?, '', NULL, {_NOW})",
+                    (name, geom_cols.get(name) or "", name, qml, f"spatial_planner default style of {name}"),
+                )
+                styled.append(name)
+            has_ogr_contents = con.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'gpkg_ogr_contents'").fetchone()
+            if has_ogr_contents:
+                con.execute("DELETE FROM gpkg_ogr_contents WHERE table_name = 'layer_styles'")
+                con.execute("INSERT INTO gpkg_ogr_contents (table_name, feature_count) "
+                            "SELECT 'layer_styles', COUNT(*) FROM layer_styles")
+            con.execute(f"UPDATE gpkg_contents SET last_change = {_NOW} WHERE table_name = 'layer_styles'")
+    finally:
+        con.close()
+    return styled
+
+
+def read_styles(gpkg_path: str | os.PathLike) -> dict[str, str]:
+    """Default QML style of each layer stored in a GeoPackage (layer name → QML; empty without styles)."""
+    con = sqlite3.connect(Path(gpkg_path))
+    try:
+        exists = con.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'layer_styles'").fetchone()
+        if not exists:
+            return {}
+        rows = con.execute("SELECT f_table_name, styleQML FROM layer_styles WHERE useAsDefault "
+                           "ORDER BY update_time, id").fetchall()
+    finally:
+        con.close()
+    return {name: qml for name, qml in rows}
