@@ -109,6 +109,7 @@ def shortest_times(
     workers: int | None = None,
     reverse: bool = False,
     targets: Sequence[int] | np.ndarray | None = None,
+    scheduler: str | object | None = None,
 ) -> np.ndarray:
     """Minutes from each source node to every node (or to ``targets`` only).
 
@@ -128,12 +129,20 @@ def shortest_times(
         Times *to* the sources instead of from them (the transposed graph).
     targets
         Keep only these columns (node ids); saves memory on large graphs.
+    scheduler
+        Run the batches on Dask instead: ``"local"`` (a LocalCluster) or a
+        scheduler address (see :mod:`spatial_planner.distributed`).
 
     Returns
     -------
     numpy.ndarray
         ``(len(sources), n_nodes or len(targets))`` float64, ``inf`` where unreachable.
     """
+    if scheduler:
+        from .distributed import dask_shortest_times
+
+        return dask_shortest_times(net, sources, mode=mode, targets=targets, limit=limit, reverse=reverse,
+                                   scheduler=scheduler, n_workers=workers or 2)
     csr = net.csr_reverse(mode) if reverse else net.csr(mode)
     src = np.asarray(sources, dtype=np.int64)
     lim = np.inf if limit is None else float(limit)
@@ -203,6 +212,7 @@ def od_matrix(
     name_col: str | None = None,
     with_km: bool = True,
     workers: int | None = None,
+    scheduler: str | object | None = None,
 ) -> pd.DataFrame:
     """Travel-time matrix between two sets of places, as a tidy table.
 
@@ -218,6 +228,9 @@ def od_matrix(
         Columns naming the places (guessed: ``adcode``, ``park_id``, ``hub_id`` ...; ``name_zh``).
     with_km
         Also give the kilometres along the fastest path (network part plus access links).
+    scheduler
+        Compute the minutes on Dask (``"local"`` or an address); kilometres are
+        then left empty (they need each source's shortest-path tree).
 
     Returns
     -------
@@ -236,10 +249,10 @@ def od_matrix(
     da = net.attach(d)
     o_nodes, o_inv = np.unique(oa["node"].to_numpy(), return_inverse=True)
     d_nodes = da["node"].to_numpy()
-    if with_km:
+    if with_km and not scheduler:
         t_nodes, m_nodes = _path_lengths(net, mode, o_nodes, d_nodes)
     else:
-        t_nodes = shortest_times(net, o_nodes, mode=mode, workers=workers, targets=d_nodes)
+        t_nodes = shortest_times(net, o_nodes, mode=mode, workers=workers, targets=d_nodes, scheduler=scheduler)
         m_nodes = np.full_like(t_nodes, np.nan)
     minutes = t_nodes[o_inv] + oa["access_min"].to_numpy()[:, None] + da["access_min"].to_numpy()[None, :]
     metres = m_nodes[o_inv] + (oa["access_m"].to_numpy()[:, None] + da["access_m"].to_numpy()[None, :]) \

@@ -153,7 +153,9 @@ def build_plan(layers: dict[str, gpd.GeoDataFrame], access, cfg: Config | None =
     seats = layers["seats"].set_index(layers["seats"]["adcode"].astype(str)).loc[codes].reset_index(drop=True)
     seat_pts = gpd.GeoDataFrame({"id": codes.to_numpy(), "name": seats["name_zh"].to_numpy()},
                                 geometry=seats.geometry.values, crs=seats.crs)
-    od = od_wide(od_matrix(net, seat_pts, mode=cfg.linkages.mode, id_col="id", name_col="name", with_km=False))
+    sched = cfg.accessibility.scheduler or None
+    od = od_wide(od_matrix(net, seat_pts, mode=cfg.linkages.mode, id_col="id", name_col="name", with_km=False,
+                           scheduler=sched))
     times = (od + od.T) / 2.0
 
     # 2. 产业同构 pairs
@@ -251,7 +253,7 @@ def build_plan(layers: dict[str, gpd.GeoDataFrame], access, cfg: Config | None =
     # 8. cross-county clusters (park-to-park road minutes)
     park_pts = gpd.GeoDataFrame({"id": parks["park_id"].astype(str).to_numpy()},
                                 geometry=parks.geometry.representative_point().values, crs=parks.crs)
-    ptimes = od_wide(od_matrix(net, park_pts, mode="road", id_col="id", with_km=False))
+    ptimes = od_wide(od_matrix(net, park_pts, mode="road", id_col="id", with_km=False, scheduler=sched))
     clusters = cross_county_clusters(parks, ptimes, sectors=sectors, counties=counties, params=cfg.clusters,
                                      metric_crs=crs)
     report["clusters"] = {"max_minutes": cfg.clusters.max_minutes, "sector_field": cfg.clusters.sector_field,

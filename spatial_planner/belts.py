@@ -94,6 +94,14 @@ def axis_members(axes: gpd.GeoDataFrame, parks: gpd.GeoDataFrame, *, corridor_km
     return pd.DataFrame(rows, columns=["axis_id", "park_id", "position_km", "distance_km"])
 
 
+def _segment(line, start_km: float, end_km: float, min_km: float = 1.0):
+    """The axis between two positions; at least ``min_km`` long, so members at one spot still give a line."""
+    if end_km - start_km < min_km:
+        mid = (start_km + end_km) / 2.0
+        start_km, end_km = max(mid - min_km / 2.0, 0.0), min(mid + min_km / 2.0, line.length / 1000.0)
+    return substring(line, start_km * 1000.0, end_km * 1000.0)
+
+
 def _sector_mass(parks: pd.DataFrame) -> pd.DataFrame:
     """park_id × sector proxy mass (the park's mass split over its sectors)."""
     mass = park_mass(parks)
@@ -232,9 +240,7 @@ def belt_geometries(belts: pd.DataFrame, axes: gpd.GeoDataFrame, *, corridor_km:
     recs = []
     for b in belts.to_dict("records"):
         axis = ax.loc[b["axis_id"]]
-        seg = substring(axis.geometry, b["start_km"] * 1000.0, b["end_km"] * 1000.0)
-        if seg.length == 0:
-            seg = axis.geometry.interpolate(b["start_km"] * 1000.0).buffer(1.0).exterior
+        seg = _segment(axis.geometry, b["start_km"], b["end_km"])
         axis_zh = str(axis["name_zh"]).split("(")[0].split("（")[0]
         recs.append({
             "belt_id": f"B{b['rank']:02d}", "rank": b["rank"],
@@ -300,7 +306,7 @@ def axis_corridors(axes: gpd.GeoDataFrame, members: pd.DataFrame, parks: pd.Data
         top = [names.get(s, s) for s, _ in sorted(counts.items(), key=lambda kv: -kv[1])[:3]]
         start, end = float(pos[i]), float(pos[j - 1])
         axis = ax.loc[axis_id]
-        seg = substring(axis.geometry, start * 1000.0, end * 1000.0)
+        seg = _segment(axis.geometry, start, end)
         rows.append({"axis_id": axis_id, "name_zh": f"{str(axis['name_zh']).split('(')[0]}产业走廊",
                      "start_km": round(start, 2), "end_km": round(end, 2), "n_parks": int(n),
                      "mass": round(float(total), 2), "mass_per_100km": round(float(total) / window_km * 100, 2),

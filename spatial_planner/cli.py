@@ -66,13 +66,26 @@ def cli(debug: bool) -> None:
 @config_option
 @out_option
 @overwrite_option
+@click.option("--scheduler", default=None, help="Dask 调度器 local 或地址 / Dask scheduler: 'local' or an address.")
+@click.option("--format", "formats", multiple=True, type=click.Choice(["gpkg", "shp"]),
+              help="另写 Shapefile：--format shp / also write shapefiles (shp/ folder).")
+@click.option("--shp-encoding", type=click.Choice(["UTF-8", "GBK"]), default=None,
+              help="Shapefile 编码（GBK 供老版本软件）/ shapefile encoding.")
 @_handle_errors
-def run_cmd(config_path: Path | None, out_dir: Path | None, overwrite: bool | None) -> None:
+def run_cmd(config_path: Path | None, out_dir: Path | None, overwrite: bool | None, scheduler: str | None,
+            formats: tuple[str, ...], shp_encoding: str | None) -> None:
     """运行规划并写出地图与 GeoPackage / run the plan and write the map and GeoPackage."""
     from .config import load_config
     from .plan import run
 
     cfg = load_config(config_path)
+    if scheduler:
+        cfg.accessibility.scheduler = scheduler
+    for f in formats:
+        if f not in cfg.output.formats:
+            cfg.output.formats.append(f)
+    if shp_encoding:
+        cfg.output.shapefile_encoding = shp_encoding
     with console.status("…") as status:
         def progress(step: str) -> None:
             status.update(step)
@@ -106,6 +119,9 @@ def init_config_cmd(path: Path, overwrite: bool | None) -> None:
     console.print(f"已写出配置模板 Wrote config template: {escape(str(path.resolve()))}", soft_wrap=True)
 
 
+scheduler_option = click.option(
+    "--scheduler", default=None,
+    help="Dask 调度器：local（本机集群）或 tcp://主机:端口 / run the batches on Dask: 'local' or a scheduler address.")
 mode_option = click.option("--mode", type=click.Choice(["road", "rail", "freight"]), default="road", show_default=True,
                            help="出行方式 / travel mode.")
 
@@ -113,6 +129,7 @@ mode_option = click.option("--mode", type=click.Choice(["road", "rail", "freight
 @cli.command("od")
 @config_option
 @mode_option
+@scheduler_option
 @click.option("--origins", default="prefecture-seats", show_default=True,
               help="起点：seats | prefecture-seats | parks | hubs | stations | 文件 FILE.")
 @click.option("--destinations", default=None, help="终点（缺省同起点）/ destinations (default: the origins).")
@@ -120,7 +137,7 @@ mode_option = click.option("--mode", type=click.Choice(["road", "rail", "freight
               help="输出 CSV / output CSV (UTF-8 with BOM).")
 @overwrite_option
 @_handle_errors
-def od_cmd(config_path, mode, origins, destinations, out_path, overwrite) -> None:
+def od_cmd(config_path, mode, scheduler, origins, destinations, out_path, overwrite) -> None:
     """起讫点时间矩阵 / origin–destination travel-time matrix (tidy CSV)."""
     from .accessibility import od_matrix
     from .config import load_config
@@ -132,7 +149,8 @@ def od_cmd(config_path, mode, origins, destinations, out_path, overwrite) -> Non
     layers, net = load_network(cfg)
     o = select_places(layers, origins)
     d = select_places(layers, destinations) if destinations else o
-    od = od_matrix(net, o, d, mode=mode, id_col="id", name_col="name", workers=cfg.accessibility.workers or None)
+    od = od_matrix(net, o, d, mode=mode, id_col="id", name_col="name", workers=cfg.accessibility.workers or None,
+                   scheduler=scheduler or cfg.accessibility.scheduler or None)
     write_csv(od.round({"minutes": 2, "km": 2}), out_path, overwrite=bool(overwrite))
     n_bad = int(od["unreachable"].sum())
     console.print(f"{len(o)} × {len(d)} 起讫对 pairs, 方式 mode {mode}; 不可达 unreachable: {n_bad}")

@@ -57,6 +57,8 @@ class StudyArea:
 class OutputConfig:
     dir: str = "outputs/henan"
     overwrite: bool = False
+    formats: list[str] = field(default_factory=lambda: ["gpkg"])
+    shapefile_encoding: str = "UTF-8"
 
 
 @dataclass
@@ -81,6 +83,7 @@ class AccessibilityConfig:
     decay: str = "exp"
     half_life_min: float = 30.0
     workers: int = 0
+    scheduler: str = ""
 
 
 @dataclass
@@ -115,6 +118,8 @@ _CHOICES = {
     "map.basemap": ("none", "osm", "tianditu", "gaode"),
     "map.assets": ("auto", "inline", "cdn"),
     "accessibility.decay": ("exp", "power"),
+    "output.shapefile_encoding": ("UTF-8", "GBK"),
+    "output.formats": ("gpkg", "shp"),
     "nodes.weighting": ("fixed", "entropy"),
     "nodes.classifier": ("fisher_jenks", "head_tail"),
     "nodes.national_zone_min_tier": ("国家级", "省级", "市级", "县级"),
@@ -205,7 +210,12 @@ def _check_value(key: str, value, annotation, source: str):
         elif not all(isinstance(v, str) for v in value):
             raise ConfigError(f"expected a list of text values, got {value!r}", key=key, source=source,
                               fix='write it as ["a", "b"].')
-    if key in _CHOICES and value not in _CHOICES[key]:
+    if key in _CHOICES and isinstance(value, list):
+        bad = [v for v in value if v not in _CHOICES[key]]
+        if bad:
+            raise ConfigError(f"{bad!r} not among {', '.join(_CHOICES[key])}", key=key, source=source,
+                              fix=f"choose from: {', '.join(_CHOICES[key])}.")
+    elif key in _CHOICES and value not in _CHOICES[key]:
         raise ConfigError(f"{value!r} is not one of {', '.join(_CHOICES[key])}", key=key, source=source,
                           fix=f"choose one of: {', '.join(_CHOICES[key])}.")
     if key in _RANGES:
@@ -312,6 +322,8 @@ projected_crs = "auto"      # 量算用投影：auto 自动选 CGCS2000 3度带�
 [output]
 dir = "outputs/henan"       # 输出目录 / output folder
 overwrite = false           # 覆盖已有输出 / replace existing outputs
+formats = ["gpkg"]          # 另加 "shp" 输出 Shapefile（shp/ 文件夹）/ add "shp" for shapefiles
+shapefile_encoding = "UTF-8" # 或 "GBK"（老版本软件）/ or "GBK" for older software
 
 [map]
 language = "zh"             # 标注语言 zh | en
@@ -343,6 +355,7 @@ resolution_m = 1000.0       # 栅格分辨率（米）/ raster cell size
 decay = "exp"               # 引力衰减 exp | power
 half_life_min = 30.0        # 指数衰减半衰期（分钟）/ half-life of the exponential decay
 workers = 0                 # 进程数，0 为全部核心 / processes, 0 = all cores
+scheduler = ""              # Dask 调度器："local" 或 tcp://主机:端口；空则本机多进程 / Dask scheduler
 
 [indices]
 statistics = ""             # 分行业统计 CSV（adcode + 各行业列，或 adcode,sector,value）；空则用园区代理指标

@@ -201,6 +201,23 @@ def _unescape_non_ascii(match: re.Match) -> str:
     return match.group(1) + chr(cp)
 
 
+def _stable_ids(m: folium.Map) -> None:
+    """Number every element in document order, replacing branca's random ids, so that the same map
+    renders to the same bytes on every run."""
+    seen = set()
+
+    def walk(el, counter=[0]):  # noqa: B006 - a shared counter across the walk
+        if id(el) in seen:
+            return
+        seen.add(id(el))
+        el._id = f"{counter[0]:08x}"
+        counter[0] += 1
+        for child in list(getattr(el, "_children", {}).values()):
+            walk(child)
+
+    walk(m.get_root())
+
+
 def render_html(m: folium.Map, *, assets: str = "auto") -> str:
     """Render a map to one HTML document.
 
@@ -219,6 +236,7 @@ def render_html(m: folium.Map, *, assets: str = "auto") -> str:
     from ._errors import DataFileError
     from .webassets import assets_available, inline_assets
 
+    _stable_ids(m)
     html_text = _JSON_UNICODE.sub(_unescape_non_ascii, m.get_root().render())
     if assets == "cdn" or (assets == "auto" and not assets_available()):
         return html_text

@@ -191,25 +191,83 @@ def run(
     fmap = _plan_map(layers, access, plan, cfg)
 
     progress("写出文件 Writing outputs")
-    out.mkdir(parents=True, exist_ok=True)
     gpkg_layers = _gpkg_layers(layers, access, plan)
-    write_geopackage(gpkg_layers, targets["plan.gpkg"], overwrite=overwrite, styles=_styles(gpkg_layers))
-    write_csv(pd.DataFrame(access.county_access.drop(columns="geometry")), targets["county_access.csv"],
-              overwrite=overwrite)
-    for name, gdf in (("nodes", plan.nodes), ("belts", plan.belts), ("priorities", plan.priorities),
-                      ("clusters", plan.clusters)):
-        write_csv(pd.DataFrame(gdf.drop(columns="geometry")), targets[f"{name}.csv"], overwrite=overwrite)
-    write_csv(plan.county_indices.reset_index(), targets["county_indices.csv"], overwrite=overwrite)
-    for key, (arr, transform, crs) in access.rasters.items():
-        write_geotiff(arr, transform, crs, targets[f"time_to_{key}.tif"], overwrite=overwrite,
-                      description=f"minutes to nearest {key}")
-    from .report import markdown_report
-
-    write_html(markdown_report(plan, cfg, access), targets["report.md"], overwrite=overwrite)
-    write_html(render_html(fmap, assets=cfg.map.assets), targets["map.html"], overwrite=overwrite)
+    written = _write_outputs(out, targets, gpkg_layers, layers, access, plan, fmap, cfg, overwrite=overwrite)
     counts = {k: int(len(v)) for k, v in gpkg_layers.items()}
-    return RunResult(out_dir=out, outputs=targets, layers=gpkg_layers, counts=counts, warnings=caught, access=access,
+    return RunResult(out_dir=out, outputs=written, layers=gpkg_layers, counts=counts, warnings=caught, access=access,
                      plan=plan)
+
+
+def _write_outputs(out: Path, targets: dict, gpkg_layers, layers, access, plan, fmap, cfg: Config, *,
+                   overwrite: bool) -> dict[str, Path]:
+    """Write every output into a staging folder inside ``out``, then move them into place.
+
+    All the work happens before the first output is replaced, so a run killed
+    (or failing) at any point before the final moves leaves the previous
+    outputs as they were; each move is an atomic rename. A staging folder left
+    by a killed run is removed by the next run.
+    """
+    import os
+    import shutil
+
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in out.glob(".staging-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    staging = out / f".staging-{os.getpid()}"
+    staging.mkdir()
+    try:
+        stage = {name: staging / name for name in targets}
+        write_geopackage(gpkg_layers, stage["plan.gpkg"], styles=_styles(gpkg_layers))
+        write_csv(pd.DataFrame(access.county_access.drop(columns="geometry")), stage["county_access.csv"])
+        for name, gdf in (("nodes", plan.nodes), ("belts", plan.belts), ("priorities", plan.priorities),
+                          ("clusters", plan.clusters)):
+            write_csv(pd.DataFrame(gdf.drop(columns="geometry")), stage[f"{name}.csv"])
+        write_csv(plan.county_indices.reset_index(), stage["county_indices.csv"])
+        for key, (arr, transform, crs) in access.rasters.items():
+            write_geotiff(arr, transform, crs, stage[f"time_to_{key}.tif"], description=f"minutes to nearest {key}")
+        extra = _write_report(plan, cfg, access, layers, staging)
+        if "shp" in cfg.output.formats:
+            from .export import write_shapefiles
+
+            write_shapefiles({k: v for k, v in gpkg_layers.items()}, staging / "shp",
+                             encoding=cfg.output.shapefile_encoding)
+            extra["shp"] = staging / "shp"
+        write_html(render_html(fmap, assets=cfg.map.assets), stage["map.html"])
+        names = list(targets) + [k for k in extra if k not in targets]
+        if not overwrite:
+            clash = [str(out / n) for n in names if (out / n).exists()]
+            if clash:
+                raise OutputExistsError(f"outputs exist: {', '.join(clash)}", layer=str(out),
+                                        fix="pass --overwrite, or choose another --out folder.")
+        final = {}
+        for name in names:
+            src, dst = staging / name, out / name
+            if not src.exists():
+                continue
+            if src.is_dir():
+                old = out / f".old-{name}-{os.getpid()}"
+                if dst.exists():
+                    dst.rename(old)
+                src.rename(dst)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(src, dst)
+            final[name] = dst
+        return final
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _write_report(plan, cfg: Config, access, layers, folder: Path) -> dict[str, Path]:
+    """report.md (and, when the figure module is available, report.html, figures/ and maps/)."""
+    from . import report as report_mod
+
+    if hasattr(report_mod, "write_report"):
+        paths = report_mod.write_report(plan, cfg, access, layers, folder, overwrite=True)
+        return {Path(p).relative_to(folder).parts[0]: folder / Path(p).relative_to(folder).parts[0]
+                for p in paths.values()}
+    write_html(report_mod.markdown_report(plan, cfg, access), folder / "report.md")
+    return {"report.md": folder / "report.md"}
 
 
 def _plan_map(layers, access: AccessResult, plan, cfg: Config):
