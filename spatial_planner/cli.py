@@ -71,9 +71,10 @@ def cli(debug: bool) -> None:
               help="另写 Shapefile：--format shp / also write shapefiles (shp/ folder).")
 @click.option("--shp-encoding", type=click.Choice(["UTF-8", "GBK"]), default=None,
               help="Shapefile 编码（GBK 供老版本软件）/ shapefile encoding.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="地图与报告语言 / map labels: zh or en.")
 @_handle_errors
 def run_cmd(config_path: Path | None, out_dir: Path | None, overwrite: bool | None, scheduler: str | None,
-            formats: tuple[str, ...], shp_encoding: str | None) -> None:
+            formats: tuple[str, ...], shp_encoding: str | None, lang: str | None) -> None:
     """运行规划并写出地图与 GeoPackage / run the plan and write the map and GeoPackage."""
     from .config import load_config
     from .plan import run
@@ -86,6 +87,8 @@ def run_cmd(config_path: Path | None, out_dir: Path | None, overwrite: bool | No
             cfg.output.formats.append(f)
     if shp_encoding:
         cfg.output.shapefile_encoding = shp_encoding
+    if lang:
+        cfg.map.language = lang
     with console.status("…") as status:
         def progress(step: str) -> None:
             status.update(step)

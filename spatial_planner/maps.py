@@ -501,12 +501,19 @@ def build_map(
         layer = add_layer(
             m, pk, name=name,
             fields=["name_zh", "name_en", "level", "park_type", "prefecture_zh", "lead_sector_label", "sectors_label",
-                    "area_km2", "footprint_km2", "geometry_quality", "_fill"],
+                    "area_km2", "footprint_km2", "productivity", "low_productivity", "geometry_quality", "_fill"],
             language=lang, tooltip_field="name_zh" if zh else "name_en", search_field="name_zh",
             style=lambda p: {"fillColor": p.get("_fill", "#999"), "color": "#333", "weight": 1, "fillOpacity": 0.8},
         )
         present = [s for s in colour_of if s in set(layers["parks"]["lead_sector"])]
         Legend(layer, name, [(colour_of[s], sector_name[s], "box") for s in present], position="bottomleft").add_to(m)
+        if "low_productivity" in layers["parks"] and layers["parks"]["low_productivity"].astype(bool).any():
+            low = pk[layers["parks"]["low_productivity"].astype(bool).to_numpy()]
+            lname = "地均产出偏低的园区" if zh else "Parks with low land productivity"
+            llayer = add_layer(m, low, name=lname, language=lang, show=False, tooltip_field="name_zh" if zh else "name_en",
+                               fields=["name_zh", "name_en", "level", "lead_sector_label", "productivity"],
+                               style={"fill": False, "color": "#e31a1c", "weight": 3, "dashArray": "4 3"})
+            Legend(llayer, lname, [("#e31a1c", "低于其级别下限" if zh else "below the floor of its level", "dash")]).add_to(m)
 
     if layers.get("stations") is not None and len(layers["stations"]):
         st = web("stations")

@@ -278,16 +278,21 @@ def _plan_map(layers, access: AccessResult, plan, cfg: Config):
     sectors = read_sectors()
     title = f"{cfg.study_area.name_zh} 先进制造业集群 点-带-网 布局" if lang == "zh" else (
         f"{cfg.study_area.name_en}: advanced-manufacturing clusters — nodes, belts, network")
-    fmap = build_map(layers, config=cfg.map, sectors=sectors, title=title)
+    prod = plan.productivity.set_index("park_id")
+    parks = layers["parks"].copy()
+    parks["productivity"] = parks["park_id"].astype(str).map(prod["productivity"])
+    parks["low_productivity"] = parks["park_id"].astype(str).map(prod["low_productivity"]).fillna(False)
+    fmap = build_map({**layers, "parks": parks}, config=cfg.map, sectors=sectors, title=title)
     gcj = cfg.map.basemap == "gaode"
     ci = plan.county_indices
-    zones = access.county_access.merge(ci[["mass", "krugman_specialisation", "score", "top_lq"]],
+    zones = access.county_access.merge(ci[["mass", "advanced_mass", "krugman_specialisation", "score", "top_lq"]],
                                        left_on="adcode", right_index=True, how="left")
     zones = prepare_for_web(zones, precision=cfg.map.precision, simplify_m=cfg.map.simplify_m, coverage=True,
                             gcj02=gcj)
     indicators = dict(access.indicators)
     indicators.update({"score": ("增长极综合得分", "Growth-pole score"),
                        "mass": ("产业规模(代理)", "Industry mass (proxy)"),
+                       "advanced_mass": ("先进制造业规模(代理)", "Advanced-manufacturing mass (proxy)"),
                        "krugman_specialisation": ("克鲁格曼专业化指数", "Krugman specialisation"),
                        "top_lq": ("最高区位商", "Highest location quotient")})
     add_choropleths(fmap, zones, indicators, language=lang, classes=_indicator_classes(zones, lang))
@@ -306,7 +311,7 @@ def _indicator_classes(zones, lang: str) -> dict:
     """Quantile classes (5) for the non-minute indicators."""
     palette = ["#f7fcf5", "#c7e9c0", "#74c476", "#238b45", "#00441b"]
     out = {}
-    for col in ("score", "mass", "krugman_specialisation", "top_lq"):
+    for col in ("score", "mass", "advanced_mass", "krugman_specialisation", "top_lq"):
         if col not in zones:
             continue
         v = zones[col].astype(float)
