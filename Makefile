@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 OUT    ?= outputs/henan
 
-.PHONY: run test data sysdeps bench clean
+.PHONY: run test data sysdeps fonts bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,22 +17,32 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 ## make run: build the default Henan plan into $(OUT) (replacing an earlier run's outputs)
-run: $(STAMP)
+run: $(STAMP) fonts
 	$(BIN)/spatial-planner run --out $(OUT) --overwrite
 
 ## make test: the whole test suite
-test: $(STAMP) sysdeps
+test: $(STAMP) fonts sysdeps
 	$(BIN)/python -m pytest -q
 
-## system packages the client tests use (headless Chromium, GDAL's ogrinfo, CJK fonts);
+## system packages the client tests use (headless Chromium, GDAL's ogrinfo);
 ## installed when missing and when we may (root with apt-get); tests skip with a message otherwise
 sysdeps:
-	@if ! command -v chromium >/dev/null 2>&1 || ! command -v ogrinfo >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v ogrinfo >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing chromium, gdal-bin and fonts-noto-cjk for the client tests"; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium gdal-bin fonts-noto-cjk) >/dev/null 2>&1 \
+	    echo "installing chromium and gdal-bin for the client tests"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium gdal-bin) >/dev/null 2>&1 \
 	      || echo "could not install system packages; the client tests will skip"; \
 	  else echo "not root or no apt-get: chromium/ogrinfo tests will skip if these are missing"; fi; \
+	fi
+
+## a CJK font for the report's charts and maps (Debian's fonts-noto-cjk), installed when missing and when we may
+fonts:
+	@if ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing fonts-noto-cjk for the report's charts"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk) >/dev/null 2>&1 \
+	      || echo "could not install fonts-noto-cjk; the report is written without figures"; \
+	  else echo "no CJK font and not root: the report is written without figures (install fonts-noto-cjk)"; fi; \
 	fi
 
 ## make data: rebuild gis_data/henan/ from gis_data/sources/ and the two source packages

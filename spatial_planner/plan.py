@@ -259,14 +259,26 @@ def _write_outputs(out: Path, targets: dict, gpkg_layers, layers, access, plan, 
 
 
 def _write_report(plan, cfg: Config, access, layers, folder: Path) -> dict[str, Path]:
-    """report.md (and, when the figure module is available, report.html, figures/ and maps/)."""
+    """report.md, report.html, figures/ and maps/; without a CJK font, report.md alone (with a warning)."""
     from . import report as report_mod
 
-    if hasattr(report_mod, "write_report"):
+    from ._errors import DataFileError
+
+    try:
         paths = report_mod.write_report(plan, cfg, access, layers, folder, overwrite=True)
         return {Path(p).relative_to(folder).parts[0]: folder / Path(p).relative_to(folder).parts[0]
                 for p in paths.values()}
-    write_html(report_mod.markdown_report(plan, cfg, access), folder / "report.md")
+    except DataFileError as exc:  # no CJK font: the report without its figures, said plainly
+        warnings.warn(f"report written without figures: {exc}", DataWarning, stacklevel=2)
+        for leftover in ("figures", "maps", "report.html"):
+            target = folder / leftover
+            if target.is_dir():
+                import shutil
+
+                shutil.rmtree(target, ignore_errors=True)
+            elif target.exists():
+                target.unlink()
+    write_html(report_mod.markdown_report(plan, cfg, access), folder / "report.md", overwrite=True)
     return {"report.md": folder / "report.md"}
 
 

@@ -1,16 +1,39 @@
-"""The written report: ``report.md`` with ranked tables, parameters and provenance.
+"""The written report: ``report.md`` with ranked tables, parameters and provenance, and its HTML page.
 
 Every table says where its numbers come from (``statistics`` or the park
 ``proxy``) and which parameters produced it, so a planner can defend each line.
+
+* :func:`markdown_report`: the report in Markdown (optionally with figure links);
+* :func:`markdown_to_html`: the small Markdown converter the HTML page uses
+  (headings, paragraphs, pipe tables, lists, blockquotes, fenced code, images,
+  code spans, bold and links; every piece of text HTML-escaped);
+* :func:`html_report`: a self-contained HTML page (figures embedded, table of contents);
+* :func:`write_report`: ``report.md``, ``report.html``, ``figures/*.png`` and ``maps/*.png`` into a folder.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as _dt
+import html as _html
+import os
+import re
+from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["markdown_report", "md_table"]
+__all__ = ["markdown_report", "md_table", "markdown_to_html", "html_report", "write_report", "REPORT_FIGURES"]
+
+#: Figure sections of the report: key → (relative path, alt text).
+REPORT_FIGURES: dict[str, tuple[str, str]] = {
+    "plan_map": ("maps/plan_zh.png", "点-带-网 空间布局总图 Plan map"),
+    "node_scores": ("figures/node_scores.png", "增长极综合得分构成 Growth-pole score parts"),
+    "belts": ("figures/belts.png", "产业带排序 Belts ranked by score"),
+    "priorities": ("figures/priorities.png", "优先通道：现状与理想时间 Link priorities, network vs ideal minutes"),
+    "concentration": ("figures/concentration.png", "泰尔指数分解 Theil decomposition"),
+    "hub_access": ("figures/hub_access.png", "县城到枢纽时间分布 County-seat minutes to hubs"),
+    "access_map": ("maps/time_to_airport.png", "到最近机场的出行时间 Travel time to the nearest airport"),
+}
 
 
 def md_table(df: pd.DataFrame, columns: dict[str, str], *, floatfmt: str = "{:.2f}") -> str:
@@ -30,8 +53,26 @@ def md_table(df: pd.DataFrame, columns: dict[str, str], *, floatfmt: str = "{:.2
     return "\n".join([head, sep, *rows])
 
 
-def markdown_report(plan, cfg, access=None, *, title: str | None = None, top: int = 10) -> str:
-    """The plan's report in Markdown (Chinese headings with English)."""
+def _figure_lines(figures: dict[str, str] | None, key: str) -> list[str]:
+    """``![alt](path)`` and a blank line for a figure of the report, when ``figures`` has it."""
+    if not figures or key not in figures:
+        return []
+    alt = REPORT_FIGURES.get(key, ("", key))[1]
+    return [f"![{alt}]({figures[key]})", ""]
+
+
+def markdown_report(plan, cfg, access=None, *, title: str | None = None, top: int = 10,
+                    figures: dict[str, str] | None = None) -> str:
+    """The plan's report in Markdown (Chinese headings with English).
+
+    Parameters
+    ----------
+    figures
+        Optional figure links by section key (see :data:`REPORT_FIGURES`: ``plan_map``, ``node_scores``,
+        ``belts``, ``priorities``, ``concentration``, ``hub_access``, ``access_map``) → relative path; each is
+        placed as an image under its section.
+    """
+    fig = figures
     r = plan.report
     prov = "统计数据 statistics" if r.get("provenance") == "statistics" else "园区代理指标 park proxy"
     lines = [f"# {title or cfg.study_area.name_zh + ' 先进制造业集群 点-带-网 空间布局'}", "",
@@ -42,6 +83,7 @@ def markdown_report(plan, cfg, access=None, *, title: str | None = None, top: in
                   "全部指标改用统计数据。",
                   "> Industry mass is a proxy from park area × level factor split over leading sectors; it shows where "
                   "designated industrial land concentrates, not output.", ""]
+    lines += _figure_lines(fig, "plan_map")
     t = r["tiers"]
     lines += ["## 1 增长极与培育层级 Growth poles and tiers (点)", "",
               f"综合得分 = Σ 权重 × 标准化分项；权重 weights ({t['weighting']}): "
@@ -51,6 +93,7 @@ def markdown_report(plan, cfg, access=None, *, title: str | None = None, top: in
                   "rank": "排名", "name_zh": "节点", "prefecture_zh": "地市", "tier": "层级", "score": "得分",
                   "s_mass": "规模", "s_gravity": "引力可达", "s_betweenness": "中介性", "s_hub_access": "枢纽可达",
                   "s_park_level": "园区级别", "tier_rule": "规则"}, floatfmt="{:.3f}"), ""]
+    lines += _figure_lines(fig, "node_scores")
     counts = plan.nodes["tier"].value_counts()
     lines += ["层级数量 Nodes per tier: " + ", ".join(f"{k} {int(counts.get(k, 0))}" for k in ("国家级", "省级", "市级", "县级")),
               ""]
@@ -62,6 +105,7 @@ def markdown_report(plan, cfg, access=None, *, title: str | None = None, top: in
               md_table(plan.belts.head(top), {"rank": "排名", "name_zh": "产业带", "member_names": "成员园区（沿线顺序）",
                                               "county_names": "县区", "length_km": "长度 km", "mass": "规模",
                                               "continuity": "连续性", "accessibility": "可达性", "score": "得分"}), ""]
+    lines += _figure_lines(fig, "belts")
     if len(plan.corridors):
         lines += ["多产业走廊（各轴线园区最密集的一段）Multi-industry corridors:", "",
                   md_table(plan.corridors.head(top), {"name_zh": "走廊", "start_km": "起 km", "end_km": "止 km",
@@ -74,6 +118,7 @@ def markdown_report(plan, cfg, access=None, *, title: str | None = None, top: in
               md_table(plan.priorities.head(top), {"rank": "排名", "name_a": "节点A", "name_b": "节点B",
                                                    "network_min": "现状分钟", "ideal_min": "理想分钟", "deficit": "缺口",
                                                    "utilisation": "利用率", "priority": "优先度", "proposal": "建议"}), ""]
+    lines += _figure_lines(fig, "priorities")
     lines += ["理由 Reasons:", ""] + [f"{i + 1}. {z}" for i, z in enumerate(plan.priorities["reason_zh"].head(top))] + [""]
     c = r["clusters"]
     lines += ["## 4 跨县产业集群建议 Cross-county clusters", "",
@@ -100,12 +145,14 @@ def markdown_report(plan, cfg, access=None, *, title: str | None = None, top: in
                        {"factor": "要素", "theil": "泰尔指数", "theil_between_prefectures": "地市间",
                         "theil_within_prefectures": "地市内", "gini_counties": "基尼（县）",
                         "top3_prefecture_share": "前三地市占比", "top3_prefectures": "前三地市"}, floatfmt="{:.3f}"), ""]
+    lines += _figure_lines(fig, "concentration")
     if access is not None:
         ca = access.county_access
         cols = [c for c in ca.columns if c.startswith("min_to_")]
         lines += ["## 6 枢纽可达性 Hub access", "", "县城到最近枢纽的网络时间（分钟）统计 Minutes from county seats:", "",
                   md_table(ca[cols].describe().T.reset_index(names="指标"),
                            {"指标": "指标", "mean": "平均", "50%": "中位", "min": "最小", "max": "最大"}), ""]
+        lines += _figure_lines(fig, "hub_access") + _figure_lines(fig, "access_map")
     lines += ["## 参数 Parameters", "", "```toml", _params(cfg), "```", "",
               "## 数据说明 Data", "", "内置数据的来源与精度见 `gis_data/README.md`；铁路、高速公路与园区范围为示意，适用于省域尺度规划。",
               "See gis_data/README.md: rail, expressway and park geometry are schematic, fit for province-scale planning.", ""]
@@ -122,3 +169,456 @@ def _params(cfg) -> str:
         for f in dataclasses.fields(obj):
             out.append(f"{f.name} = {getattr(obj, f.name)!r}")
     return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- Markdown → HTML
+
+_HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
+_FENCE = re.compile(r"^[ ]{0,3}(`{3,}|~{3,})[ \t]*([^`\s]*)[^`]*$")
+_HR = re.compile(r"^[ ]{0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
+_OL_ITEM = re.compile(r"^[ ]{0,3}(\d{1,9})[.)][ \t]+(.*)$")
+_UL_ITEM = re.compile(r"^[ ]{0,3}[-*+][ \t]+(.*)$")
+_QUOTE = re.compile(r"^[ ]{0,3}>[ ]?(.*)$")
+_TABLE_SEP = re.compile(r"^[ ]{0,3}\|?[ \t]*:?-+:?[ \t]*(\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$")
+_IMAGE_LINE = re.compile(r"^[ ]{0,3}!\[([^\]]*)\]\(([^()\s]+)(?:[ \t]+\"([^\"]*)\")?\)[ \t]*$")
+_INLINE = re.compile(
+    r"(?P<tick>`+)(?P<code>.+?)(?P=tick)"
+    r"|!\[(?P<alt>[^\]]*)\]\((?P<src>[^()\s]+)\)"
+    r"|\[(?P<ltext>[^\]]+)\]\((?P<href>[^()\s]+)\)"
+    r"|\*\*(?P<bold>.+?)\*\*"
+    r"|(?<![\w*])\*(?P<em>[^*\s](?:[^*]*[^*\s])?)\*(?![\w*])"
+    r"|\\(?P<esc>[\\`*_{}\[\]()#+\-.!|>~<])"
+)
+_SAFE_URL = re.compile(r"^(?:https?:|mailto:|#|[^:]*$)", re.IGNORECASE)
+_MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
+         ".webp": "image/webp", ".svg": "image/svg+xml"}
+
+
+def _esc(text: str) -> str:
+    return _html.escape(text, quote=True)
+
+
+class _Figures:
+    """Figure files by the names a Markdown image may use; embeds each as a ``data:`` URI."""
+
+    def __init__(self, figures: dict[str, str | os.PathLike] | None):
+        self.paths: dict[str, Path] = {}
+        self.index: dict[str, str] = {}
+        self.used: list[str] = []
+        for key, path in (figures or {}).items():
+            p = Path(path)
+            self.paths[key] = p
+            for name in (key, Path(key).name, p.name, str(p), p.as_posix()):
+                self.index.setdefault(name, key)
+        self._uri: dict[str, str] = {}
+
+    def key(self, src: str) -> str | None:
+        return self.index.get(src) or self.index.get(Path(src).name)
+
+    def uri(self, key: str) -> str:
+        if key not in self._uri:
+            from ._errors import DataFileError
+
+            p = self.paths[key]
+            try:
+                data = p.read_bytes()
+            except OSError as exc:
+                raise DataFileError(f"图表文件无法读取 cannot read figure {key!r}: {exc}", layer=str(p),
+                                    fix="write the figures first (write_report does), or drop the entry.") from exc
+            mime = _MIME.get(p.suffix.lower(), "application/octet-stream")
+            self._uri[key] = f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
+        if key not in self.used:
+            self.used.append(key)
+        return self._uri[key]
+
+
+def _image(alt: str, src: str, figs: _Figures | None) -> str:
+    key = figs.key(src) if figs is not None else None
+    if key is not None:
+        url = figs.uri(key)
+    elif _SAFE_URL.match(src):
+        url = src
+    else:
+        return _esc(alt)
+    return f'<img src="{_esc(url)}" alt="{_esc(alt)}">'
+
+
+def _inline(text: str, figs: _Figures | None = None) -> str:
+    """Inline Markdown (code spans, images, links, bold, emphasis, backslash escapes) with all text escaped."""
+    out, pos = [], 0
+    for m in _INLINE.finditer(text):
+        out.append(_esc(text[pos:m.start()]))
+        pos = m.end()
+        if m.group("tick"):
+            out.append(f"<code>{_esc(m.group('code').strip() if m.group('code').strip() else m.group('code'))}</code>")
+        elif m.group("src") is not None:
+            out.append(_image(m.group("alt"), m.group("src"), figs))
+        elif m.group("href") is not None:
+            href, inner = m.group("href"), _inline(m.group("ltext"), figs)
+            out.append(f'<a href="{_esc(href)}">{inner}</a>' if _SAFE_URL.match(href) else inner)
+        elif m.group("bold") is not None:
+            out.append(f"<strong>{_inline(m.group('bold'), figs)}</strong>")
+        elif m.group("em") is not None:
+            out.append(f"<em>{_inline(m.group('em'), figs)}</em>")
+        else:
+            out.append(_esc(m.group("esc")))
+    out.append(_esc(text[pos:]))
+    return "".join(out)
+
+
+def _split_row(line: str) -> list[str]:
+    """Cells of a pipe-table row; ``\\|`` is a literal pipe."""
+    s = line.strip()
+    if s.startswith("|"):
+        s = s[1:]
+    if s.endswith("|") and not s.endswith("\\|"):
+        s = s[:-1]
+    cells, cur, i = [], [], 0
+    while i < len(s):
+        ch = s[i]
+        if ch == "\\" and i + 1 < len(s) and s[i + 1] == "|":
+            cur.append("|")
+            i += 2
+            continue
+        if ch == "|":
+            cells.append("".join(cur).strip())
+            cur = []
+        else:
+            cur.append(ch)
+        i += 1
+    cells.append("".join(cur).strip())
+    return cells
+
+
+def _align(spec: str) -> str:
+    spec = spec.strip()
+    if spec.startswith(":") and spec.endswith(":"):
+        return ' class="c"'
+    if spec.endswith(":"):
+        return ' class="r"'
+    if spec.startswith(":"):
+        return ' class="l"'
+    return ""
+
+
+def _is_table_start(lines: list[str], i: int) -> bool:
+    return ("|" in lines[i] and i + 1 < len(lines) and bool(_TABLE_SEP.match(lines[i + 1]))
+            and "|" in lines[i + 1])
+
+
+def _starts_block(lines: list[str], i: int) -> bool:
+    line = lines[i]
+    return bool(_HEADING.match(line) or _FENCE.match(line) or _HR.match(line) or _QUOTE.match(line)
+                or _OL_ITEM.match(line) or _UL_ITEM.match(line) or _IMAGE_LINE.match(line)
+                or _is_table_start(lines, i))
+
+
+class _Converter:
+    def __init__(self, figs: _Figures | None, heading_ids: bool = True):
+        self.figs = figs
+        self.heading_ids = heading_ids
+        self.toc: list[tuple[int, str, str]] = []
+        self._n = 0
+
+    def blocks(self, text: str) -> list[tuple[str, str]]:
+        """``(kind, html)`` per block; ``kind`` is ``h1`` … ``h6`` for headings, else the element name."""
+        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        out: list[tuple[str, str]] = []
+        i, n = 0, len(lines)
+        while i < n:
+            line = lines[i]
+            if not line.strip():
+                i += 1
+                continue
+            if m := _FENCE.match(line):
+                fence, info = m.group(1), m.group(2)
+                body, i = [], i + 1
+                while i < n and not (lines[i].strip().startswith(fence[0] * len(fence))
+                                     and set(lines[i].strip()) == {fence[0]}):
+                    body.append(lines[i])
+                    i += 1
+                i += 1  # closing fence (or the end)
+                cls = f' class="language-{_esc(info)}"' if info else ""
+                out.append(("pre", f"<pre><code{cls}>{_esc(chr(10).join(body))}</code></pre>"))
+                continue
+            if m := _HEADING.match(line):
+                level = len(m.group(1))
+                inner = _inline(m.group(2), self.figs)
+                if self.heading_ids:
+                    self._n += 1
+                    hid = f"sec-{self._n}"
+                    self.toc.append((level, hid, inner))
+                    out.append((f"h{level}", f'<h{level} id="{hid}">{inner}</h{level}>'))
+                else:
+                    out.append((f"h{level}", f"<h{level}>{inner}</h{level}>"))
+                i += 1
+                continue
+            if _is_table_start(lines, i):
+                head = _split_row(line)
+                aligns = [_align(c) for c in _split_row(lines[i + 1])]
+                aligns = (aligns + [""] * len(head))[:len(head)]
+                rows, i = [], i + 2
+                while i < n and lines[i].strip() and "|" in lines[i]:
+                    cells = (_split_row(lines[i]) + [""] * len(head))[:len(head)]
+                    rows.append(cells)
+                    i += 1
+                th = "".join(f"<th{a}>{_inline(c, self.figs)}</th>" for c, a in zip(head, aligns))
+                body = "".join("<tr>" + "".join(f"<td{a}>{_inline(c, self.figs)}</td>" for c, a in zip(r, aligns))
+                               + "</tr>\n" for r in rows)
+                out.append(("table", f'<div class="table-wrap"><table>\n<thead>\n<tr>{th}</tr>\n</thead>\n'
+                                     f"<tbody>\n{body}</tbody>\n</table></div>"))
+                continue
+            if _HR.match(line):
+                out.append(("hr", "<hr>"))
+                i += 1
+                continue
+            if _QUOTE.match(line):
+                inner = []
+                while i < n and (m := _QUOTE.match(lines[i])):
+                    inner.append(m.group(1))
+                    i += 1
+                sub = _Converter(self.figs, heading_ids=False)
+                out.append(("blockquote", "<blockquote>\n" + "\n".join(h for _, h in sub.blocks("\n".join(inner)))
+                            + "\n</blockquote>"))
+                continue
+            if _OL_ITEM.match(line) or _UL_ITEM.match(line):
+                ordered = bool(_OL_ITEM.match(line))
+                pattern = _OL_ITEM if ordered else _UL_ITEM
+                items: list[list[str]] = []
+                start = int(_OL_ITEM.match(line).group(1)) if ordered else 1
+                while i < n and lines[i].strip():
+                    if m := pattern.match(lines[i]):
+                        items.append([m.group(2) if ordered else m.group(1)])
+                    elif lines[i].startswith((" ", "\t")) and items:
+                        items[-1].append(lines[i].strip())
+                    else:
+                        break
+                    i += 1
+                tag = "ol" if ordered else "ul"
+                attr = f' start="{start}"' if ordered and start != 1 else ""
+                lis = "".join(f"<li>{_inline(chr(10).join(it), self.figs)}</li>\n" for it in items)
+                out.append((tag, f"<{tag}{attr}>\n{lis}</{tag}>"))
+                continue
+            if m := _IMAGE_LINE.match(line):
+                alt, src = m.group(1), m.group(2)
+                cap = m.group(3) or alt
+                img = _image(alt, src, self.figs)
+                out.append(("figure", f"<figure>{img}<figcaption>{_inline(cap, self.figs)}</figcaption></figure>"))
+                i += 1
+                continue
+            para = []
+            while i < n and lines[i].strip() and (not para or not _starts_block(lines, i)):
+                para.append(lines[i].strip())
+                i += 1
+            out.append(("p", f"<p>{_inline(chr(10).join(para), self.figs)}</p>"))
+        return out
+
+
+def markdown_to_html(text: str, figures: dict[str, str | os.PathLike] | None = None) -> str:
+    """Convert the report's Markdown to an HTML fragment (one block per line).
+
+    Supports ATX headings (given ids ``sec-1``, ``sec-2`` …), paragraphs, pipe
+    tables with alignment, ordered and bullet lists, blockquotes, fenced code,
+    images (``figures`` maps image names to files embedded as ``data:`` URIs),
+    code spans, ``**bold**``, ``*emphasis*`` and links (``http``, ``https``,
+    ``mailto``, anchors and relative paths only). All text is HTML-escaped;
+    raw HTML in the Markdown is shown as text.
+    """
+    return "\n".join(h for _, h in _Converter(_Figures(figures)).blocks(text))
+
+
+_CSS = """
+:root{--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--head:#f3f5f7;--zebra:#fafbfc;--accent:#b2182b}
+*{box-sizing:border-box}
+html{font-size:16px}
+body{margin:0;color:var(--fg);background:#fff;line-height:1.65;
+ font-family:"Noto Sans CJK SC","Source Han Sans SC","Noto Sans SC","PingFang SC","Hiragino Sans GB",
+ "Microsoft YaHei","WenQuanYi Micro Hei",system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+main{max-width:1120px;margin:0 auto;padding:2rem 1.5rem 4rem}
+h1{font-size:1.9rem;line-height:1.3;margin:0 0 1rem;border-bottom:3px solid var(--accent);padding-bottom:.5rem}
+h2{font-size:1.45rem;margin:2.4rem 0 .8rem;padding-bottom:.3rem;border-bottom:1px solid var(--line)}
+h3{font-size:1.15rem;margin:1.8rem 0 .6rem}
+p,li{max-width:60rem}
+a{color:#0b5cad}
+code{font-family:"Noto Sans Mono CJK SC",ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.88em;
+ background:#f0f2f4;border-radius:4px;padding:.1em .35em}
+pre{background:#f6f8fa;border:1px solid var(--line);border-radius:6px;padding:.9rem 1rem;overflow:auto;line-height:1.45}
+pre code{background:none;padding:0;font-size:.85rem}
+blockquote{margin:1rem 0;padding:.6rem 1rem;border-left:4px solid #e0a800;background:#fffbea;color:#3d3d3d}
+blockquote p{margin:.3rem 0}
+.table-wrap{overflow-x:auto;margin:1rem 0 1.4rem}
+table{border-collapse:collapse;font-size:.88rem;min-width:50%}
+th,td{border:1px solid var(--line);padding:.35rem .6rem;vertical-align:top}
+th{background:var(--head);font-weight:600;white-space:nowrap;position:sticky;top:0}
+tbody tr:nth-child(even){background:var(--zebra)}
+td.r,th.r{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td.c,th.c{text-align:center}
+td.l,th.l{text-align:left}
+figure{margin:1.2rem 0 1.8rem;text-align:center}
+figure img{max-width:100%;height:auto;border:1px solid var(--line);border-radius:4px}
+figcaption{color:var(--muted);font-size:.9rem;margin-top:.4rem}
+nav.toc{background:#f6f8fa;border:1px solid var(--line);border-radius:6px;padding:.8rem 1.2rem;margin:1rem 0 2rem}
+nav.toc h2{font-size:1.05rem;margin:0 0 .4rem;border:0;padding:0}
+nav.toc ul{margin:.2rem 0;padding-left:0;list-style:none}
+nav.toc ul ul{padding-left:1.6rem}
+nav.toc li{margin:.15rem 0}
+hr{border:0;border-top:1px solid var(--line);margin:2rem 0}
+@media print{main{max-width:none;padding:0}nav.toc{display:none}th{position:static}
+ figure,table{page-break-inside:avoid}}
+"""
+
+
+def _toc_html(toc: list[tuple[int, str, str]]) -> str:
+    entries = [(lvl, hid, inner) for lvl, hid, inner in toc if lvl in (2, 3)]
+    if not entries:
+        return ""
+    out = ['<nav class="toc" aria-label="目录 Contents">', "<h2>目录 Contents</h2>", "<ul>"]
+    open_sub = False
+    for j, (lvl, hid, inner) in enumerate(entries):
+        link = f'<a href="#{hid}">{inner}</a>'
+        if lvl == 2:
+            if open_sub:
+                out.append("</ul></li>")
+                open_sub = False
+            nxt = entries[j + 1][0] if j + 1 < len(entries) else 2
+            if nxt == 3:
+                out.append(f"<li>{link}<ul>")
+                open_sub = True
+            else:
+                out.append(f"<li>{link}</li>")
+        else:
+            out.append(f"<li>{link}</li>")
+    if open_sub:
+        out.append("</ul></li>")
+    out += ["</ul>", "</nav>"]
+    return "\n".join(out)
+
+
+def html_report(markdown_text: str, figures: dict[str, str | os.PathLike] | None = None, *, title: str) -> str:
+    """A self-contained HTML page of a Markdown report.
+
+    Figures whose name (key, relative path or file name) an image in the
+    Markdown refers to are embedded there as base64 ``data:`` URIs; the others
+    are appended under "附图 Figures". The page has a table of contents of the
+    level-2 and -3 headings, CSS for tables and a CJK font stack, a content
+    security policy that allows no scripts, and every piece of text escaped.
+
+    Parameters
+    ----------
+    markdown_text
+        The report (e.g. :func:`markdown_report`).
+    figures
+        Image name → PNG (or JPEG/SVG) file.
+    title
+        The page title (``<title>``; also the heading when the Markdown has no level-1 heading).
+    """
+    figs = _Figures(figures)
+    conv = _Converter(figs)
+    blocks = conv.blocks(markdown_text)
+    rest = [k for k in figs.paths if k not in figs.used]
+    if rest:
+        extra = ["## 附图 Figures", ""]
+        for k in rest:
+            extra += [f"![{Path(k).stem}]({k})", ""]
+        blocks += conv.blocks("\n".join(extra))
+    head_blocks: list[str] = []
+    if blocks and blocks[0][0] == "h1":
+        head_blocks.append(blocks.pop(0)[1])
+    else:
+        head_blocks.append(f"<h1>{_esc(title)}</h1>")
+    body = "\n".join([*head_blocks, _toc_html(conv.toc), *(h for _, h in blocks)])
+    return "\n".join([
+        "<!DOCTYPE html>",
+        '<html lang="zh-CN">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src * data:; "
+        "style-src 'unsafe-inline'\">",
+        f"<title>{_esc(title)}</title>",
+        f"<style>{_CSS}</style>",
+        "</head>",
+        "<body>",
+        "<main>",
+        body,
+        "</main>",
+        "</body>",
+        "</html>",
+        "",
+    ])
+
+
+# --------------------------------------------------------------------------- writing the report
+
+
+def _report_targets(access, out: Path) -> tuple[dict[str, Path], str | None]:
+    """Relative name → path of every file :func:`write_report` writes, and the raster kind of the access map."""
+    rel = ["report.md", "report.html", "figures/node_scores.png", "figures/belts.png", "figures/priorities.png",
+           "figures/concentration.png"]
+    kind = None
+    if access is not None:
+        if any(str(c).startswith("min_to_") for c in access.county_access.columns):
+            rel.append("figures/hub_access.png")
+        rasters = getattr(access, "rasters", {}) or {}
+        kind = "airport" if "airport" in rasters else next(iter(rasters), None)
+    rel += ["maps/plan_zh.png", "maps/plan_en.png"]
+    if kind is not None:
+        rel.append(f"maps/time_to_{kind}.png")
+    return {r: out / r for r in rel}, kind
+
+
+def write_report(plan, cfg, access, layers, out_dir: str | os.PathLike, *, overwrite: bool = False,
+                 title: str | None = None, top: int = 10) -> dict[str, Path]:
+    """Write the report with its figures and maps into ``out_dir``.
+
+    Files: ``report.md`` (figures linked as relative ``figures/*.png`` and
+    ``maps/*.png`` under their sections), ``report.html`` (self-contained),
+    ``figures/node_scores.png``, ``figures/belts.png``, ``figures/priorities.png``,
+    ``figures/concentration.png``, ``figures/hub_access.png`` (with ``access``),
+    ``maps/plan_zh.png``, ``maps/plan_en.png`` and ``maps/time_to_airport.png``
+    (the first raster when there is no airport raster). Each is written
+    atomically.
+
+    Returns
+    -------
+    dict
+        Relative name (e.g. ``"figures/belts.png"``) → path.
+
+    Raises
+    ------
+    OutputExistsError
+        One of the files exists and ``overwrite`` is false (nothing is written).
+    """
+    from ._errors import OutputExistsError
+    from . import figures as F
+    from .io import atomic_output
+
+    out = Path(out_dir)
+    targets, kind = _report_targets(access, out)
+    if not overwrite:
+        existing = [str(p) for p in targets.values() if p.exists()]
+        if existing:
+            raise OutputExistsError(f"outputs exist: {', '.join(existing)}", layer=str(out),
+                                    fix="pass overwrite=True (--overwrite), or choose another folder.")
+    F.cjk_font()  # fail early, before anything is written, when no CJK font is available
+    t = targets
+    F.chart_node_scores(plan, t["figures/node_scores.png"], overwrite=overwrite)
+    F.chart_belts(plan, t["figures/belts.png"], overwrite=overwrite)
+    F.chart_priorities(plan, t["figures/priorities.png"], overwrite=overwrite)
+    F.chart_concentration(plan, t["figures/concentration.png"], overwrite=overwrite)
+    if "figures/hub_access.png" in t:
+        F.chart_hub_access(access, t["figures/hub_access.png"], overwrite=overwrite)
+    F.map_plan_png(layers, plan, t["maps/plan_zh.png"], language="zh", overwrite=overwrite)
+    F.map_plan_png(layers, plan, t["maps/plan_en.png"], language="en", overwrite=overwrite)
+    links = {key: path for key, (path, _) in REPORT_FIGURES.items() if path in t}
+    if kind is not None:
+        F.map_access_png(access, layers, t[f"maps/time_to_{kind}.png"], kind=kind, overwrite=overwrite)
+        links["access_map"] = f"maps/time_to_{kind}.png"
+    md = markdown_report(plan, cfg, access, title=title, top=top, figures=links)
+    with atomic_output(t["report.md"], overwrite=overwrite) as tmp:
+        tmp.write_text(md, encoding="utf-8")
+    page_title = title or f"{cfg.study_area.name_zh} 先进制造业集群 点-带-网 空间布局"
+    embedded = {rel: t[rel] for rel in links.values()}
+    with atomic_output(t["report.html"], overwrite=overwrite) as tmp:
+        tmp.write_text(html_report(md, embedded, title=page_title), encoding="utf-8")
+    return dict(t)
