@@ -44,6 +44,7 @@ class LayerSource:
     encoding: str = ""
     crs: str = ""
     columns: dict[str, str] = field(default_factory=dict)
+    from_gcj02: bool = False
 
 
 @dataclass
@@ -317,6 +318,7 @@ projected_crs = "auto"      # 量算用投影：auto 自动选 CGCS2000 3度带�
 #   encoding = "GBK"                 # 无 .cpg 的 GBK 文件 / GBK shapefile without .cpg
 #   crs = "EPSG:4490"                # 仅当文件无坐标系时 / only when the file has no CRS
 #   columns = {{"园区名称" = "name_zh", "编号" = "park_id"}}   # 字段映射 / column mapping
+#   from_gcj02 = true                # 坐标取自高德等 GCJ-02 网络地图时转换 / convert from GCJ-02
 {layer_lines}
 
 [output]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import importlib.resources
 import os
+import shutil
 import tempfile
 import warnings
 import zipfile
@@ -27,6 +28,20 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
+from ._detect import (
+    GCJ02Check,
+    check_coordinate_units,
+    check_finite_coordinates,
+    check_sqlite_file,
+    convert_from_gcj02,
+    detect_gcj02,
+    feature_ids,
+    fix_axis_order,
+    geometry_family,
+    geometry_type_error,
+    guess_text_encoding,
+    normalise_geometry_types,
+)
 from ._errors import DataFileError, EncodingError, MissingColumnError, NoCRSError, UnexpectedCRSError
 from .crs import CGCS2000
 from .schema import LAYER_ORDER, schema_for
@@ -40,6 +55,8 @@ __all__ = [
     "load_layers",
     "read_layer",
     "detect_dbf_encoding",
+    "detect_gcj02",
+    "GCJ02Check",
     "atomic_output",
     "DataWarning",
     "read_osm",
@@ -114,7 +131,14 @@ def detect_dbf_encoding(path: str | os.PathLike) -> tuple[str, str]:
     -------
     (encoding, how)
         ``how`` is ``"cpg"`` when a ``.cpg`` file declares it, ``"ldid"`` when
-        the dBase language driver byte does, ``"detected"`` otherwise.
+        the dBase language driver byte does (code page 936: GBK), ``"detected"``
+        when the bytes decode one way only, and ``"ambiguous"`` when they are
+        valid UTF-8 but make sense only as GBK/GB18030 (read as GB18030).
+
+    Raises
+    ------
+    EncodingError
+        When the text is neither UTF-8 nor GBK/GB18030.
     """
     p = Path(path)
     cpg = p.with_suffix(".cpg")
@@ -128,24 +152,24 @@ def detect_dbf_encoding(path: str | os.PathLike) -> tuple[str, str]:
                             fix="copy the .dbf that belongs to this shapefile next to it.")
     raw = dbf.read_bytes()
     ldid = raw[29] if len(raw) > 29 else 0
-    if ldid in (0x4D, 0x7A):  # dBase code pages 936 (GBK)
-        return "GB18030", "ldid"
     # Decode the record area (after the header) to tell UTF-8 from GB18030.
     header_len = int.from_bytes(raw[8:10], "little") if len(raw) > 10 else 0
     body = raw[header_len:]
-    try:
-        body.decode("utf-8")
-        return "UTF-8", "detected"
-    except UnicodeDecodeError:
-        pass
-    try:
-        body.decode("gb18030")
-        return "GB18030", "detected"
-    except UnicodeDecodeError:
+    enc, how = guess_text_encoding(body)
+    if ldid in (0x4D, 0x7A) and enc is not None:  # dBase code page 936 (GBK)
+        try:
+            body.decode("gb18030")
+            return "GB18030", "ldid"
+        except UnicodeDecodeError:
+            return enc, "detected"  # the LDID is wrong: the text is not GBK
+    if enc is None:
         raise EncodingError(
-            f"{dbf.name}: attribute text is neither UTF-8 nor GBK/GB18030", layer=str(p),
-            fix="write a .cpg file naming the encoding (for example 'GBK' or 'UTF-8') next to the shapefile.",
-        ) from None
+            f"{dbf.name}: 属性文本既不是 UTF-8 也不是 GBK/GB18030 / attribute text is neither UTF-8 nor GBK/GB18030",
+            layer=str(p),
+            fix="write a .cpg file naming the encoding (for example 'GBK' or 'UTF-8') next to the shapefile, "
+                "or state it (encoding = \"...\" in [layers.<name>]).",
+        )
+    return enc, "ambiguous" if how == "ambiguous" else "detected"
 
 
 def _normalise_encoding(name: str) -> str:
@@ -163,6 +187,7 @@ def read_layer(
     encoding: str | None = None,
     crs: str | int | CRS | None = None,
     columns: Mapping[str, str] | None = None,
+    from_gcj02: bool = False,
 ) -> gpd.GeoDataFrame:
     """Read a user layer and bring it to the project's conventions.
 
@@ -185,11 +210,26 @@ def read_layer(
         A file that declares its CRS is never overridden: a mismatch raises.
     columns
         Mapping from the file's column names to schema names.
+    from_gcj02
+        The coordinates are GCJ-02 (copied from Gaode/AMap, Tencent or another
+        Chinese web map): convert them to WGS84/CGCS2000, with a :class:`DataWarning`.
 
     Returns
     -------
     geopandas.GeoDataFrame
         In EPSG:4490, with schema defaults filled in when ``kind`` is given.
+
+    Notes
+    -----
+    Bad coordinates are caught before anything else is done with them:
+    NaN or infinite coordinates raise :class:`~spatial_planner.InvalidGeometryError`;
+    projected metres in a layer labelled as degrees (or the reverse, or the
+    wrong Gauss-Krüger zone) raise :class:`~spatial_planner.UnexpectedCRSError`
+    naming the CRS that fits; swapped longitude/latitude is swapped back with a
+    :class:`DataWarning`. With ``kind``, MultiPoints in a point layer are split
+    (ids suffixed ``-1``, ``-2``), GeometryCollections keep their parts of the
+    layer's type, and a layer of mixed geometry types raises
+    :class:`~spatial_planner.InvalidGeometryError` naming the odd features.
     """
     p = Path(path)
     label = f"{p.name}" + (f":{layer}" if layer else "")
@@ -198,6 +238,8 @@ def read_layer(
     if p.is_file() and p.stat().st_size == 0:
         raise DataFileError(f"file is empty: {p}", layer=label, fix="re-export the layer from its source.")
     suffix = p.suffix.lower()
+    if suffix == ".gpkg" and p.is_file():
+        check_sqlite_file(p, label)
     if suffix == ".csv":
         gdf = _read_csv(p, label, encoding=encoding, crs=crs)
     elif suffix in (".gpkg", ".geojson", ".json", ".shp", ".zip", ".fgb", ".gml", ".kml"):
@@ -221,12 +263,50 @@ def read_layer(
         )
     if columns:
         gdf = gdf.rename(columns=dict(columns))
-    return _finish(gdf, kind, label)
+    gdf = _check_coordinates(gdf, kind, label)
+    if from_gcj02:
+        gdf = convert_from_gcj02(gdf, label)
+    gdf = _finish(gdf, kind, label)
+    if kind is not None and kind in LAYER_ORDER:
+        gdf = _check_geometry_types(gdf, kind, label)
+    return gdf
+
+
+def _check_coordinates(gdf: gpd.GeoDataFrame, kind: str | None, label: str) -> gpd.GeoDataFrame:
+    """NaN coordinates, CRS units and axis order, checked in the layer's own CRS (before any transformation)."""
+    if len(gdf) == 0 or gdf.crs is None:
+        return gdf
+    ids = feature_ids(gdf, kind)
+    check_finite_coordinates(gdf, label, ids)
+    check_coordinate_units(gdf, label, ids)
+    return fix_axis_order(gdf, label, ids)
+
+
+def _check_geometry_types(gdf: gpd.GeoDataFrame, kind: str, label: str) -> gpd.GeoDataFrame:
+    """Split MultiPoints, unpack GeometryCollections, reject a layer that mixes geometry types.
+
+    A layer wholly of another type than its schema's is left to
+    :func:`~spatial_planner.validate.validate_layer`, which names it along with
+    the layer's other problems.
+    """
+    schema = schema_for(kind)
+    gdf = normalise_geometry_types(gdf, schema.geometry, label=label, id_column=schema.id_column)
+    geoms = gdf.geometry.values
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    types = np.array([g.geom_type if ok else None for g, ok in zip(geoms, present)], dtype=object)
+    families = {geometry_family(t) or t for t in types[present]}
+    if len(families) > 1:
+        expected = schema.geometry if schema.geometry in families else None
+        _, err = geometry_type_error(types, expected, label=label, ids=feature_ids(gdf, kind))
+        if err is not None:
+            raise err
+    return gdf
 
 
 def _read_ogr(p: Path, label: str, *, layer: str | None, encoding: str | None) -> gpd.GeoDataFrame:
     target: str | Path = p
     shp_for_encoding: Path | None = p if p.suffix.lower() == ".shp" else None
+    tmpdir: str | None = None
     if p.suffix.lower() == ".zip":
         try:
             with zipfile.ZipFile(p) as zf:
@@ -251,12 +331,21 @@ def _read_ogr(p: Path, label: str, *, layer: str | None, encoding: str | None) -
                 zf.extract(stem + ".dbf" if (stem + ".dbf") in names else
                            next(n for n in names if n.lower() == (stem + ".dbf").lower()), tmpdir)
             shp_for_encoding = Path(tmpdir) / (stem + ".shp")
+    if p.suffix.lower() == ".shp" and not p.with_suffix(".shx").exists():
+        raise DataFileError(f"{p.name}: the index file {p.with_suffix('.shx').name} is missing", layer=label,
+                            fix="copy the .shx next to the .shp (GDAL can rebuild it: SHAPE_RESTORE_SHX=YES).")
     if shp_for_encoding is not None and encoding is None:
-        if p.suffix.lower() == ".shp" and not p.with_suffix(".shx").exists():
-            raise DataFileError(f"{p.name}: the index file {p.with_suffix('.shx').name} is missing", layer=label,
-                                fix="copy the .shx next to the .shp (GDAL can rebuild it: SHAPE_RESTORE_SHX=YES).")
-        enc, how = detect_dbf_encoding(shp_for_encoding)
-        if how == "detected" and enc != "UTF-8":
+        try:
+            enc, how = detect_dbf_encoding(shp_for_encoding)
+        finally:
+            if tmpdir is not None:
+                shutil.rmtree(tmpdir, ignore_errors=True)
+        if how == "ambiguous":
+            warnings.warn(f"[{label}] 未找到 .cpg 文件；属性字节虽是合法的 UTF-8，但只有按 {enc} 读取才是中文，"
+                          f"故按 {enc} 读取 / no .cpg file: the attribute bytes are valid UTF-8 but read as "
+                          f"Chinese text only as {enc}, so they were read as {enc}. Add a .cpg file to make this "
+                          "explicit.", DataWarning, stacklevel=3)
+        elif how == "detected" and enc != "UTF-8":
             warnings.warn(f"[{label}] 未找到 .cpg 文件，按 {enc} 读取属性 / no .cpg file: attributes read as {enc} "
                           "(detected). Add a .cpg file to make this explicit.", DataWarning, stacklevel=3)
         encoding = enc
@@ -270,6 +359,14 @@ def _read_ogr(p: Path, label: str, *, layer: str | None, encoding: str | None) -
                 raise DataFileError(
                     f"{p.name} holds {len(layers)} layers ({', '.join(str(n) for n in layers[:, 0])})",
                     layer=label, fix="name one with `layer = \"...\"` in the config or --layer.",
+                )
+        if layer is not None and not str(layer).isdigit():
+            names = [str(n) for n in pyogrio.list_layers(target)[:, 0]]
+            if layer not in names:
+                raise DataFileError(
+                    f"{p.name} 中没有图层 has no layer '{layer}'; it holds: {', '.join(names) or '(none)'}",
+                    layer=label, fix=f"use one of these layer names: {', '.join(names)}." if names else
+                    "check that this is the right file.",
                 )
         gdf = pyogrio.read_dataframe(target, layer=layer, **kwargs)
     except DataFileError:
@@ -323,6 +420,14 @@ def _read_csv_text(path: str | os.PathLike, *, encoding: str | None = None, labe
 
 
 def _read_csv(p: Path, label: str, *, encoding: str | None, crs) -> gpd.GeoDataFrame:
+    if encoding is None:
+        _, how = guess_text_encoding(p.read_bytes().removeprefix(b"\xef\xbb\xbf"))
+        if how == "ambiguous":
+            warnings.warn(f"[{label}] CSV 字节虽是合法的 UTF-8，但只有按 GB18030 读取才是中文，故按 GB18030 读取 / "
+                          "the CSV's bytes are valid UTF-8 but read as Chinese text only as GB18030, so they were "
+                          "read as GB18030. Save it as UTF-8 (or state encoding = \"GBK\") to make this explicit.",
+                          DataWarning, stacklevel=3)
+            encoding = "gb18030"
     df = _read_csv_text(p, encoding=encoding, label=label)
     lon_c, lat_c = _find_column(df, _LON_NAMES), _find_column(df, _LAT_NAMES)
     wkt_c = _find_column(df, _WKT_NAMES)
@@ -430,7 +535,7 @@ def load_layers(config=None) -> dict[str, gpd.GeoDataFrame]:
         else:
             layers[kind] = read_layer(
                 spec.source, kind=kind, layer=spec.layer or None, encoding=spec.encoding or None,
-                crs=spec.crs or None, columns=spec.columns or None,
+                crs=spec.crs or None, columns=spec.columns or None, from_gcj02=spec.from_gcj02,
             )
     return layers
 

@@ -251,7 +251,14 @@ def render_html(m: folium.Map, *, assets: str = "auto") -> str:
 
 
 def _round_coords(geoms: np.ndarray, decimals: int) -> np.ndarray:
-    return shapely.transform(geoms, lambda c: np.round(c, decimals))
+    """Snap to a 10^-decimals grid with ``shapely.set_precision``, which keeps polygons valid (rounding each
+    vertex on its own can make a thin spike cross itself); parts that collapse below the grid keep their
+    vertex-rounded form rather than vanishing."""
+    snapped = shapely.set_precision(geoms, 10.0 ** -decimals)
+    lost = shapely.is_empty(snapped) & ~shapely.is_empty(geoms)
+    if lost.any():
+        snapped[lost] = shapely.transform(geoms[lost], lambda c: np.round(c, decimals))
+    return snapped
 
 
 def prepare_for_web(
@@ -280,8 +287,9 @@ def prepare_for_web(
     """
     out = gdf.to_crs(CGCS2000).copy()
     geoms = out.geometry.values
-    if simplify_m > 0 and len(out):
-        metric = projected_crs_for(tuple(out.total_bounds))
+    drawable = ~(out.geometry.isna() | out.geometry.is_empty)
+    if simplify_m > 0 and drawable.any():
+        metric = projected_crs_for(tuple(out.geometry[drawable].total_bounds))
         gm = out.geometry.to_crs(metric).values
         if coverage:
             gm = shapely.coverage_simplify(gm, simplify_m)

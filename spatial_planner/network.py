@@ -8,6 +8,12 @@ graph in a projected metric CRS:
   T-junction), and vertices closer than the tolerance are merged into one node.
   How many vertices were snapped and how many T-junctions were split is
   reported, and so are disconnected components, by size; nothing is dropped.
+* **Bad input** is named, not routed around: NaN coordinates, negative or
+  infinite speeds, non-positive detour factors and a road layer without a
+  single segment of non-zero length raise
+  :class:`~spatial_planner.InvalidGeometryError` naming the road or rail ids;
+  lines that are wholly zero-length and segments that duplicate another are
+  reported by id in :class:`NetworkReport`.
 * **Travel time** of an edge is its length (projected CRS, times the line's
   detour factor) over its speed. A missing speed comes from the class table
   (:data:`ROAD_SPEEDS`, :data:`RAIL_SPEEDS`, after JTG B01-2014 for roads and the
@@ -52,6 +58,7 @@ __all__ = [
     "Network",
     "build_network",
     "network_from_arrays",
+    "unreachable_flags",
 ]
 
 #: Design speeds (km/h) by road class, after JTG B01-2014 (highest value of each class's range),
@@ -124,7 +131,17 @@ class NetworkParams:
 
 @dataclass
 class NetworkReport:
-    """What noding found."""
+    """What noding found.
+
+    Attributes
+    ----------
+    zero_length_lines
+        Ids of road/rail lines with no segment of non-zero length (after
+        snapping): they add nothing to the graph.
+    duplicate_lines
+        Ids of lines with a segment joining the same two nodes as another
+        segment (the fastest of such parallel edges is used).
+    """
 
     n_nodes: int
     n_edges: int
@@ -136,11 +153,15 @@ class NetworkReport:
     rail_components: list[int]
     stations_attached: int
     missing_speeds: dict[str, int]
+    zero_length_lines: list[str] = field(default_factory=list)
+    duplicate_lines: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         """Human-readable summary lines (zh + en)."""
+        from ._errors import format_ids
+
         comps = self.road_components
-        return [
+        out = [
             f"节点 nodes: {self.n_nodes:,}; 边 edges: {self.n_edges:,}",
             f"吸附合并的顶点 vertices snapped: {self.snapped_vertices:,}; T 形交叉打断 T-junction splits: "
             f"{self.t_junction_splits:,}",
@@ -149,6 +170,11 @@ class NetworkReport:
             f"道路连通分量 road components: {len(comps)} (sizes {comps[:5]}{' …' if len(comps) > 5 else ''})",
             f"铁路连通分量 rail components: {len(self.rail_components)}",
         ]
+        if self.zero_length_lines:
+            out.append(f"零长度线 zero-length lines (no usable segment): {format_ids(self.zero_length_lines)}")
+        if self.duplicate_lines:
+            out.append(f"重复线段所在线 lines with duplicate segments: {format_ids(self.duplicate_lines)}")
+        return out
 
 
 @dataclass
@@ -296,21 +322,88 @@ class Network:
 # --------------------------------------------------------------------------- building
 
 
-def _speed(values: pd.Series, classes: pd.Series, table: dict[str, float], missing: dict[str, int], what: str):
+def _line_ids(gdf: gpd.GeoDataFrame, column: str) -> np.ndarray:
+    """Ids of lines for messages: the id column, or ``row <n>``."""
+    if column in gdf.columns:
+        return gdf[column].astype(str).to_numpy(dtype=object)
+    return np.array([f"row {i}" for i in range(len(gdf))], dtype=object)
+
+
+_LAYER_OF = {"road": "roads", "rail": "rail_lines"}
+
+
+def _numbers(values: pd.Series, what: str, column: str, ids: np.ndarray) -> pd.Series:
+    """Numeric values; text that is not a number raises, naming the lines (``what``: road or rail)."""
     v = pd.to_numeric(values, errors="coerce").astype(float)
+    blank = values.isna() | values.astype(str).str.strip().isin(["", "nan", "NaN", "None", "<NA>"])
+    text = v.isna() & ~blank
+    if text.any():
+        raise InvalidGeometryError(
+            f"字段 {column} 不是数字 non-numeric {column}", layer=_LAYER_OF[what], ids=list(ids[text.to_numpy()]),
+            fix=f"write numbers in '{column}' (leave the cell empty when unknown).",
+        )
+    return v
+
+
+def _speed(values: pd.Series, classes: pd.Series, table: dict[str, float], missing: dict[str, int], what: str,
+           ids: np.ndarray | None = None):
+    ids = np.array([f"row {i}" for i in range(len(values))], dtype=object) if ids is None else ids
+    v = _numbers(values, what, "design_speed_kmh", ids)
+    bad = (v < 0) | np.isinf(v) | ((v > 0) & (v < 1.0))
+    if bad.any():
+        shown = ", ".join(f"{i}={x:g}" for i, x in list(zip(ids[bad.to_numpy()], v[bad]))[:3])
+        raise InvalidGeometryError(
+            f"速度无效 negative, infinite or below 1 km/h design_speed_kmh ({shown})", layer=_LAYER_OF[what],
+            ids=list(ids[bad.to_numpy()]),
+            fix="give a positive design speed in km/h, or leave it empty to use the class speed.",
+        )
     need = v.isna() | (v <= 0)
     if need.any():
         fallback = classes[need].map(table)
         unknown = classes[need][fallback.isna()]
         if len(unknown):
             raise InvalidGeometryError(
-                f"no speed for {what} class(es) {sorted(set(map(str, unknown)))}", layer=what,
+                f"no speed for {what} class(es) {sorted(set(map(str, unknown)))}", layer=_LAYER_OF[what],
+                ids=list(ids[need.to_numpy()][fallback.isna().to_numpy()]),
                 fix=f"give design_speed_kmh, or add the class to [network.{what}_speeds] in the config.",
             )
         v[need] = fallback
         for c, n in classes[need].value_counts().items():
             missing[f"{what}:{c}"] = int(n)
     return v.to_numpy(float)
+
+
+def _detour(values: pd.Series, ids: np.ndarray) -> np.ndarray:
+    """Detour factors: empty means 1; zero, negative or infinite values raise, naming the roads."""
+    d = _numbers(values, "road", "detour_factor", ids)
+    bad = (d <= 0) | np.isinf(d)
+    if bad.any():
+        shown = ", ".join(f"{i}={x:g}" for i, x in list(zip(ids[bad.to_numpy()], d[bad]))[:3])
+        raise InvalidGeometryError(
+            f"绕行系数无效 detour_factor must be a positive number ({shown})", layer="roads",
+            ids=list(ids[bad.to_numpy()]),
+            fix="give detour_factor ≥ 1 (network length over line length), or leave it empty for 1.",
+        )
+    return d.fillna(1.0).to_numpy(float)
+
+
+def _check_lines(gdf: gpd.GeoDataFrame, what: str, ids: np.ndarray) -> None:
+    """Raise naming the features that are not lines or have NaN/infinite coordinates (``what``: road or rail)."""
+    types = shapely.get_type_id(gdf.geometry.values)
+    wrong = ~np.isin(types, (1, 2, 5))  # LineString, LinearRing, MultiLineString
+    if wrong.any():
+        found = sorted({g.geom_type for g in gdf.geometry.values[wrong]})
+        raise InvalidGeometryError(
+            f"几何类型错误 expected line geometries, found {', '.join(found)}", layer=_LAYER_OF[what],
+            ids=list(ids[wrong]), fix="give the layer lines only (a road or rail line needs two distinct points).",
+        )
+    coords, idx = shapely.get_coordinates(gdf.geometry.values, return_index=True)
+    bad = np.unique(idx[~np.isfinite(coords).all(axis=1)])
+    if len(bad):
+        raise InvalidGeometryError(
+            "坐标含 NaN 或无穷值 lines with NaN or infinite coordinates", layer=_LAYER_OF[what], ids=list(ids[bad]),
+            fix="fix or delete these lines (validate the layer first: spatial-planner validate).",
+        )
 
 
 def _split_t_junctions(geoms: np.ndarray, tol: float) -> tuple[np.ndarray, int]:
@@ -428,17 +521,33 @@ def build_network(
     if roads is None or len(roads) == 0:
         raise EmptyLayerError("the road layer has no features", layer="roads",
                               fix="load a road layer; every mode reaches places by road.")
+    r = _explode_lines(roads)
+    if len(r) == 0:
+        raise InvalidGeometryError(
+            "道路图层没有几何 every road of the layer has an empty geometry", layer="roads",
+            ids=list(_line_ids(roads, "road_id")), fix="load a road layer with line geometries.",
+        )
+    r_ids = _line_ids(r, "road_id")
+    _check_lines(r, "road", r_ids)
     if crs is None:
-        crs = projected_crs_for(tuple(roads.to_crs(CGCS2000).total_bounds))
+        crs = projected_crs_for(tuple(r.to_crs(CGCS2000).total_bounds))
     crs = CRS.from_user_input(crs)
     missing: dict[str, int] = {}
 
-    r = _explode_lines(roads.to_crs(crs))
+    r = r.to_crs(crs)
     r_speed = _speed(r.get("design_speed_kmh", pd.Series(np.nan, index=r.index)), r["road_class"].astype(str),
-                     p.road_speeds, missing, "road")
-    r_detour = pd.to_numeric(r.get("detour_factor", pd.Series(1.0, index=r.index)), errors="coerce").fillna(1.0)
+                     p.road_speeds, missing, "road", r_ids)
+    r_detour = _detour(r.get("detour_factor", pd.Series(1.0, index=r.index)), r_ids)
     rep_r, ru, rv, rlen, rsrc, moved_r, split_r, zero_r = _line_edges(r.geometry.values, 0, p.snap_tolerance_m)
-    r_len = rlen * r_detour.to_numpy()[rsrc]
+    if len(ru) == 0:
+        raise InvalidGeometryError(
+            f"道路图层没有长度不为零的路段 the road layer has no segment of non-zero length ({len(rep_r)} node(s) after "
+            f"snapping within {p.snap_tolerance_m:g} m): every road is a point or shorter than the tolerance",
+            layer="roads", ids=list(dict.fromkeys(r_ids)),
+            fix="load real road lines (at least two distinct points each), or lower network.snap_tolerance_m.",
+        )
+    zero_lines = [i for i in dict.fromkeys(r_ids) if i not in set(r_ids[rsrc])]
+    r_len = rlen * r_detour[rsrc]
     r_min = r_len / (r_speed[rsrc] * p.road_speed_factor * 1000.0 / 60.0)
     edges = [pd.DataFrame({
         "u": ru, "v": rv, "length_m": r_len, "minutes": r_min, "layer": "road",
@@ -451,12 +560,16 @@ def build_network(
     moved, n_split, n_zero = moved_r, split_r, zero_r
     rail_comp: list[int] = []
     st_rows = []
-    if rail_lines is not None and len(rail_lines):
-        rl = _explode_lines(rail_lines.to_crs(crs))
+    rl = _explode_lines(rail_lines) if rail_lines is not None and len(rail_lines) else None
+    if rl is not None and len(rl):
+        rl_ids = _line_ids(rl, "line_id")
+        _check_lines(rl, "rail", rl_ids)
+        rl = rl.to_crs(crs)
         rl_speed = _speed(rl.get("design_speed_kmh", pd.Series(np.nan, index=rl.index)),
-                          rl["rail_class"].astype(str), p.rail_speeds, missing, "rail")
+                          rl["rail_class"].astype(str), p.rail_speeds, missing, "rail", rl_ids)
         rep_l, lu, lv, llen, lsrc, moved_l, split_l, zero_l = _line_edges(rl.geometry.values, n_road,
                                                                            p.snap_tolerance_m)
+        zero_lines += [i for i in dict.fromkeys(rl_ids) if i not in set(rl_ids[lsrc])]
         l_min = llen / (rl_speed[lsrc] * p.rail_speed_factor * 1000.0 / 60.0)
         edges.append(pd.DataFrame({
             "u": lu, "v": lv, "length_m": llen, "minutes": l_min, "layer": "rail",
@@ -497,6 +610,7 @@ def build_network(
     segments = pd.concat(edges, ignore_index=True)
     key = np.minimum(segments["u"], segments["v"]) * (1 << 32) + np.maximum(segments["u"], segments["v"])
     n_dup = int(pd.Series(key).duplicated().sum())
+    dup_lines = list(dict.fromkeys(segments["line_id"][pd.Series(key).duplicated(keep=False).to_numpy()].astype(str)))
     parts = [segments.assign(reverse=False), segments.assign(u=segments["v"], v=segments["u"], reverse=True)]
     if len(stations_df):
         xy_all = np.vstack(node_xy)
@@ -519,7 +633,7 @@ def build_network(
         n_nodes=int(len(xy)), n_edges=int(len(all_edges)), snapped_vertices=int(moved),
         t_junction_splits=int(n_split), zero_length_edges=int(n_zero), duplicate_edges=n_dup,
         road_components=road_comp, rail_components=rail_comp, stations_attached=int(len(stations_df)),
-        missing_speeds=missing,
+        missing_speeds=missing, zero_length_lines=zero_lines, duplicate_lines=dup_lines if n_dup else [],
     )
     return Network(crs=crs, node_xy=xy, node_layer=layer, edges=all_edges, stations=stations_df, report=report,
                    params=p)
@@ -583,3 +697,40 @@ def require_connected(net: Network, nodes: np.ndarray, *, layer: str = "network"
             f"{sorted(sizes.values(), reverse=True)})", layer=layer,
             fix="add the missing road links (check for gaps larger than the snapping tolerance).",
         )
+
+
+def unreachable_flags(net: Network, nodes, *, mode: str = "road") -> np.ndarray:
+    """Which nodes lie outside the largest connected part of a mode's graph.
+
+    Places attached to such nodes cannot reach most others: their OD rows are
+    ``unreachable`` (see :func:`spatial_planner.accessibility.od_matrix`).
+
+    Parameters
+    ----------
+    net
+        The network.
+    nodes
+        Node ids (for places: ``net.attach(points)["node"]``).
+    mode
+        ``"road"``, ``"rail"`` or ``"freight"``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean, aligned with ``nodes``.
+    """
+    nodes = np.asarray(nodes, dtype=np.int64)
+    g = net.csr(mode)
+    if g.shape[0] == 0 or len(nodes) == 0:
+        return np.zeros(len(nodes), dtype=bool)
+    _, lab = connected_components(g, directed=False)
+    sizes = np.bincount(lab)
+    # the largest part that holds a node this mode may use (isolated rail nodes do not count in road mode)
+    used = np.zeros(g.shape[0], dtype=bool)
+    coo = g.tocoo()
+    used[coo.row] = True
+    used[coo.col] = True
+    if used.any():
+        sizes = np.bincount(lab[used], minlength=len(sizes))
+    main = int(np.argmax(sizes))
+    return lab[nodes] != main

@@ -26,6 +26,15 @@ from ._errors import (
     SpatialPlannerError,
     format_ids,
 )
+from ._detect import (
+    check_numeric_columns,
+    detect_gcj02,
+    duplicate_names,
+    geometry_type_error,
+    keep_family_parts,
+    nonfinite_mask,
+    normalise_geometry_types,
+)
 from .crs import CGCS2000, projected_crs_for
 from .io import DataWarning
 from .schema import schema_for
@@ -78,6 +87,7 @@ def validate_layer(
     tolerance_m: float = 2000.0,
     repair: bool = True,
     problems: list[Problem] | None = None,
+    area_name: str = "study area",
 ) -> gpd.GeoDataFrame:
     """Check a layer against the schema of ``kind`` and return it, repaired.
 
@@ -95,15 +105,24 @@ def validate_layer(
     tolerance_m
         Slack for the study-area test, in metres.
     repair
-        Repair invalid geometries with ``make_valid`` (with a warning).
+        Make the safe repairs, each with a warning: invalid geometries through
+        ``make_valid`` (keeping the parts of the layer's type), MultiPoints in a
+        point layer split into points (ids suffixed ``-1``, ``-2``), and
+        GeometryCollections reduced to their parts of the layer's type.
     problems
         When given, problems are appended here and validation goes on;
         otherwise the first error is raised.
+    area_name
+        How messages call the study area.
 
     Raises
     ------
     EmptyLayerError, MissingColumnError, DuplicateIdError, InvalidGeometryError,
     OutsideStudyAreaError, NoCRSError
+        ``InvalidGeometryError`` also covers NaN coordinates, geometries that
+        ``make_valid`` cannot turn into the layer's type (rings with too few
+        points), mixed geometry types, and out-of-range numbers (negative
+        ``area_km2``, speeds or detour factors).
     """
     schema = schema_for(kind)
     label = name or kind
@@ -126,6 +145,15 @@ def validate_layer(
     if missing:
         fail(MissingColumnError(missing, layer=label, available=[c for c in gdf.columns if c != "geometry"]))
         return gdf
+    if repair:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DataWarning)
+            gdf = normalise_geometry_types(gdf, schema.geometry, label=label, id_column=schema.id_column)
+        for w in caught:
+            warnings.warn(w.message, w.category, stacklevel=2)
+            if collect and issubclass(w.category, DataWarning):
+                problems.append(Problem("repaired", label, 1, [], str(w.message).split("] ", 1)[-1],
+                                        "fix the source geometry to silence this."))
     ids = gdf[schema.id_column].astype(str)
     blank = ids[(ids.str.strip() == "") | gdf[schema.id_column].isna()]
     if len(blank):
@@ -136,52 +164,66 @@ def validate_layer(
     if dups:
         fail(DuplicateIdError(dups, layer=label, column=schema.id_column))
 
+    for exc in check_numeric_columns(gdf, kind, label=label, ids=ids.to_numpy(dtype=object)):
+        fail(exc)
+
     geoms = gdf.geometry.values
     null = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if null.any():
         fail(InvalidGeometryError("要素没有几何 features without geometry", layer=label,
                                   ids=ids[null].tolist(), fix="draw or geocode these features, or remove them."))
-    types = np.array([g.geom_type if g is not None else None for g in geoms], dtype=object)
-    wrong = ~null & ~np.isin(types, schema.geom_types)
-    if wrong.any():
-        found = sorted({str(t) for t in types[wrong]})
+    nonfinite = ~null & nonfinite_mask(gdf)
+    if nonfinite.any():
         fail(InvalidGeometryError(
-            f"几何类型错误 expected {schema.geometry} geometries, found {', '.join(found)}", layer=label,
-            ids=ids[wrong].tolist(), fix=f"give this layer {schema.geometry} geometries only."))
-    invalid = ~null & ~wrong & ~shapely.is_valid(geoms)
+            f"坐标含 NaN 或无穷值 {int(nonfinite.sum())} feature(s) with NaN or infinite coordinates", layer=label,
+            ids=ids[nonfinite].tolist(),
+            fix="fill in the missing coordinates (empty cells in a spreadsheet export are a common cause) "
+                "or delete these features."))
+    types = np.array([g.geom_type if not n else None for g, n in zip(geoms, null)], dtype=object)
+    wrong, type_error = geometry_type_error(types, schema.geometry, label=label, ids=ids.to_numpy(dtype=object))
+    if type_error is not None:
+        fail(type_error)
+    invalid = ~null & ~nonfinite & ~wrong & ~shapely.is_valid(geoms)
     if invalid.any():
         reasons = shapely.is_valid_reason(geoms[invalid])
         if repair:
-            gdf = gdf.copy()
-            fixed = shapely.make_valid(geoms[invalid])
-            if schema.geometry == "polygon":
-                fixed = np.array([_polygonal_part(g) for g in fixed], dtype=object)
-            gdf.loc[gdf.index[invalid], gdf.geometry.name] = fixed
-            msg = (f"[{label}] 修复了 {int(invalid.sum())} 个无效几何 repaired {int(invalid.sum())} invalid "
-                   f"geometr{'y' if invalid.sum() == 1 else 'ies'} with make_valid: {format_ids(ids[invalid].tolist())} "
-                   f"({reasons[0]})")
-            warnings.warn(msg, DataWarning, stacklevel=2)
-            if collect:
-                problems.append(Problem("repaired", label, int(invalid.sum()), ids[invalid].tolist(),
-                                        f"invalid geometry repaired with make_valid ({reasons[0]})",
-                                        "fix the source geometry to silence this."))
+            fixed = np.array([keep_family_parts(g, schema.geometry) for g in shapely.make_valid(geoms[invalid])],
+                             dtype=object)
+            lost = np.array([g is None for g in fixed], dtype=bool)
+            pos = np.flatnonzero(invalid)
+            if lost.any():
+                fail(InvalidGeometryError(
+                    f"无法修复的几何 {int(lost.sum())} invalid geometr{'y' if lost.sum() == 1 else 'ies'} that "
+                    f"make_valid cannot turn into a {schema.geometry} ({reasons[lost][0]})", layer=label,
+                    ids=ids.iloc[pos[lost]].tolist(),
+                    fix=f"redraw these features as proper {schema.geometry}s (a ring needs at least three distinct "
+                        "points) or delete them."))
+            if (~lost).any():
+                done = pos[~lost]
+                new = geoms.copy()
+                new[done] = fixed[~lost]
+                gdf = gdf.set_geometry(gpd.GeoSeries(new, index=gdf.index, crs=gdf.crs))
+                n_done = len(done)
+                done_ids = ids.iloc[done].tolist()
+                msg = (f"[{label}] 修复了 {n_done} 个无效几何 repaired {n_done} invalid "
+                       f"geometr{'y' if n_done == 1 else 'ies'} with make_valid: {format_ids(done_ids)} "
+                       f"({reasons[~lost][0]})")
+                warnings.warn(msg, DataWarning, stacklevel=2)
+                if collect:
+                    problems.append(Problem("repaired", label, n_done, done_ids,
+                                            f"invalid geometry repaired with make_valid ({reasons[~lost][0]})",
+                                            "fix the source geometry to silence this."))
         else:
             fail(InvalidGeometryError(f"无效几何 invalid geometries ({reasons[0]})", layer=label,
                                       ids=ids[invalid].tolist(), fix="repair them (QGIS: Fix geometries)."))
 
-    if study_area is not None and not null.all():
-        outside = _outside(gdf.loc[~null], study_area, tolerance_m)
+    usable = ~null & ~nonfinite & ~wrong
+    if study_area is not None and usable.any():
+        outside = _outside(gdf.loc[usable], study_area, tolerance_m)
         if outside.any():
-            fail(OutsideStudyAreaError(ids[~null][outside].tolist(), layer=label, area="study area"))
+            fail(OutsideStudyAreaError(ids[usable][outside].tolist(), layer=label, area=area_name))
     return gdf
 
-
-def _polygonal_part(geom):
-    """Keep the polygonal part of a ``make_valid`` result (drops stray lines/points)."""
-    if geom.geom_type in ("Polygon", "MultiPolygon"):
-        return geom
-    parts = [g for g in getattr(geom, "geoms", []) if g.geom_type in ("Polygon", "MultiPolygon")]
-    return shapely.union_all(parts) if parts else geom
 
 
 def _outside(gdf: gpd.GeoDataFrame, area, tolerance_m: float) -> np.ndarray:
@@ -235,7 +277,17 @@ def validate_inputs(*, config_path=None, paths=(), kind: str | None = None) -> l
 
     Files are read with :func:`spatial_planner.io.read_layer`; read failures
     become ``error`` problems, repairs ``repaired`` ones and warnings
-    (encoding guessed, coordinates converted) ``warning`` ones.
+    (encoding guessed, coordinates converted) ``warning`` ones. Beyond
+    :func:`validate_layer`'s checks:
+
+    * names used by several features (``name_zh``) are a ``warning`` (ids must
+      be unique, names need not be, but repeated names are often a mistake);
+    * when the study area is the built-in Henan, point-like layers read from
+      files (seats, hubs, stations, parks) are compared with the built-in
+      county seats, and a layer that sits at the GCJ-02 offset from them is a
+      ``warning`` (see :func:`spatial_planner._detect.detect_gcj02`);
+    * files given without a boundary or counties layer are checked against the
+      built-in Henan boundary (the default study area).
     """
     from .config import load_config
     from .io import DataWarning, read_builtin, read_layer
@@ -243,15 +295,18 @@ def validate_inputs(*, config_path=None, paths=(), kind: str | None = None) -> l
 
     problems: list[Problem] = []
     sources: list[tuple[str, object]] = []
+    henan = True
     if paths:
         for p in paths:
             sources.append((kind or _guess_kind(p) or "", p))
     else:
         cfg = load_config(config_path)
+        henan = cfg.study_area.name_en.strip().lower() == "henan" or cfg.study_area.name_zh.strip() in ("河南", "河南省")
         for k in LAYER_ORDER:
             spec = cfg.layers[k]
             sources.append((k, "builtin" if spec.source == "builtin" else spec))
     layers: dict[str, gpd.GeoDataFrame] = {}
+    labels: dict[str, str] = {}
     for k, src in sources:
         label = k if src == "builtin" else str(getattr(src, "source", src))
         with warnings.catch_warnings(record=True) as caught:
@@ -261,7 +316,7 @@ def validate_inputs(*, config_path=None, paths=(), kind: str | None = None) -> l
                     gdf = read_builtin(k)
                 elif hasattr(src, "source"):
                     gdf = read_layer(src.source, kind=k, layer=src.layer or None, encoding=src.encoding or None,
-                                     crs=src.crs or None, columns=src.columns or None)
+                                     crs=src.crs or None, columns=src.columns or None, from_gcj02=src.from_gcj02)
                 else:
                     gdf = read_layer(src, kind=k or None)
             except SpatialPlannerError as exc:
@@ -272,15 +327,70 @@ def validate_inputs(*, config_path=None, paths=(), kind: str | None = None) -> l
                 problems.append(Problem("warning", label, 1, [], str(w.message), ""))
         if k:
             layers[k] = gdf
+            if src != "builtin":
+                labels[k] = label
         else:
             problems.append(Problem("warning", label, len(gdf), [], "layer kind unknown: only read, not checked",
                                     "name the file after its kind (parks.gpkg) or pass --kind."))
     area = None
+    area_name = "study area"
     src = layers.get("boundary") if layers.get("boundary") is not None else layers.get("counties")
     if src is not None and len(src):
         area = shapely.union_all(src.geometry.values)
+    elif paths and layers:
+        area = shapely.union_all(read_builtin("boundary").geometry.values)
+        area_name = "河南省 Henan (built-in boundary)"
     for k, gdf in layers.items():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DataWarning)
-            validate_layer(gdf, k, name=k, study_area=None if k == "boundary" else area, problems=problems)
+            validated = validate_layer(gdf, k, name=k, study_area=None if k == "boundary" else area,
+                                       problems=problems, area_name=area_name)
+        if k == "boundary" or "name_zh" not in validated.columns:
+            continue
+        id_col = schema_for(k).id_column
+        if id_col not in validated.columns:
+            continue
+        names, dup_ids = duplicate_names(validated, ids=validated[id_col].astype(str).tolist())
+        if names:
+            problems.append(Problem(
+                "warning", k, len(dup_ids), dup_ids,
+                f"重名 {len(names)} name(s) used by more than one feature in 'name_zh': {format_ids(names, 3)}",
+                "check that these are different places; give them distinct names (ids are unique already).",
+            ))
+    if henan:
+        problems.extend(_gcj02_problems(layers, labels))
     return problems
+
+
+#: Layers compared with the built-in county seats for a GCJ-02 offset.
+_GCJ02_KINDS = ("seats", "hubs", "stations", "parks")
+
+
+def _gcj02_problems(layers: dict[str, gpd.GeoDataFrame], labels: dict[str, str]) -> list[Problem]:
+    """``warning`` problems for file layers that sit at the GCJ-02 offset from the built-in seats."""
+    from .io import read_builtin
+
+    todo = [k for k in _GCJ02_KINDS if k in layers and k in labels and len(layers[k])]
+    if not todo:
+        return []
+    reference = read_builtin("seats")
+    out = []
+    for k in todo:
+        gdf = layers[k]
+        if gdf.crs is None:
+            continue
+        id_col = schema_for(k).id_column
+        ids = gdf[id_col].astype(str).tolist() if id_col in gdf.columns else None
+        try:
+            check = detect_gcj02(gdf, reference, ids=ids, label=labels[k], warn=False)
+        except SpatialPlannerError:
+            continue
+        if check.shifted:
+            out.append(Problem(
+                "warning", k, check.n_shifted, check.shifted_ids,
+                f"坐标疑似 GCJ-02（火星坐标）: {check.n_shifted} of {check.n_matched} feature(s) near a county seat sit "
+                f"300–700 m from it in the direction of the GCJ-02 offset (median {check.median_offset_m:.0f} m)",
+                "convert the coordinates from GCJ-02 (read_layer(..., from_gcj02=True) or "
+                "spatial_planner.crs.gcj02_to_wgs84) and save the file again.",
+            ))
+    return out
