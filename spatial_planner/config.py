@@ -81,6 +81,7 @@ class AccessibilityConfig:
     isochrone_minutes: list[float] = field(default_factory=lambda: [30.0, 60.0, 90.0])
     raster_to: list[str] = field(default_factory=lambda: ["airport", "hsr", "rail_freight"])
     resolution_m: float = 1000.0
+    opportunity_minutes: float = 60.0
     decay: str = "exp"
     half_life_min: float = 30.0
     workers: int = 0
@@ -139,6 +140,7 @@ _RANGES = {
     "network.access_speed_kmh": (1.0, 200.0),
     "network.access_detour": (1.0, 5.0),
     "accessibility.resolution_m": (10.0, 100000.0),
+    "accessibility.opportunity_minutes": (1.0, 10000.0),
     "accessibility.half_life_min": (0.1, 10000.0),
     "accessibility.workers": (0, 256),
     "indices.similarity_threshold": (0.0, 1.0),
@@ -354,6 +356,7 @@ isochrone_hubs = ["AP_CGO", "CE_ZZ"]    # 等时圈枢纽编号 / hubs to draw i
 isochrone_minutes = [30.0, 60.0, 90.0]
 raster_to = ["airport", "hsr", "rail_freight"]  # 可达性栅格 / travel-time rasters to these
 resolution_m = 1000.0       # 栅格分辨率（米）/ raster cell size
+opportunity_minutes = 60.0  # 累积机会：县城多少分钟内可达的园区 / parks reachable within T minutes
 decay = "exp"               # 引力衰减 exp | power
 half_life_min = 30.0        # 指数衰减半衰期（分钟）/ half-life of the exponential decay
 workers = 0                 # 进程数，0 为全部核心 / processes, 0 = all cores

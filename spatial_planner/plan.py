@@ -89,10 +89,14 @@ def accessibility_step(layers: dict[str, gpd.GeoDataFrame], cfg: Config) -> Acce
     County hub times are the network minutes from each county seat to the
     nearest hub of each kind (``min_to_<kind>``); raster zonal statistics add
     the mean and median over the county's area (``mean_to_<kind>``,
-    ``median_to_<kind>``).
+    ``median_to_<kind>``); the seat's cumulative opportunities
+    (``parks_within_<T>``, ``park_mass_within_<T>``) and Hansen potential of park
+    mass (``park_potential``) measure its access to industrial parks.
     """
     acc = cfg.accessibility
-    net = build_network(layers["roads"], layers.get("rail_lines"), layers.get("stations"), params=cfg.network)
+    crs = None if cfg.study_area.projected_crs in ("", "auto") else cfg.study_area.projected_crs
+    net = build_network(layers["roads"], layers.get("rail_lines"), layers.get("stations"), params=cfg.network,
+                        crs=crs)
     seats = layers["seats"].set_index("adcode")
     counties = layers["counties"].copy()
     seat_pts = gpd.GeoDataFrame({"adcode": counties["adcode"]},
@@ -106,6 +110,25 @@ def accessibility_step(layers: dict[str, gpd.GeoDataFrame], cfg: Config) -> Acce
         counties[col] = np.round(t[att["node"].to_numpy()] + att["access_min"].to_numpy(), 2)
         zh, en = HUB_LABELS.get(kind, (kind, kind))
         indicators[col] = (f"县城到最近{zh}(分钟)", f"Seat to nearest {en} (min)")
+    # accessibility indices at the seats: parks (and their proxy mass) within T, and Hansen potential
+    parks = layers.get("parks")
+    if parks is not None and len(parks):
+        from .accessibility import cumulative_opportunities, gravity_potential, od_matrix, od_wide
+        from .indices import park_mass
+
+        park_pts = gpd.GeoDataFrame({"id": parks["park_id"].astype(str).to_numpy()},
+                                    geometry=parks.geometry.representative_point().values, crs=parks.crs)
+        seat_ids = gpd.GeoDataFrame({"id": counties["adcode"].astype(str).to_numpy()},
+                                    geometry=seat_pts.geometry.values, crs=seat_pts.crs)
+        t = od_wide(od_matrix(net, seat_ids, park_pts, mode="road", id_col="id", with_km=False,
+                              scheduler=acc.scheduler or None))
+        m = pd.Series(park_mass(parks).to_numpy(), index=park_pts["id"].to_numpy())
+        cum = cumulative_opportunities(t, m, threshold=acc.opportunity_minutes)
+        T = int(acc.opportunity_minutes)
+        counties[f"parks_within_{T}"] = cum["count_within"].to_numpy()
+        counties[f"park_mass_within_{T}"] = np.round(cum["mass_within"].to_numpy(), 2)
+        counties["park_potential"] = np.round(gravity_potential(t, m, kind=acc.decay, half_life=acc.half_life_min)
+                                              .to_numpy(), 3)
     rasters = {}
     area = layers["boundary"].geometry.union_all() if "boundary" in layers else layers["counties"].union_all()
     for kind in acc.raster_to:
@@ -302,6 +325,12 @@ def _plan_map(layers, access: AccessResult, plan, cfg: Config):
     zones = prepare_for_web(zones, precision=cfg.map.precision, simplify_m=cfg.map.simplify_m, coverage=True,
                             gcj02=gcj)
     indicators = dict(access.indicators)
+    for col in zones.columns:
+        if col.startswith("parks_within_"):
+            t = col.rsplit("_", 1)[-1]
+            indicators[col] = (f"县城{t}分钟内可达园区数", f"Parks within {t} min of the seat")
+    if "park_potential" in zones:
+        indicators["park_potential"] = ("园区引力潜力", "Park gravity potential")
     indicators.update({"score": ("增长极综合得分", "Growth-pole score"),
                        "mass": ("产业规模(代理)", "Industry mass (proxy)"),
                        "advanced_mass": ("先进制造业规模(代理)", "Advanced-manufacturing mass (proxy)"),
@@ -323,7 +352,9 @@ def _indicator_classes(zones, lang: str) -> dict:
     """Quantile classes (5) for the non-minute indicators."""
     palette = ["#f7fcf5", "#c7e9c0", "#74c476", "#238b45", "#00441b"]
     out = {}
-    for col in ("score", "mass", "advanced_mass", "krugman_specialisation", "top_lq"):
+    cols = ["score", "mass", "advanced_mass", "krugman_specialisation", "top_lq", "park_potential"]
+    cols += [c for c in zones.columns if c.startswith("parks_within_")]
+    for col in cols:
         if col not in zones:
             continue
         v = zones[col].astype(float)

@@ -82,7 +82,9 @@ def test_run_writes_accessibility_outputs(run_dir):
     for heading in ("增长极与培育层级", "产业带", "优先通道", "跨县产业集群", "产业同构", "高端要素集中", "园区代理指标"):
         assert heading in report, heading
     table = pd.read_csv(out / "county_access.csv", encoding="utf-8-sig", dtype={"adcode": str})
-    assert {"min_to_airport", "min_to_hsr", "mean_to_airport", "median_to_rail_freight"} <= set(table.columns)
+    assert {"min_to_airport", "min_to_hsr", "mean_to_airport", "median_to_rail_freight", "parks_within_60",
+            "park_mass_within_60", "park_potential"} <= set(table.columns)
+    assert table["parks_within_60"].between(0, 95).all() and table["parks_within_60"].max() > 10
     assert table["min_to_airport"].between(0, 400).all()
     # the county holding Zhengzhou airport is the fastest to reach an airport
     assert table.loc[table["min_to_airport"].idxmin(), "prefecture_zh"] in {"郑州市", "洛阳市", "南阳市", "信阳市", "安阳市"}
