@@ -40,6 +40,7 @@ from .maps import (
     PREFECTURE_PALETTE,
     RAIL_STYLE,
     ROAD_STYLE,
+    STRENGTH_STYLE,
     TIME_BREAKS,
     TIME_COLOURS,
     minute_classes,
@@ -579,10 +580,11 @@ def default_styles(
     dict[str, str]
         Layer name → QML for the layers this module knows: ``boundary``,
         ``prefectures``, ``counties``, ``seats``, ``parks``, ``rail_lines``,
-        ``stations``, ``roads``, ``hubs``, ``county_access``, ``isochrones``
-        and, when they carry a ``tier`` column, ``nodes``, ``belts`` and
-        ``links``. Other layers, layers without the needed column and layers
-        mixing geometry kinds get no entry.
+        ``stations``, ``roads``, ``hubs``, ``county_access``, ``isochrones``,
+        ``nodes`` (by ``tier``), ``belts``, ``belt_corridors`` and ``clusters``
+        (by ``sector``), ``corridors``, ``linkages`` (by ``strength_class``),
+        ``priorities`` and ``isomorphism``. Other layers, layers without the
+        needed column and layers mixing geometry kinds get no entry.
     """
     out: dict[str, str] = {}
     for name, gdf in layers.items():
@@ -613,12 +615,7 @@ def _style_for(name: str, gdf: gpd.GeoDataFrame, kind: str, sectors: pd.DataFram
     if name == "seats" and kind == "point":
         return qml_single("point", "#ffffff", outline="#333333", width=1.0, point_size=6)
     if name == "parks" and "lead_sector" in cols:
-        colour_of, name_of, order = {}, {}, []
-        if sectors is not None and {"code", "color"} <= set(sectors.columns):
-            order = [str(c) for c in sectors["code"]]
-            colour_of = dict(zip(order, sectors["color"].astype(str)))
-            if "name_zh" in sectors.columns:
-                name_of = dict(zip(order, sectors["name_zh"].astype(str)))
+        colour_of, name_of, order = _sector_palette(sectors)
         cats = [(s, colour_of.get(s, "#999999"), name_of.get(s, str(s))) for s in _present(gdf, "lead_sector", order)]
         return qml_categorized(kind, "lead_sector", cats, width=1.0, outline="#333333", opacity=0.85)
     if name == "rail_lines" and kind == "line" and "rail_class" in cols:
@@ -646,7 +643,38 @@ def _style_for(name: str, gdf: gpd.GeoDataFrame, kind: str, sectors: pd.DataFram
                              outline="#666666", opacity=0.45)
     if name in ("nodes", "belts", "links") and "tier" in cols:
         return _tiered(name, gdf, kind)
+    if name in ("belts", "belt_corridors", "clusters") and "sector" in cols:
+        colour_of, name_of, order = _sector_palette(sectors)
+        line = kind == "line"
+        cats = [(c, colour_of.get(c, "#999999"), name_of.get(c, str(c)), {"width": 4.0} if line else {})
+                for c in _present(gdf, "sector", order)]
+        return qml_categorized(kind, "sector", cats, width=None if line else 1.5, outline="#555555",
+                               opacity=0.9 if line else 0.3, label_field="name_zh" if "name_zh" in cols else None)
+    if name == "corridors" and kind == "line":
+        return qml_single("line", "#6a3d9a", width=6.0, opacity=0.4, label_field="name_zh" if "name_zh" in cols else None)
+    if name == "linkages" and kind == "line" and "strength_class" in cols:
+        cats = [(k, c, k, {"width": w}) for k, (c, w) in STRENGTH_STYLE.items() if k in set(gdf["strength_class"])]
+        return qml_categorized("line", "strength_class", cats, opacity=0.8)
+    if name == "priorities" and kind == "line":
+        return qml_single("line", "#e31a1c", width=2.5, dash="10 6", label_field="proposal" if "proposal" in cols else None)
+    if name == "isomorphism" and kind == "line":
+        return qml_single("line", "#ff7f00", width=2.0, dash="2 5")
+    if name == "network_edges" and kind == "line" and "layer" in cols:
+        cats = [(k, c, lab, {"width": w}) for k, c, lab, w in
+                (("road", "#7f8c8d", "道路边 road edge", 1.0), ("rail", "#c0392b", "铁路边 rail edge", 1.5))
+                if k in set(gdf["layer"])]
+        return qml_categorized("line", "layer", cats, opacity=0.8)
     return None
+
+
+def _sector_palette(sectors: pd.DataFrame | None) -> tuple[dict, dict, list]:
+    """Sector code → colour and → Chinese name, in vocabulary order."""
+    if sectors is None or not {"code", "color"} <= set(sectors.columns):
+        return {}, {}, []
+    order = [str(c) for c in sectors["code"]]
+    colour_of = dict(zip(order, sectors["color"].astype(str)))
+    name_of = dict(zip(order, sectors["name_zh"].astype(str))) if "name_zh" in sectors.columns else {}
+    return colour_of, name_of, order
 
 
 # --------------------------------------------------------------------------- GeoPackage storage

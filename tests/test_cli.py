@@ -78,6 +78,12 @@ def test_run_writes_accessibility_outputs(run_dir):
     for layer in ("nodes", "belts", "belt_corridors", "corridors", "linkages", "priorities", "clusters",
                   "isomorphism", "county_indices", "location_quotients", "park_productivity"):
         assert counts[layer] > 0, layer
+    import sqlite3
+
+    with sqlite3.connect(out / "plan.gpkg") as db:
+        styled = {r[0] for r in db.execute("select f_table_name from layer_styles where useAsDefault = 1")}
+    assert {"parks", "counties", "roads", "rail_lines", "nodes", "belts", "linkages", "priorities", "clusters",
+            "isomorphism", "network_edges", "county_access", "isochrones"} <= styled
     report = (out / "report.md").read_text(encoding="utf-8")
     for heading in ("增长极与培育层级", "产业带", "优先通道", "跨县产业集群", "产业同构", "高端要素集中", "园区代理指标"):
         assert heading in report, heading
