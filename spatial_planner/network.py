@@ -670,10 +670,14 @@ def network_from_arrays(
         u, v, t, d = np.r_[u, v], np.r_[v, u], np.r_[t, t], np.r_[d, d]
         if not isinstance(cls, str):
             cls = np.r_[cls, cls]
+    if isinstance(cls, str) or np.ndim(cls) == 0:
+        cls_col = pd.Categorical.from_codes(np.zeros(len(u), dtype=np.int8), categories=[str(cls)])
+    else:
+        cats, codes = np.unique(np.asarray(cls), return_inverse=True)
+        cls_col = pd.Categorical.from_codes(codes.astype(np.int16), categories=[str(c) for c in cats])
     edges = pd.DataFrame({"u": u, "v": v, "length_m": d, "minutes": t,
-                          "layer": pd.Categorical(["road"] * len(u)) if len(u) else "road",
-                          "cls": pd.Categorical(np.broadcast_to(np.asarray(cls), u.shape)) if len(u) else cls,
-                          "line_id": "", "name": "", "reverse": False})
+                          "layer": pd.Categorical.from_codes(np.zeros(len(u), dtype=np.int8), categories=["road"]),
+                          "cls": cls_col, "line_id": "", "name": "", "reverse": False})
     n = len(node_xy)
     report = NetworkReport(n_nodes=n, n_edges=len(edges), snapped_vertices=0, t_junction_splits=0,
                            zero_length_edges=0, duplicate_edges=0, road_components=[], rail_components=[],
