@@ -177,6 +177,7 @@ def isochrones_cmd(config_path, mode, origin, minutes, out_path, overwrite) -> N
     from .export import write_geopackage
     from .places import find_place
     from .plan import load_network
+    from .validate import study_area_of
 
     try:
         thresholds = [float(x) for x in minutes.split(",") if x.strip()]
@@ -185,7 +186,7 @@ def isochrones_cmd(config_path, mode, origin, minutes, out_path, overwrite) -> N
     cfg = load_config(config_path)
     layers, net = load_network(cfg)
     place = find_place(layers, origin)
-    area = layers["boundary"].geometry.union_all()
+    area = study_area_of(layers)
     iso = isochrones(net, place, thresholds, mode=mode, study_area=area)
     iso.insert(0, "origin_id", place["id"].iloc[0])
     iso.insert(1, "origin_name", place["name"].iloc[0])
@@ -214,11 +215,12 @@ def access_cmd(config_path, mode, target, resolution, out_path, zonal_path, over
     from .export import write_csv, write_geotiff
     from .places import select_targets
     from .plan import load_network
+    from .validate import study_area_of
 
     cfg = load_config(config_path)
     layers, net = load_network(cfg)
     targets = select_targets(layers, target)
-    area = layers["boundary"].geometry.union_all()
+    area = study_area_of(layers)
     arr, transform, crs = travel_time_surface(net, targets, area, mode=mode, resolution=resolution)
     write_geotiff(arr, transform, crs, out_path, overwrite=bool(overwrite), description=f"minutes to {target}")
     import numpy as np

@@ -657,13 +657,18 @@ def map_plan_png(layers: dict[str, gpd.GeoDataFrame], plan, path: str | os.PathL
                    title="图例" if zh else "Legend", alignment="left", fontsize=8, title_fontsize=10)
         title = ("河南省先进制造业集群 点-带-网 空间布局（示意）" if zh
                  else "Henan advanced-manufacturing clusters: nodes, belts and network (schematic)")
-        fig.text(0.01, 0.965, title, fontsize=16, fontweight="bold", ha="left", va="center")
         note = ("示意 schematic：铁路、高速公路、产业带与园区几何为示意性绘制，适用于省域尺度规划，非测绘成果。"
                 "坐标系 CGCS2000 / 3° 高斯-克吕格 (EPSG:4547)。" if zh else
                 "示意 schematic: rail, expressway, belt and park geometry is authored and schematic, for "
                 "province-scale planning, not survey-grade. CRS CGCS2000 / 3° Gauss-Krüger (EPSG:4547).")
-        fig.text(0.01, 0.025, note, fontsize=8.5, color="#555555", ha="left", va="center")
+        _frame_texts(fig, title, note)
         return _save(fig, path, overwrite=overwrite)
+
+
+def _frame_texts(fig, title: str, note: str) -> None:
+    """The map sheets' title (top left) and provenance note (bottom left)."""
+    fig.text(0.01, 0.965, title, fontsize=16, fontweight="bold", ha="left", va="center")
+    fig.text(0.01, 0.025, note, fontsize=8.5, color="#555555", ha="left", va="center")
 
 
 #: Label offsets tried in turn (points, horizontal and vertical alignment).
@@ -780,10 +785,9 @@ def map_access_png(access, layers: dict[str, gpd.GeoDataFrame], path: str | os.P
                    fontsize=9, title_fontsize=10)
         title = (f"到最近{hub_zh}的出行时间（{transform.a / 1000:g} km 栅格）" if zh
                  else f"Travel time to the nearest {hub_en} ({transform.a / 1000:g} km grid)")
-        fig.text(0.01, 0.965, title, fontsize=16, fontweight="bold", ha="left", va="center")
         note = ("每个栅格：步行接入最近路网节点后经道路网络到达最近目标的分钟数（或直接步行，取较小者）；"
                 "路网为示意 schematic。" if zh else
                 "Minutes from each cell: off-network access to a nearby road node, then the road network (or "
                 "straight access, whichever is faster); the network is schematic (示意).")
-        fig.text(0.01, 0.025, note, fontsize=8.5, color="#555555", ha="left", va="center")
+        _frame_texts(fig, title, note)
         return _save(fig, path, overwrite=overwrite)

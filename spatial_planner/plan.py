@@ -23,7 +23,7 @@ from .io import DataWarning, load_layers, read_sectors
 from .maps import add_choropleths, add_isochrones, add_raster, build_map, label, render_html
 from .network import Network, build_network
 from .places import find_place, select_targets
-from .validate import validate_layers
+from .validate import study_area_of, validate_layers
 
 __all__ = ["RunResult", "AccessResult", "run", "accessibility_step", "load_network", "OUTPUT_FILES", "HUB_LABELS"]
 
@@ -130,7 +130,7 @@ def accessibility_step(layers: dict[str, gpd.GeoDataFrame], cfg: Config) -> Acce
         counties["park_potential"] = np.round(gravity_potential(t, m, kind=acc.decay, half_life=acc.half_life_min)
                                               .to_numpy(), 3)
     rasters = {}
-    area = layers["boundary"].geometry.union_all() if "boundary" in layers else layers["counties"].union_all()
+    area = study_area_of(layers)
     for kind in acc.raster_to:
         targets = select_targets(layers, kind)
         arr, transform, crs = travel_time_surface(net, targets, area, resolution=acc.resolution_m)

@@ -39,7 +39,7 @@ from .crs import CGCS2000, projected_crs_for
 from .io import DataWarning
 from .schema import schema_for
 
-__all__ = ["Problem", "ValidationReport", "validate_layer", "validate_layers", "validate_inputs"]
+__all__ = ["Problem", "ValidationReport", "study_area_of", "validate_layer", "validate_layers", "validate_inputs"]
 
 
 @dataclass
@@ -236,6 +236,16 @@ def _outside(gdf: gpd.GeoDataFrame, area, tolerance_m: float) -> np.ndarray:
     return ~shapely.contains(prepared, pts)
 
 
+def study_area_of(layers: dict[str, gpd.GeoDataFrame]):
+    """The study area of a dataset: the union of its ``boundary`` layer, or of its counties; ``None`` without either."""
+    src = layers.get("boundary")
+    if src is None or len(src) == 0:
+        src = layers.get("counties")
+    if src is None or len(src) == 0:
+        return None
+    return shapely.union_all(src.geometry.values)
+
+
 def validate_layers(
     layers: dict[str, gpd.GeoDataFrame],
     *,
@@ -248,15 +258,10 @@ def validate_layers(
     counties) when ``study_area`` is not given.
     """
     report = ValidationReport()
-    if study_area is None:
-        src = layers.get("boundary")
-        if src is None or len(src) == 0:
-            src = layers.get("counties")
-        if src is not None and len(src):
-            study_area = shapely.union_all(src.geometry.values)
+    area = study_area if study_area is not None else study_area_of(layers)
     for kind, gdf in layers.items():
         report.layers[kind] = validate_layer(
-            gdf, kind, study_area=None if kind in ("boundary",) else study_area,
+            gdf, kind, study_area=None if kind in ("boundary",) else area,
             problems=report.problems if collect else None,
         )
     return report
@@ -332,12 +337,9 @@ def validate_inputs(*, config_path=None, paths=(), kind: str | None = None) -> l
         else:
             problems.append(Problem("warning", label, len(gdf), [], "layer kind unknown: only read, not checked",
                                     "name the file after its kind (parks.gpkg) or pass --kind."))
-    area = None
     area_name = "study area"
-    src = layers.get("boundary") if layers.get("boundary") is not None else layers.get("counties")
-    if src is not None and len(src):
-        area = shapely.union_all(src.geometry.values)
-    elif paths and layers:
+    area = study_area_of(layers)
+    if area is None and paths and layers:
         area = shapely.union_all(read_builtin("boundary").geometry.values)
         area_name = "河南省 Henan (built-in boundary)"
     for k, gdf in layers.items():
