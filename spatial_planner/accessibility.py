@@ -59,6 +59,7 @@ def default_workers() -> int:
 
 _SHARED: dict = {}
 _EPS = 1e-9  # csgraph treats explicit zeros as missing edges
+_BOUND_ROWS = 32  # earlier rows used to bound a search in a symmetric OD
 
 
 def _worker_rows(bounds) -> None:
@@ -66,6 +67,26 @@ def _worker_rows(bounds) -> None:
     csr, sources, limit, targets, out = (_SHARED[k] for k in ("csr", "sources", "limit", "targets", "out"))
     rows = dijkstra(csr, directed=True, indices=sources[start:stop], limit=limit)
     out[start:stop] = rows if targets is None else rows[:, targets]
+
+
+def _shared_out(n_rows: int, n_col: int) -> np.ndarray:
+    """A float64 array in anonymous shared memory that forked workers write into."""
+    buf = mmap.mmap(-1, max(8, n_rows * n_col * 8))
+    return np.frombuffer(buf, dtype=np.float64, count=n_rows * n_col).reshape(n_rows, n_col)
+
+
+def _fork_pool_map(fn, tasks: list, processes: int, **shared) -> None:
+    """Run ``fn`` over ``tasks`` in forked processes that see ``shared`` in ``_SHARED``."""
+    _SHARED.update(shared)
+    try:
+        with mp.get_context("fork").Pool(processes) as pool:
+            pool.map(fn, tasks, chunksize=1)
+    finally:
+        _SHARED.clear()
+
+
+def _can_fork(workers: int, n_tasks: int) -> bool:
+    return workers > 1 and n_tasks > 1 and "fork" in mp.get_all_start_methods()
 
 
 def _rows(csr: sparse.csr_matrix, sources: np.ndarray, limit: float, workers: int,
@@ -80,24 +101,110 @@ def _rows(csr: sparse.csr_matrix, sources: np.ndarray, limit: float, workers: in
     """
     n_src = len(sources)
     n_col = csr.shape[0] if targets is None else len(targets)
-    serial = workers <= 1 or n_src < 2 * chunk or "fork" not in mp.get_all_start_methods()
-    if serial:
+    if not _can_fork(workers, n_src // chunk):
         if targets is None:
             return dijkstra(csr, directed=True, indices=sources, limit=limit)
         out = np.empty((n_src, n_col))
         for i in range(0, n_src, chunk):
             out[i:i + chunk] = dijkstra(csr, directed=True, indices=sources[i:i + chunk], limit=limit)[:, targets]
         return out
-    buf = mmap.mmap(-1, max(8, n_src * n_col * 8))
-    out = np.frombuffer(buf, dtype=np.float64, count=n_src * n_col).reshape(n_src, n_col)
-    _SHARED.update(csr=csr, sources=sources, limit=limit, targets=targets, out=out)
-    try:
-        bounds = [(i, min(i + chunk, n_src)) for i in range(0, n_src, chunk)]
-        with mp.get_context("fork").Pool(workers) as pool:
-            pool.map(_worker_rows, bounds, chunksize=1)
-    finally:
-        _SHARED.clear()
+    out = _shared_out(n_src, n_col)
+    bounds = [(i, min(i + chunk, n_src)) for i in range(0, n_src, chunk)]
+    _fork_pool_map(_worker_rows, bounds, workers, csr=csr, sources=sources, limit=limit, targets=targets, out=out)
     return out
+
+
+# ------------------------------------------------------------ symmetric OD
+
+
+def _symmetric_plan(sources: np.ndarray, targets: np.ndarray, xy: np.ndarray):
+    """Search order for an OD whose sources are all among the targets, on a two-way graph.
+
+    Returns ``(uniq, inverse, own_col, rank, col_rank)`` or ``None`` when some
+    source is not a target. Sources are searched outermost first (farthest
+    from the sources' centroid). A pair of sources is computed once, by
+    whichever of the two is searched first; ``col_rank`` is the rank of each
+    target column as a source (``-1`` for targets that are not sources, which
+    every search must reach).
+    """
+    uniq, inverse = np.unique(sources, return_inverse=True)
+    by_node = np.argsort(targets, kind="stable")
+    at = np.searchsorted(targets[by_node], uniq).clip(0, len(targets) - 1)
+    if len(uniq) < 2 or not (targets[by_node][at] == uniq).all():
+        return None
+    own_col = by_node[at]  # first column of each source among the targets
+    pts = xy[uniq]
+    rank = np.empty(len(uniq), dtype=np.int64)
+    rank[np.argsort(-np.hypot(*(pts - pts.mean(axis=0)).T), kind="stable")] = np.arange(len(uniq))
+    pos = np.searchsorted(uniq, targets).clip(0, len(uniq) - 1)
+    col_rank = np.where(uniq[pos] == targets, rank[pos], -1)
+    return uniq, inverse, own_col, rank, col_rank
+
+
+def _bounded_search(csr, node: int, own: int, needed: np.ndarray, done: np.ndarray, targets: np.ndarray
+                    ) -> np.ndarray:
+    """One Dijkstra row on the target columns, stopped once every ``needed`` column is settled.
+
+    The stop is exact: for an earlier search from ``j`` (a row of ``done``),
+    ``t(node, c) <= t(j, node) + t(j, c)`` on a two-way graph, so the largest
+    such bound over the needed columns is a safe ``limit``. The rows nearest
+    to ``node`` give the tightest bound. A needed column left unreached (a
+    rounding corner case) is recomputed without a limit.
+    """
+    limit = np.inf
+    if len(done) and needed.any():
+        back = done[:, own]
+        near = np.argpartition(back, _BOUND_ROWS)[:_BOUND_ROWS] if len(back) > _BOUND_ROWS else slice(None)
+        bound = (back[near, None] + done[near][:, needed]).min(axis=0).max()
+        limit = bound * (1 + 1e-9) + _EPS
+    row = dijkstra(csr, directed=True, indices=node, limit=limit)[targets]
+    if np.isfinite(limit) and not np.isfinite(row[needed]).all():
+        row = dijkstra(csr, directed=True, indices=node)[targets]
+    return row
+
+
+def _symmetric_worker(w: int) -> None:
+    csr, uniq, own_col, rank, col_rank, targets, out, workers = (
+        _SHARED[k] for k in ("csr", "uniq", "own_col", "rank", "col_rank", "targets", "out", "workers"))
+    _symmetric_rows(csr, uniq, own_col, rank, col_rank, targets, out, w, workers)
+
+
+def _symmetric_rows(csr, uniq, own_col, rank, col_rank, targets, out, w: int, workers: int) -> None:
+    """Searches of ranks ``w, w + workers, …`` in rank order, each bounded by this worker's earlier rows."""
+    by_rank = np.argsort(rank)
+    ranks = range(w, len(uniq), workers)
+    done = np.empty((len(ranks), len(targets)))  # this worker's rows so far, in search order
+    for m, r in enumerate(ranks):
+        k = int(by_rank[r])
+        needed = (col_rank > r) | (col_rank < 0)
+        row = _bounded_search(csr, int(uniq[k]), int(own_col[k]), needed, done[:m], targets) if needed.any() \
+            else np.full(len(targets), np.inf)
+        row[col_rank == r] = 0.0
+        out[k] = done[m] = row
+
+
+def _symmetric_od(csr, sources: np.ndarray, targets: np.ndarray, plan, workers: int) -> np.ndarray:
+    """OD rows on a two-way graph where every source is also a target: each pair searched once.
+
+    Sources are processed outermost first; a search from a source only has to
+    reach the targets not yet searched from, so the later, central searches
+    stop early. The missing half is filled from the transpose.
+    """
+    uniq, inverse, own_col, rank, col_rank = plan
+    n_col = len(targets)
+    workers = workers if _can_fork(workers, len(uniq) // 16) else 1
+    if workers == 1:
+        out = np.empty((len(uniq), n_col))
+        _symmetric_rows(csr, uniq, own_col, rank, col_rank, targets, out, 0, 1)
+    else:
+        out = _shared_out(len(uniq), n_col)
+        _fork_pool_map(_symmetric_worker, list(range(workers)), workers, csr=csr, uniq=uniq, own_col=own_col,
+                       rank=rank, col_rank=col_rank, targets=targets, out=out, workers=workers)
+    # a column searched earlier than its row holds t(row source, column source) in the column source's row
+    kk, cc = np.nonzero((col_rank[None, :] >= 0) & (col_rank[None, :] < rank[:, None]))
+    by_rank = np.argsort(rank)
+    out[kk, cc] = out[by_rank[col_rank[cc]], own_col[kk]]
+    return out[inverse]
 
 
 def shortest_times(
@@ -112,6 +219,13 @@ def shortest_times(
     scheduler: str | object | None = None,
 ) -> np.ndarray:
     """Minutes from each source node to every node (or to ``targets`` only).
+
+    With ``targets``, the search runs on the network renumbered along a
+    Hilbert curve (:meth:`Network.csr_ordered`) for memory locality, and on a
+    two-way network where every source is also a target (and no ``limit``)
+    each pair is searched once (see :func:`_symmetric_od`). Rows of every
+    node are searched in the network's own numbering: putting a million
+    columns back in order would cost more than the locality saves.
 
     Parameters
     ----------
@@ -143,11 +257,20 @@ def shortest_times(
 
         return dask_shortest_times(net, sources, mode=mode, targets=targets, limit=limit, reverse=reverse,
                                    scheduler=scheduler, n_workers=workers or 2)
-    csr = net.csr_reverse(mode) if reverse else net.csr(mode)
     src = np.asarray(sources, dtype=np.int64)
     lim = np.inf if limit is None else float(limit)
-    tgt = None if targets is None else np.asarray(targets, dtype=np.int64)
-    return _rows(csr, src, lim, default_workers() if workers is None else workers, tgt)
+    workers = default_workers() if workers is None else workers
+    if targets is None:
+        return _rows(net.csr_reverse(mode) if reverse else net.csr(mode), src, lim, workers)
+    csr = net.csr_ordered(mode, reverse=reverse)
+    inv = net.node_order()[1]
+    src = inv[src]
+    tgt = inv[np.asarray(targets, dtype=np.int64)]
+    if limit is None and net.is_symmetric(mode):
+        plan = _symmetric_plan(src, tgt, net.node_xy[net.node_order()[0]])
+        if plan is not None:
+            return _symmetric_od(csr, src, tgt, plan, workers)
+    return _rows(csr, src, lim, workers, tgt)
 
 
 def _edge_lookup(csr: sparse.csr_matrix) -> np.ndarray:

@@ -12,7 +12,9 @@ cluster:
   (``broadcast=True``) and submits one task per batch of sources; each task
   returns only the requested target columns. Results equal
   :func:`spatial_planner.accessibility.shortest_times` exactly (same SciPy
-  routine on the same matrix).
+  routine on the same renumbered matrix), except that a single-process OD on
+  a two-way network searches each pair once and mirrors it, which may differ
+  in the last bit.
 * :func:`sjoin_points` joins a large point layer (for example a million firm
   points) to polygons with dask-geopandas, partitioned spatially.
 
@@ -60,7 +62,7 @@ def get_client(scheduler: str | object = "local", *, n_workers: int = 2, memory_
 
 def scatter_graph(client, csr):
     """Send the CSR graph to every worker once (``broadcast=True``); returns its future."""
-    return client.scatter(csr, broadcast=True)
+    return client.scatter(csr, broadcast=True, hash=False)  # a fresh key: a released twin cannot race it
 
 
 def _batch(csr, sources: np.ndarray, limit: float, targets: np.ndarray | None) -> np.ndarray:
@@ -101,15 +103,18 @@ def dask_shortest_times(
     numpy.ndarray
         Equal, element for element, to the single-process result.
     """
-    csr = net.csr_reverse(mode) if reverse else net.csr(mode)
     src = np.asarray(sources, dtype=np.int64)
-    tgt = None if targets is None else np.asarray(targets, dtype=np.int64)
+    if targets is None:  # the same matrices as the single-process engine
+        csr, tgt = (net.csr_reverse(mode) if reverse else net.csr(mode)), None
+    else:
+        csr, inv = net.csr_ordered(mode, reverse=reverse), net.node_order()[1]
+        src, tgt = inv[src], inv[np.asarray(targets, dtype=np.int64)]
     lim = np.inf if limit is None else float(limit)
     own = not hasattr(scheduler, "submit")
     client = get_client(scheduler, n_workers=n_workers)
     try:
         graph = scatter_graph(client, csr)  # once per worker, not once per task
-        tgt_f = client.scatter(tgt, broadcast=True) if tgt is not None else None
+        tgt_f = client.scatter(tgt, broadcast=True, hash=False) if tgt is not None else None
         futures = [client.submit(_batch, graph, src[i:i + batch_size], lim, tgt_f, pure=False)
                    for i in range(0, len(src), batch_size)]
         parts = client.gather(futures)
@@ -119,8 +124,7 @@ def dask_shortest_times(
             client.close()
             if cluster is not None:
                 cluster.close()
-    n_col = csr.shape[0] if tgt is None else len(tgt)
-    return np.vstack(parts) if parts else np.zeros((0, n_col))
+    return np.vstack(parts) if parts else np.zeros((0, csr.shape[0] if tgt is None else len(tgt)))
 
 
 def sjoin_points(points: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame, *, npartitions: int | None = None,

@@ -251,6 +251,49 @@ class Network:
             self._csr[key] = self.csr(mode).T.tocsr()
         return self._csr[key]
 
+    def node_order(self) -> tuple[np.ndarray, np.ndarray]:
+        """A cache-friendly numbering of the nodes: ``(perm, inv)`` along a Hilbert curve.
+
+        ``perm[new] = old`` and ``inv[old] = new``. Dijkstra touches the
+        neighbours of each settled node; when nodes close on the ground are
+        close in memory, those reads hit the CPU cache. On the million-node
+        benchmark grid a search is a few per cent faster than with row-major
+        numbering and more than twice as fast as with random numbering, which
+        is what node ids from a file or from OSM can look like
+        (``benchmarks/bench_network.py``).
+        """
+        if "order" not in self._csr:
+            perm = np.argsort(hilbert_keys(self.node_xy), kind="stable")
+            inv = np.empty_like(perm)
+            inv[perm] = np.arange(len(perm))
+            self._csr["order"] = (perm, inv)
+        return self._csr["order"]
+
+    def csr_ordered(self, mode: str = "road", reverse: bool = False) -> sparse.csr_matrix:
+        """The minutes matrix (or its transpose) renumbered by :meth:`node_order`, cached.
+
+        Node ``k`` of the network is row and column ``inv[k]`` of this matrix.
+        """
+        key = (mode, "ordered-reverse" if reverse else "ordered")
+        if key not in self._csr:
+            coo = (self.csr_reverse(mode) if reverse else self.csr(mode)).tocoo()
+            inv = self.node_order()[1]
+            n = self.n_nodes
+            m = sparse.csr_matrix((coo.data, (inv[coo.row], inv[coo.col])), shape=(n, n))
+            m.sort_indices()
+            self._csr[key] = m
+        return self._csr[key]
+
+    def is_symmetric(self, mode: str = "road") -> bool:
+        """Whether every edge of a mode has a reverse edge of exactly the same time (a two-way network)."""
+        key = (mode, "symmetric")
+        if key not in self._csr:
+            a = self.csr(mode)
+            diff = (a - a.T).tocsr()
+            diff.eliminate_zeros()
+            self._csr[key] = diff.nnz == 0
+        return self._csr[key]
+
     def _build_csr(self, mode: str) -> None:
         e = self.edges[self.edge_mask(mode)]
         u = e["u"].to_numpy(np.int64)
@@ -320,6 +363,36 @@ class Network:
 
 
 # --------------------------------------------------------------------------- building
+
+
+def hilbert_keys(xy: np.ndarray, bits: int = 16) -> np.ndarray:
+    """Position of each point along a Hilbert curve over the points' bounding square.
+
+    Points close along the curve are close on the ground, so sorting by the key
+    gives a numbering with good memory locality.
+    """
+    xy = np.asarray(xy, dtype=float)
+    if len(xy) == 0:
+        return np.zeros(0, dtype=np.int64)
+    side = 1 << bits
+    lo = xy.min(axis=0)
+    span = max(float((xy.max(axis=0) - lo).max()), 1e-9)
+    q = np.clip(((xy - lo) / span * (side - 1)).round(), 0, side - 1).astype(np.int64)
+    x, y = q[:, 0].copy(), q[:, 1].copy()
+    key = np.zeros(len(xy), dtype=np.int64)
+    s = side >> 1
+    while s > 0:
+        rx = (x & s) > 0
+        ry = (y & s) > 0
+        key += s * s * ((3 * rx.astype(np.int64)) ^ ry.astype(np.int64))
+        turn = ~ry
+        flip = turn & rx
+        x = np.where(flip, side - 1 - x, x)
+        y = np.where(flip, side - 1 - y, y)
+        x, y = np.where(turn, y, x), np.where(turn, x, y)
+        s >>= 1
+    return key
+
 
 
 def _line_ids(gdf: gpd.GeoDataFrame, column: str) -> np.ndarray:

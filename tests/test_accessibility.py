@@ -60,6 +60,72 @@ def test_two_processes_equal_one(net):
     assert np.array_equal(shortest_times(net, sources, workers=1, targets=cols), one[:, cols])
 
 
+def test_ordered_matrix_is_the_network_renumbered(net):
+    perm, inv = net.node_order()
+    assert np.array_equal(np.sort(perm), np.arange(net.n_nodes)) and np.array_equal(perm[inv], np.arange(net.n_nodes))
+    a, b = net.csr("rail"), net.csr_ordered("rail")
+    assert np.array_equal((b[inv][:, inv] != a).nnz, 0)
+    assert net.is_symmetric("road") and not net.is_symmetric("rail")  # boarding costs, alighting does not
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_symmetric_od_equals_full_searches(net, monkeypatch, workers):
+    """A two-way OD whose sources are among its targets searches each pair once, with early stops."""
+    import spatial_planner.accessibility as acc
+
+    rng = np.random.default_rng(5)
+    road = np.flatnonzero(net.node_layer == 0)
+    sources = rng.choice(road, 60, replace=False)
+    sources = np.r_[sources, sources[:3]]  # duplicates
+    targets = rng.permutation(np.r_[sources, rng.choice(road, 15), sources[:4]])  # extras and repeats
+    full = shortest_times(net, sources, workers=1)[:, targets]
+    limits = []
+    real = acc.dijkstra
+
+    def spy(*args, **kw):
+        limits.append(kw.get("limit", np.inf))
+        return real(*args, **kw)
+
+    monkeypatch.setattr(acc, "dijkstra", spy)
+    od = shortest_times(net, sources, targets=targets, workers=workers)
+    assert np.allclose(od, full, rtol=1e-12, atol=0)
+    assert np.isfinite(od).all()
+    if workers == 1:  # forked workers' calls are not seen here
+        assert len(limits) <= 60 and sum(np.isfinite(limits)) >= 40  # most searches stop early
+
+
+@st.composite
+def two_way_graph(draw):
+    n = draw(st.integers(3, 30))
+    m = draw(st.integers(1, 80))
+    u = np.array(draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m)))
+    v = np.array(draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m)))
+    w = np.array(draw(st.lists(st.floats(0.01, 100.0, allow_nan=False), min_size=m, max_size=m)))
+    xy = np.array(draw(st.lists(st.tuples(st.floats(0, 1e5), st.floats(0, 1e5)), min_size=n, max_size=n)))
+    sources = np.array(draw(st.lists(st.integers(0, n - 1), min_size=2, max_size=2 * n)))
+    extra = np.array(draw(st.lists(st.integers(0, n - 1), max_size=n)), dtype=int)
+    return n, u, v, w, xy + [500000, 3800000], sources, np.r_[extra, sources][::-1]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(two_way_graph())
+def test_symmetric_od_on_random_two_way_graphs(graph):
+    n, u, v, w, xy, sources, targets = graph
+    keep = u != v
+    net = network_from_arrays(xy, u[keep], v[keep], w[keep], two_way=True)
+    g = nx.Graph()
+    g.add_nodes_from(range(n))
+    for a, b, t in zip(u[keep], v[keep], w[keep]):
+        if not g.has_edge(a, b) or g[a][b]["weight"] > t:
+            g.add_edge(int(a), int(b), weight=float(t))
+    od = shortest_times(net, sources, targets=targets, workers=1)
+    for k, s in enumerate(sources):
+        ref = nx.single_source_dijkstra_path_length(g, int(s))
+        expect = np.array([ref.get(int(t), np.inf) for t in targets])
+        assert np.allclose(od[k], expect, atol=1e-6, rtol=0)
+        assert np.array_equal(np.isinf(od[k]), np.isinf(expect))
+
+
 def test_od_matrix_tidy_and_equal_to_networkx(net, henan):
     seats = select_places(henan, "prefecture-seats")
     od = od_matrix(net, seats, mode="road")

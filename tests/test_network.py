@@ -102,3 +102,14 @@ def test_csr_matches_networkx_graph(henan):
     assert csr.nnz == g.number_of_edges()
     for u, v, t in zip(csr.row, csr.col, csr.data):
         assert g[u][v]["w"] == pytest.approx(t, abs=1e-9)
+
+
+def test_hilbert_keys_walk_a_grid_one_step_at_a_time():
+    from spatial_planner.network import hilbert_keys
+
+    grid = np.stack(np.meshgrid(np.arange(8), np.arange(8), indexing="ij"), -1).reshape(-1, 2).astype(float)
+    keys = hilbert_keys(grid * 250.0 + [400000, 3700000], bits=3)
+    assert len(np.unique(keys)) == 64
+    walk = grid[np.argsort(keys)]
+    assert (np.abs(np.diff(walk, axis=0)).sum(axis=1) == 1).all()  # each step moves to a neighbour cell
+    assert len(hilbert_keys(np.zeros((0, 2)))) == 0
