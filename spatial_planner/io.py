@@ -586,8 +586,9 @@ def osm_to_layers(graph) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     ``highway`` classes map through :data:`OSM_HIGHWAY_CLASSES`; ``railway=rail`` becomes
     ``hsr`` (``highspeed=yes``), ``freight`` (``usage=freight|industrial``) or
     ``conventional``. ``maxspeed`` becomes ``design_speed_kmh`` where given; the
-    class tables fill the rest when the network is built. One-way streets are
-    kept as lines and treated as two-way (province-scale planning).
+    class tables fill the rest when the network is built. One-way streets keep
+    ``oneway = True`` with the line drawn in the direction of travel, so the
+    network routes them one way only.
     """
     import osmnx as ox
 
@@ -596,6 +597,8 @@ def osm_to_layers(graph) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     pair = pd.Series(list(zip(edges["u"], edges["v"], edges["key"])))
     rev = set(zip(edges["v"], edges["u"], edges["key"]))
     edges = edges[[not (k in rev and k[0] > k[1]) for k in pair]].reset_index(drop=True)
+    if "oneway" not in edges:
+        edges["oneway"] = False
     if "highway" not in edges:
         edges["highway"] = None
     if "railway" not in edges:
@@ -611,7 +614,8 @@ def osm_to_layers(graph) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
         if isinstance(hw, str) and hw in OSM_HIGHWAY_CLASSES:
             roads.append({"road_id": f"osm_{e.u}_{e.v}_{e.key}", "name_zh": name, "route_ref": ref,
                           "road_class": OSM_HIGHWAY_CLASSES[hw], "design_speed_kmh": _maxspeed_kmh(tags.get("maxspeed")),
-                          "detour_factor": 1.0, "osm_highway": hw, "geometry": e.geometry})
+                          "detour_factor": 1.0, "osm_highway": hw, "oneway": _first(tags.get("oneway")) is True,
+                          "geometry": e.geometry})
             continue
         rc = _rail_class(tags)
         if rc is not None:
@@ -620,7 +624,7 @@ def osm_to_layers(graph) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     crs = edges.crs or "EPSG:4326"
     road_gdf = gpd.GeoDataFrame(roads, geometry="geometry", crs=crs) if roads else gpd.GeoDataFrame(
         columns=["road_id", "name_zh", "route_ref", "road_class", "design_speed_kmh", "detour_factor", "osm_highway",
-                 "geometry"], geometry="geometry", crs=crs)
+                 "oneway", "geometry"], geometry="geometry", crs=crs)
     rail_gdf = gpd.GeoDataFrame(rails, geometry="geometry", crs=crs) if rails else gpd.GeoDataFrame(
         columns=["line_id", "name_zh", "rail_class", "design_speed_kmh", "geometry"], geometry="geometry", crs=crs)
     return _finish(road_gdf, None, "osm roads"), _finish(rail_gdf, None, "osm rail")
@@ -629,10 +633,19 @@ def osm_to_layers(graph) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
 def _osm_settings():
     import osmnx as ox
 
-    for tag in ("railway", "usage", "highspeed", "ref", "maxspeed", "name"):
+    for tag in ("railway", "usage", "highspeed", "ref", "maxspeed", "name", "oneway"):
         if tag not in ox.settings.useful_tags_way:
             ox.settings.useful_tags_way = [*ox.settings.useful_tags_way, tag]
     return ox
+
+
+# ways merge into one line only where these agree: a footway never joins a railway, a one-way
+# carriageway never joins a two-way street, and each line keeps one class and speed
+_OSM_SIMPLIFY_KEEP = ["highway", "railway", "oneway", "maxspeed", "ref", "name", "usage", "highspeed"]
+
+
+def _osm_simplify(ox, graph):
+    return ox.simplify_graph(graph, edge_attrs_differ=_OSM_SIMPLIFY_KEEP)
 
 
 def read_osm(
@@ -676,7 +689,7 @@ def read_osm(
         if p.suffix.lower() == ".pbf":
             return _read_pbf(p)
         try:
-            graph = ox.graph_from_xml(p, simplify=True, retain_all=True)
+            graph = _osm_simplify(ox, ox.graph_from_xml(p, simplify=False, retain_all=True))
         except Exception as exc:  # osmnx raises plain exceptions on bad XML
             raise DataFileError(f"cannot read OSM XML {p.name}: {exc}", layer=label,
                                 fix="check that the file is complete OSM XML (export it again).") from None
@@ -685,9 +698,11 @@ def read_osm(
                 '["railway"="rail"]')
         try:
             if place is not None:
-                graph = ox.graph_from_place(place, custom_filter=list(filt), simplify=True, retain_all=True)
+                graph = _osm_simplify(ox, ox.graph_from_place(place, custom_filter=list(filt), simplify=False,
+                                                              retain_all=True))
             elif polygon is not None:
-                graph = ox.graph_from_polygon(polygon, custom_filter=list(filt), simplify=True, retain_all=True)
+                graph = _osm_simplify(ox, ox.graph_from_polygon(polygon, custom_filter=list(filt), simplify=False,
+                                                                retain_all=True))
             else:
                 raise DataFileError("no OSM source given", fix="pass a .osm/.pbf file, place= or polygon=.")
         except DataFileError:
@@ -703,6 +718,16 @@ def read_osm(
 
         write_geopackage({"roads": roads, "rail_lines": rails}, cache)
     return roads, rails
+
+
+def _osm_oneway(tags: dict) -> int:
+    """``1`` one-way along the way, ``-1`` against it, ``0`` two-way, as OSMnx reads the same tags."""
+    value = tags.get("oneway", "").strip().lower()
+    if value in ("-1", "reverse"):
+        return -1
+    if value in ("yes", "true", "1") or tags.get("junction") == "roundabout":
+        return 1
+    return 0
 
 
 def _read_pbf(path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
@@ -728,9 +753,11 @@ def _read_pbf(path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
         hw = tags.get("highway")
         name = tags.get("name:zh", tags.get("name", ""))
         if hw in OSM_HIGHWAY_CLASSES:
+            oneway = _osm_oneway(tags)
             roads.append({"road_id": f"osm_w{obj.id}", "name_zh": name, "route_ref": tags.get("ref", ""),
                           "road_class": OSM_HIGHWAY_CLASSES[hw], "design_speed_kmh": _maxspeed_kmh(tags.get("maxspeed")),
-                          "detour_factor": 1.0, "osm_highway": hw, "geometry": LineString(coords)})
+                          "detour_factor": 1.0, "osm_highway": hw, "oneway": oneway != 0,
+                          "geometry": LineString(coords[::-1] if oneway < 0 else coords)})
         else:
             rc = _rail_class(tags)
             if rc:

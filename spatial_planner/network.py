@@ -155,6 +155,8 @@ class NetworkReport:
     missing_speeds: dict[str, int]
     zero_length_lines: list[str] = field(default_factory=list)
     duplicate_lines: list[str] = field(default_factory=list)
+    oneway_segments: int = 0
+    one_way_traps: int = 0
 
     def lines(self) -> list[str]:
         """Human-readable summary lines (zh + en)."""
@@ -170,6 +172,9 @@ class NetworkReport:
             f"道路连通分量 road components: {len(comps)} (sizes {comps[:5]}{' …' if len(comps) > 5 else ''})",
             f"铁路连通分量 rail components: {len(self.rail_components)}",
         ]
+        if self.oneway_segments:
+            out.append(f"单向路段 one-way road segments: {self.oneway_segments:,}; 单向困点 road nodes that cannot "
+                       f"reach or be reached from the main strongly connected part: {self.one_way_traps:,}")
         if self.zero_length_lines:
             out.append(f"零长度线 zero-length lines (no usable segment): {format_ids(self.zero_length_lines)}")
         if self.duplicate_lines:
@@ -460,6 +465,26 @@ def _detour(values: pd.Series, ids: np.ndarray) -> np.ndarray:
     return d.fillna(1.0).to_numpy(float)
 
 
+_ONEWAY = {"yes": 1, "true": 1, "1": 1, "y": 1, "t": 1, "是": 1, "单向": 1, "-1": -1, "reverse": -1,
+           "no": 0, "false": 0, "0": 0, "n": 0, "f": 0, "否": 0, "双向": 0, "": 0, "nan": 0, "none": 0, "<na>": 0}
+
+
+def _oneway(values: pd.Series, ids: np.ndarray) -> np.ndarray:
+    """Direction of each road: ``1`` one-way along the line, ``-1`` against it (OSM ``oneway=-1``), ``0`` two-way."""
+    text = values.map(lambda x: "" if x is None or (isinstance(x, float) and np.isnan(x)) else
+                      str(int(x)) if isinstance(x, (bool, np.bool_, int, np.integer, float)) else str(x))
+    code = text.str.strip().str.lower().map(_ONEWAY)
+    bad = code.isna().to_numpy()
+    if bad.any():
+        shown = ", ".join(f"{i}={t!r}" for i, t in list(zip(ids[bad], text[bad]))[:3])
+        raise InvalidGeometryError(
+            f"字段 oneway 无法识别 unreadable oneway values ({shown})", layer="roads", ids=list(ids[bad]),
+            fix="write yes/no (是/否, true/false, 1/0), or -1 for one-way against the line's direction; "
+                "leave it empty for two-way.",
+        )
+    return code.to_numpy(np.int8)
+
+
 def _check_lines(gdf: gpd.GeoDataFrame, what: str, ids: np.ndarray) -> None:
     """Raise naming the features that are not lines or have NaN/infinite coordinates (``what``: road or rail)."""
     types = shapely.get_type_id(gdf.geometry.values)
@@ -575,7 +600,9 @@ def build_network(
     ----------
     roads
         Road lines with ``road_class`` and optionally ``design_speed_kmh``,
-        ``detour_factor``, ``road_id``, ``name_zh``.
+        ``detour_factor``, ``road_id``, ``name_zh`` and ``oneway`` (yes/no,
+        是/否, true/false, 1/0, or -1 for one-way against the line's
+        direction; empty means two-way).
     rail_lines
         Rail lines with ``rail_class``, optionally ``design_speed_kmh``, ``line_id``.
     stations
@@ -611,7 +638,10 @@ def build_network(
     r_speed = _speed(r.get("design_speed_kmh", pd.Series(np.nan, index=r.index)), r["road_class"].astype(str),
                      p.road_speeds, missing, "road", r_ids)
     r_detour = _detour(r.get("detour_factor", pd.Series(1.0, index=r.index)), r_ids)
+    r_oneway = _oneway(r.get("oneway", pd.Series("", index=r.index)), r_ids)
     rep_r, ru, rv, rlen, rsrc, moved_r, split_r, zero_r = _line_edges(r.geometry.values, 0, p.snap_tolerance_m)
+    seg_oneway = r_oneway[rsrc]
+    ru, rv = np.where(seg_oneway < 0, rv, ru), np.where(seg_oneway < 0, ru, rv)  # oneway=-1: against the line
     if len(ru) == 0:
         raise InvalidGeometryError(
             f"道路图层没有长度不为零的路段 the road layer has no segment of non-zero length ({len(rep_r)} node(s) after "
@@ -679,12 +709,14 @@ def build_network(
         _, rl_lab = connected_components(rail_csr, directed=False)
         rail_comp = sorted(np.bincount(rl_lab).tolist(), reverse=True)
     stations_df = pd.DataFrame(st_rows, columns=["station_id", "name_zh", "station_type", "rail_node", "road_node"])
-    # Roads and rails are two-way: add the reverse of every segment.
+    # Rails and two-way roads: add the reverse of every segment; one-way roads keep their direction only.
     segments = pd.concat(edges, ignore_index=True)
     key = np.minimum(segments["u"], segments["v"]) * (1 << 32) + np.maximum(segments["u"], segments["v"])
     n_dup = int(pd.Series(key).duplicated().sum())
     dup_lines = list(dict.fromkeys(segments["line_id"][pd.Series(key).duplicated(keep=False).to_numpy()].astype(str)))
-    parts = [segments.assign(reverse=False), segments.assign(u=segments["v"], v=segments["u"], reverse=True)]
+    two_way = np.r_[seg_oneway == 0, np.ones(len(segments) - len(ru), dtype=bool)]
+    back = segments[two_way]
+    parts = [segments.assign(reverse=False), back.assign(u=back["v"], v=back["u"], reverse=True)]
     if len(stations_df):
         xy_all = np.vstack(node_xy)
         gap = np.hypot(*(xy_all[stations_df["rail_node"]] - xy_all[stations_df["road_node"]]).T)
@@ -702,11 +734,19 @@ def build_network(
     road_g = sparse.coo_matrix((np.ones(len(ru)), (ru, rv)), shape=(n_road, n_road))
     _, lab = connected_components(road_g, directed=False)
     road_comp = sorted(np.bincount(lab).tolist(), reverse=True)
+    traps = 0
+    if (seg_oneway != 0).any():
+        directed = sparse.coo_matrix((np.ones(len(ru) + int(two_way[:len(ru)].sum())),
+                                      (np.r_[ru, rv[seg_oneway == 0]], np.r_[rv, ru[seg_oneway == 0]])),
+                                     shape=(n_road, n_road))
+        _, strong = connected_components(directed, directed=True, connection="strong")
+        traps = int(n_road - np.bincount(strong).max())
     report = NetworkReport(
         n_nodes=int(len(xy)), n_edges=int(len(all_edges)), snapped_vertices=int(moved),
         t_junction_splits=int(n_split), zero_length_edges=int(n_zero), duplicate_edges=n_dup,
         road_components=road_comp, rail_components=rail_comp, stations_attached=int(len(stations_df)),
         missing_speeds=missing, zero_length_lines=zero_lines, duplicate_lines=dup_lines if n_dup else [],
+        oneway_segments=int((seg_oneway != 0).sum()), one_way_traps=traps,
     )
     return Network(crs=crs, node_xy=xy, node_layer=layer, edges=all_edges, stations=stations_df, report=report,
                    params=p)

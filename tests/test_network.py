@@ -113,3 +113,35 @@ def test_hilbert_keys_walk_a_grid_one_step_at_a_time():
     walk = grid[np.argsort(keys)]
     assert (np.abs(np.diff(walk, axis=0)).sum(axis=1) == 1).all()  # each step moves to a neighbour cell
     assert len(hilbert_keys(np.zeros((0, 2)))) == 0
+
+
+def test_one_way_roads_route_in_their_direction_only():
+    from spatial_planner.accessibility import shortest_times
+
+    corners = [(500000, 3800000), (500000, 3801000), (501000, 3801000), (501000, 3800000)]
+    lines = [LineString([corners[i], corners[(i + 1) % 4]]) for i in range(4)]
+    lines[3] = LineString([corners[0], corners[3]])  # drawn the other way round, tagged -1
+    roads = gpd.GeoDataFrame({"road_id": list("abcd"), "road_class": "primary", "design_speed_kmh": 60.0,
+                              "oneway": ["yes", True, "是", "-1"]}, geometry=lines, crs=4547)
+    net = build_network(roads)
+    assert net.report.oneway_segments == 4 and net.report.one_way_traps == 0
+    assert not net.is_symmetric("road")
+    inv = {tuple(xy): k for k, xy in enumerate(net.node_xy.round().tolist())}
+    order = [inv[tuple(map(float, c))] for c in corners]
+    t = shortest_times(net, order)[:, order]
+    one = 1.0 / net.params.road_speed_factor  # 1 km at 60 km/h times the operating factor
+    assert np.allclose(t[0], [0, one, 2 * one, 3 * one])  # clockwise only: the way back is the long way round
+    assert np.allclose(t[1], [3 * one, 0, one, 2 * one])
+    two = build_network(roads.assign(oneway=["no", "", None, 0]))
+    assert two.report.oneway_segments == 0 and two.is_symmetric("road")
+    trap = build_network(roads.iloc[:3])  # an open chain of one-way roads: its ends are cut off
+    assert trap.report.one_way_traps == 3
+
+
+def test_unreadable_oneway_is_named():
+    roads = gpd.GeoDataFrame({"road_id": ["r1", "r2"], "road_class": "primary", "oneway": ["yes", "sometimes"]},
+                             geometry=[LineString([(0, 0), (0, 1000)]), LineString([(0, 1000), (900, 1000)])],
+                             crs=4547)
+    with pytest.raises(sp.InvalidGeometryError, match="oneway") as err:
+        build_network(roads)
+    assert "r2" in str(err.value) and "sometimes" in str(err.value) and "r1" not in str(err.value)

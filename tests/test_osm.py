@@ -2,7 +2,11 @@
 
 from pathlib import Path
 
+import geopandas as gpd
+import numpy as np
+import pandas as pd
 import pytest
+from shapely.geometry import Point
 
 import spatial_planner as sp
 from spatial_planner.accessibility import od_matrix
@@ -53,3 +57,48 @@ def test_bad_osm_inputs(tmp_path):
     broken.write_text("<osm><node id='1'", encoding="utf-8")
     with pytest.raises(sp.DataFileError, match="broken.osm"):
         read_osm(broken)
+
+
+def test_ways_of_different_kinds_never_merge_into_one_line():
+    # the footway 1-17 meets the freight line at 17: simplification must not fold it into the railway
+    _, rails = read_osm(OSM)
+    freight = rails[rails["rail_class"] == "freight"]
+    assert len(freight) == 1
+    assert abs(freight.to_crs(4547).length.iloc[0] - 4550.5) < 1.0
+
+
+def test_one_way_streets_are_routed_one_way():
+    roads, rails = read_osm(OSM)
+    g4 = roads[roads["route_ref"] == "G4"]
+    assert g4["oneway"].all() and not roads.loc[roads["osm_highway"] != "motorway", "oneway"].any()
+    net = build_network(roads, rails)
+    assert net.report.oneway_segments > 0 and not net.is_symmetric("road")
+    west, east = (gpd.GeoDataFrame({"id": [k]}, geometry=[Point(lon, 35.30)], crs=4326) for k, lon in
+                  (("w", 113.88), ("e", 113.95)))
+    places = pd.concat([west, east], ignore_index=True)
+    od = od_matrix(net, places, id_col="id", mode="road").set_index(["origin_id", "destination_id"])["minutes"]
+    # eastbound on the motorway; westbound has to leave it for the town's streets
+    assert od[("w", "e")] < od[("e", "w")] - 1.0
+
+
+def test_pbf_reads_like_the_xml(tmp_path):
+    osmium = pytest.importorskip("osmium")
+    pbf = tmp_path / "small.osm.pbf"
+    with osmium.SimpleWriter(str(pbf)) as writer:
+        for obj in osmium.FileProcessor(str(OSM)):
+            writer.add(obj)
+    roads_x, rails_x = read_osm(OSM)
+    roads_p, rails_p = read_osm(pbf)
+    assert roads_p.crs.to_epsg() == 4490
+
+    def metres(gdf, by):
+        return gdf.assign(m=gdf.to_crs(4547).length).groupby(by)["m"].sum().round(3).to_dict()
+
+    assert metres(roads_p, ["road_class", "oneway"]) == metres(roads_x, ["road_class", "oneway"])
+    assert metres(rails_p, "rail_class") == metres(rails_x, "rail_class")
+    assert set(roads_p.loc[roads_p["route_ref"] == "G4", "design_speed_kmh"]) == {120.0}
+    pts = roads_x.geometry.representative_point().iloc[[0, 5, -1]]
+    places = gpd.GeoDataFrame({"id": ["a", "b", "c"]}, geometry=pts.to_numpy(), crs=roads_x.crs)
+    a = od_matrix(build_network(roads_x, rails_x), places, id_col="id", with_km=False)
+    b = od_matrix(build_network(roads_p, rails_p), places, id_col="id", with_km=False)
+    assert np.allclose(a["minutes"], b["minutes"], atol=1e-6)
