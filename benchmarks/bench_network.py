@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from scipy import sparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic import road_grid  # noqa: E402
@@ -84,11 +85,31 @@ def main(argv=None) -> None:
 
     ordered, inv = net.csr_ordered("road"), net.node_order()[1]
     t_raw, _ = timed(lambda: dijkstra(csr, directed=True, indices=src1), repeat=5)
-    t_bare, _ = timed(lambda: dijkstra(ordered, directed=True, indices=int(inv[src1])), repeat=5)
+
+    shuffle = np.random.default_rng(9).permutation(n)  # node ids in no spatial order, as from a file
+    coo = csr.tocoo()
+    scrambled = sparse.csr_matrix((coo.data, (shuffle[coo.row], shuffle[coo.col])), shape=csr.shape)
+
+    def paired(sources):
+        """Median per-source times on the row-major, Hilbert and random numberings, interleaved."""
+        times = {"row": [], "hilbert": [], "random": []}
+        for s in sources:
+            times["row"].append(timed(lambda: dijkstra(csr, directed=True, indices=int(s)), repeat=1)[0])
+            times["hilbert"].append(timed(lambda: dijkstra(ordered, directed=True, indices=int(inv[s])), repeat=1)[0])
+            times["random"].append(timed(lambda: dijkstra(scrambled, directed=True, indices=int(shuffle[s])),
+                                         repeat=1)[0])
+        return {k: float(np.median(v)) for k, v in times.items()}
+
+    numbering = paired(np.random.default_rng(8).choice(n, 8, replace=False))
+    del scrambled, coo
     t_one, ours_one = timed(lambda: shortest_times(net, [src1], workers=1), repeat=5)
     report("one-to-all, bare csgraph (same matrix)", t_raw)
     report("one-to-all, spatial_planner", t_one, t_raw, "bare csgraph")
-    report("one-to-all, bare csgraph, Hilbert-renumbered (ODs)", t_bare, t_raw, "row-major")
+    report("one-to-all, bare csgraph, row-major (median of 8 sources)", numbering["row"])
+    report("one-to-all, bare csgraph, Hilbert-renumbered (same 8)", numbering["hilbert"], numbering["row"],
+           "row-major")
+    report("one-to-all, bare csgraph, random numbering (same 8)", numbering["random"], numbering["row"],
+           "row-major")
     src160 = rng.choice(n, 160, replace=False)
     t160, _ = timed(lambda: shortest_times(net, src160, workers=args.workers), repeat=1)
     report(f"160 sources × all nodes ({args.workers} workers)", t160)

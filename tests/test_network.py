@@ -145,3 +145,18 @@ def test_unreadable_oneway_is_named():
     with pytest.raises(sp.InvalidGeometryError, match="oneway") as err:
         build_network(roads)
     assert "r2" in str(err.value) and "sometimes" in str(err.value) and "r1" not in str(err.value)
+
+
+def test_build_network_numbers_nodes_along_a_hilbert_curve(henan):
+    from spatial_planner.network import hilbert_keys
+
+    net = build_network(henan["roads"], henan["rail_lines"], henan["stations"])
+    n_road = int((net.node_layer == 0).sum())
+    assert (net.node_layer[:n_road] == 0).all() and (net.node_layer[n_road:] == 1).all()
+    for part in (net.node_xy[:n_road], net.node_xy[n_road:]):
+        assert (np.diff(hilbert_keys(part)) >= 0).all()
+    # stations still point at the nodes next to them after the renumbering
+    st = henan["stations"].to_crs(net.crs).set_index("station_id")
+    xy = st.loc[net.stations["station_id"]].geometry.get_coordinates().to_numpy()
+    gap = np.hypot(*(net.node_xy[net.stations["road_node"]] - xy).T)
+    assert np.median(gap) < 2000
