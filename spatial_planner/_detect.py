@@ -44,6 +44,7 @@ from pyproj import CRS, Transformer
 from ._errors import (
     DataFileError,
     InvalidGeometryError,
+    InvalidValueError,
     SpatialPlannerError,
     UnexpectedCRSError,
     format_ids,
@@ -946,15 +947,15 @@ def check_numeric_columns(
             below = (v < low) if inclusive else (v <= low)
         out_of_range = np.isfinite(v) & below | np.isinf(v)
         if text.any():
-            errors.append(InvalidGeometryError(
-                f"字段 {col} 不是数字 column '{col}' holds text that is not a number", layer=label,
+            errors.append(InvalidValueError(
+                f"字段 {col} 不是数字 column '{col}' holds text that is not a number", layer=label, column=col,
                 ids=list(ids[text]), fix=f"write numbers in '{col}' (leave the cell empty when unknown).",
             ))
         if out_of_range.any():
             bound = f"≥ {low:g}" if inclusive else f"> {low:g}"
             shown = ", ".join(f"{i}={x:g}" for i, x in list(zip(ids[out_of_range], v[out_of_range]))[:3])
-            errors.append(InvalidGeometryError(
-                f"字段 {col} 取值无效 column '{col}' must be finite and {bound}: {shown}", layer=label,
+            errors.append(InvalidValueError(
+                f"字段 {col} 取值无效 column '{col}' must be finite and {bound}: {shown}", layer=label, column=col,
                 ids=list(ids[out_of_range]),
                 fix=f"correct '{col}' for these features (leave it empty when unknown).",
             ))

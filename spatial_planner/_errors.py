@@ -107,6 +107,18 @@ class InvalidGeometryError(SpatialPlannerError, ValueError):
         super().__init__(message, layer=layer, fix=fix)
 
 
+class InvalidValueError(SpatialPlannerError, ValueError):
+    """An attribute value is unreadable or out of range: a speed, an area, a detour factor, a one-way flag, an id."""
+
+    def __init__(self, message: str, *, layer: str | None = None, column: str | None = None,
+                 ids: Sequence[object] = (), fix: str | None = None):
+        self.ids = list(ids)
+        self.column = column
+        if self.ids:
+            message += f" (features: {format_ids(self.ids)})"
+        super().__init__(message, layer=layer, fix=fix)
+
+
 class EmptyLayerError(SpatialPlannerError, ValueError):
     """A layer has no features."""
 

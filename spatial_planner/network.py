@@ -46,7 +46,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from ._errors import DisconnectedNetworkError, EmptyLayerError, InvalidGeometryError
+from ._errors import DisconnectedNetworkError, EmptyLayerError, InvalidGeometryError, InvalidValueError
 from .crs import CGCS2000, projected_crs_for
 
 __all__ = [
@@ -416,8 +416,9 @@ def _numbers(values: pd.Series, what: str, column: str, ids: np.ndarray) -> pd.S
     blank = values.isna() | values.astype(str).str.strip().isin(["", "nan", "NaN", "None", "<NA>"])
     text = v.isna() & ~blank
     if text.any():
-        raise InvalidGeometryError(
-            f"字段 {column} 不是数字 non-numeric {column}", layer=_LAYER_OF[what], ids=list(ids[text.to_numpy()]),
+        raise InvalidValueError(
+            f"字段 {column} 不是数字 non-numeric {column}", layer=_LAYER_OF[what], column=column,
+            ids=list(ids[text.to_numpy()]),
             fix=f"write numbers in '{column}' (leave the cell empty when unknown).",
         )
     return v
@@ -430,8 +431,9 @@ def _speed(values: pd.Series, classes: pd.Series, table: dict[str, float], missi
     bad = (v < 0) | np.isinf(v) | ((v > 0) & (v < 1.0))
     if bad.any():
         shown = ", ".join(f"{i}={x:g}" for i, x in list(zip(ids[bad.to_numpy()], v[bad]))[:3])
-        raise InvalidGeometryError(
+        raise InvalidValueError(
             f"速度无效 negative, infinite or below 1 km/h design_speed_kmh ({shown})", layer=_LAYER_OF[what],
+            column="design_speed_kmh",
             ids=list(ids[bad.to_numpy()]),
             fix="give a positive design speed in km/h, or leave it empty to use the class speed.",
         )
@@ -440,8 +442,9 @@ def _speed(values: pd.Series, classes: pd.Series, table: dict[str, float], missi
         fallback = classes[need].map(table)
         unknown = classes[need][fallback.isna()]
         if len(unknown):
-            raise InvalidGeometryError(
+            raise InvalidValueError(
                 f"no speed for {what} class(es) {sorted(set(map(str, unknown)))}", layer=_LAYER_OF[what],
+                column=f"{what}_class",
                 ids=list(ids[need.to_numpy()][fallback.isna().to_numpy()]),
                 fix=f"give design_speed_kmh, or add the class to [network.{what}_speeds] in the config.",
             )
@@ -457,8 +460,8 @@ def _detour(values: pd.Series, ids: np.ndarray) -> np.ndarray:
     bad = (d <= 0) | np.isinf(d)
     if bad.any():
         shown = ", ".join(f"{i}={x:g}" for i, x in list(zip(ids[bad.to_numpy()], d[bad]))[:3])
-        raise InvalidGeometryError(
-            f"绕行系数无效 detour_factor must be a positive number ({shown})", layer="roads",
+        raise InvalidValueError(
+            f"绕行系数无效 detour_factor must be a positive number ({shown})", layer="roads", column="detour_factor",
             ids=list(ids[bad.to_numpy()]),
             fix="give detour_factor ≥ 1 (network length over line length), or leave it empty for 1.",
         )
@@ -477,8 +480,8 @@ def _oneway(values: pd.Series, ids: np.ndarray) -> np.ndarray:
     bad = code.isna().to_numpy()
     if bad.any():
         shown = ", ".join(f"{i}={t!r}" for i, t in list(zip(ids[bad], text[bad]))[:3])
-        raise InvalidGeometryError(
-            f"字段 oneway 无法识别 unreadable oneway values ({shown})", layer="roads", ids=list(ids[bad]),
+        raise InvalidValueError(
+            f"字段 oneway 无法识别 unreadable oneway values ({shown})", layer="roads", column="oneway", ids=list(ids[bad]),
             fix="write yes/no (是/否, true/false, 1/0), or -1 for one-way against the line's direction; "
                 "leave it empty for two-way.",
         )

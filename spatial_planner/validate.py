@@ -20,6 +20,7 @@ from ._errors import (
     DuplicateIdError,
     EmptyLayerError,
     InvalidGeometryError,
+    InvalidValueError,
     MissingColumnError,
     NoCRSError,
     OutsideStudyAreaError,
@@ -157,9 +158,9 @@ def validate_layer(
     ids = gdf[schema.id_column].astype(str)
     blank = ids[(ids.str.strip() == "") | gdf[schema.id_column].isna()]
     if len(blank):
-        fail(InvalidGeometryError(f"empty ids in column '{schema.id_column}'", layer=label,
-                                  ids=[f"row {i}" for i in blank.index],
-                                  fix=f"give every feature a value in '{schema.id_column}'."))
+        fail(InvalidValueError(f"empty ids in column '{schema.id_column}'", layer=label, column=schema.id_column,
+                               ids=[f"row {i}" for i in blank.index],
+                               fix=f"give every feature a value in '{schema.id_column}'."))
     dups = ids[ids.duplicated(keep=False)].unique().tolist()
     if dups:
         fail(DuplicateIdError(dups, layer=label, column=schema.id_column))

@@ -560,22 +560,22 @@ def _(tmp_path):
 LINE = LineString([(500000, 3800000), (510000, 3800000)])
 
 
-@case("negative-road-speed", error=sp.InvalidGeometryError, names=("roads", "r1", "design_speed_kmh"))
+@case("negative-road-speed", error=sp.InvalidValueError, names=("roads", "r1", "design_speed_kmh"))
 def _(tmp_path):
     build_network(roads([LINE, LineString([(510000, 3800000), (520000, 3800000)])], design_speed_kmh=[80.0, -60.0]))
 
 
-@case("nan-speed-unknown-class", error=sp.InvalidGeometryError, names=("cart_track", "r0"))
+@case("nan-speed-unknown-class", error=sp.InvalidValueError, names=("cart_track", "r0"))
 def _(tmp_path):
     build_network(roads([LINE], road_class=["cart_track"], design_speed_kmh=[np.nan]))
 
 
-@case("text-road-speed", error=sp.InvalidGeometryError, names=("r0", "non-numeric"))
+@case("text-road-speed", error=sp.InvalidValueError, names=("r0", "non-numeric"))
 def _(tmp_path):
     build_network(roads([LINE], design_speed_kmh=["fast"]))
 
 
-@case("non-positive-detour-factor", error=sp.InvalidGeometryError, names=("detour_factor", "r0", "r1"))
+@case("non-positive-detour-factor", error=sp.InvalidValueError, names=("detour_factor", "r0", "r1"))
 def _(tmp_path):
     build_network(roads([LINE, LINE.offset_curve(5000)], detour_factor=[0.0, -1.2]))
 
@@ -698,7 +698,7 @@ def _(tmp_path):
     read_and_validate(path, "hubs")
 
 
-@case("negative-park-area", error=sp.InvalidGeometryError, names=("parks.gpkg", "area_km2", "T2"))
+@case("negative-park-area", error=sp.InvalidValueError, names=("parks.gpkg", "area_km2", "T2"))
 def _(tmp_path):
     gdf = parks()
     gdf.loc[1, "area_km2"] = -6.1
@@ -706,7 +706,7 @@ def _(tmp_path):
     read_and_validate(tmp_path / "parks.gpkg", "parks")
 
 
-@case("text-park-area", error=sp.InvalidGeometryError, names=("parks.csv", "area_km2", "P2", "not a number"))
+@case("text-park-area", error=sp.InvalidValueError, names=("parks.csv", "area_km2", "P2", "not a number"))
 def _(tmp_path):
     path = write_csv(tmp_path, "parks.csv", "park_id,name_zh,level,sectors,area_km2,lon,lat\n"
                                             "P1,甲园,national,auto,3.5,113.6,34.7\nP2,乙园,national,food,很大,113.7,34.8\n")
@@ -726,7 +726,7 @@ def _(tmp_path):
     read_layer(tmp_path / "p.gpkg", kind="parks")
 
 
-@case("empty-ids", error=sp.InvalidGeometryError, names=("hubs.csv", "hub_id", "row 1"))
+@case("empty-ids", error=sp.InvalidValueError, names=("hubs.csv", "hub_id", "row 1"))
 def _(tmp_path):
     path = write_csv(tmp_path, "hubs.csv", "hub_id,name_zh,hub_type,lon,lat\nH1,郑州,airport,113.65,34.76\n"
                                            ",洛阳,airport,112.45,34.62\n")

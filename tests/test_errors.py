@@ -9,6 +9,7 @@ BUILTINS = {
     sp.NoCRSError: ValueError,
     sp.UnexpectedCRSError: ValueError,
     sp.InvalidGeometryError: ValueError,
+    sp.InvalidValueError: ValueError,
     sp.EmptyLayerError: ValueError,
     sp.DuplicateIdError: ValueError,
     sp.OutsideStudyAreaError: ValueError,

@@ -54,7 +54,7 @@ def test_speeds_from_class_table_and_detour():
 
 def test_unknown_class_without_speed_names_the_class():
     line = LineString([(500000, 3800000), (510000, 3800000)])
-    with pytest.raises(sp.InvalidGeometryError, match="cart_track"):
+    with pytest.raises(sp.InvalidValueError, match="cart_track"):
         build_network(roads([line], classes=["cart_track"]))
 
 
@@ -142,9 +142,10 @@ def test_unreadable_oneway_is_named():
     roads = gpd.GeoDataFrame({"road_id": ["r1", "r2"], "road_class": "primary", "oneway": ["yes", "sometimes"]},
                              geometry=[LineString([(0, 0), (0, 1000)]), LineString([(0, 1000), (900, 1000)])],
                              crs=4547)
-    with pytest.raises(sp.InvalidGeometryError, match="oneway") as err:
+    with pytest.raises(sp.InvalidValueError, match="oneway") as err:
         build_network(roads)
     assert "r2" in str(err.value) and "sometimes" in str(err.value) and "r1" not in str(err.value)
+    assert err.value.column == "oneway" and err.value.ids == ["r2"] and err.value.layer == "roads"
 
 
 def test_build_network_numbers_nodes_along_a_hilbert_curve(henan):
