@@ -354,12 +354,14 @@ class Network:
         )
 
     def edges_gdf(self) -> gpd.GeoDataFrame:
-        """The edges as straight-segment lines (projected CRS)."""
+        """The edges as straight-segment lines (projected CRS), with ``oneway`` where no edge runs back."""
         e = self.edges
-        a = self.node_xy[e["u"].to_numpy()]
-        b = self.node_xy[e["v"].to_numpy()]
-        lines = shapely.linestrings(np.stack([a, b], axis=1))
-        return gpd.GeoDataFrame(e.copy(), geometry=lines, crs=self.crs)
+        u, v = e["u"].to_numpy(np.int64), e["v"].to_numpy(np.int64)
+        lines = shapely.linestrings(np.stack([self.node_xy[u], self.node_xy[v]], axis=1))
+        n = self.n_nodes
+        out = gpd.GeoDataFrame(e.copy(), geometry=lines, crs=self.crs)
+        out["oneway"] = ~np.isin(v * n + u, u * n + v)
+        return out
 
     def with_edges(self, extra: pd.DataFrame) -> "Network":
         """A copy with extra edges appended (used by what-if scenarios)."""

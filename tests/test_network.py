@@ -125,7 +125,7 @@ def test_one_way_roads_route_in_their_direction_only():
                               "oneway": ["yes", True, "是", "-1"]}, geometry=lines, crs=4547)
     net = build_network(roads)
     assert net.report.oneway_segments == 4 and net.report.one_way_traps == 0
-    assert not net.is_symmetric("road")
+    assert not net.is_symmetric("road") and net.edges_gdf()["oneway"].all()
     inv = {tuple(xy): k for k, xy in enumerate(net.node_xy.round().tolist())}
     order = [inv[tuple(map(float, c))] for c in corners]
     t = shortest_times(net, order)[:, order]
@@ -133,7 +133,7 @@ def test_one_way_roads_route_in_their_direction_only():
     assert np.allclose(t[0], [0, one, 2 * one, 3 * one])  # clockwise only: the way back is the long way round
     assert np.allclose(t[1], [3 * one, 0, one, 2 * one])
     two = build_network(roads.assign(oneway=["no", "", None, 0]))
-    assert two.report.oneway_segments == 0 and two.is_symmetric("road")
+    assert two.report.oneway_segments == 0 and two.is_symmetric("road") and not two.edges_gdf()["oneway"].any()
     trap = build_network(roads.iloc[:3])  # an open chain of one-way roads: its ends are cut off
     assert trap.report.one_way_traps == 3
 
