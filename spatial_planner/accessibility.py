@@ -281,28 +281,54 @@ def _edge_lookup(csr: sparse.csr_matrix) -> np.ndarray:
     return rows * n + csr.indices.astype(np.int64)
 
 
-def _path_lengths(net: Network, mode: str, sources: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Minutes and metres along the fastest path from each source to each target node.
+def _tree_lengths(csr_t: sparse.csr_matrix, csr_d: sparse.csr_matrix, keys: np.ndarray, source: int,
+                  targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Minutes and metres along the fastest path from one source to each target node.
 
     The metres come from a second Dijkstra on the shortest-path tree weighted by
     edge length: on a tree the path is unique, so this sums the lengths of the
     fastest path's edges in C, without a Python loop over nodes.
     """
+    n = csr_t.shape[0]
+    times, pred = dijkstra(csr_t, directed=True, indices=source, return_predecessors=True)
+    v = np.flatnonzero(pred >= 0)
+    u = pred[v].astype(np.int64)
+    step = np.maximum(csr_d.data[np.searchsorted(keys, u * n + v)], _EPS)  # csgraph drops explicit zeros
+    tree = sparse.csr_matrix((step, (u, v)), shape=(n, n))
+    return times[targets], dijkstra(tree, directed=True, indices=source)[targets]
+
+
+def _worker_paths(bounds) -> None:
+    start, stop = bounds
+    csr_t, csr_d, keys, sources, targets, out_t, out_m = (
+        _SHARED[k] for k in ("csr_t", "csr_d", "keys", "sources", "targets", "out_t", "out_m"))
+    for k in range(start, stop):
+        out_t[k], out_m[k] = _tree_lengths(csr_t, csr_d, keys, int(sources[k]), targets)
+
+
+def _path_lengths(net: Network, mode: str, sources: np.ndarray, targets: np.ndarray, workers: int | None = None,
+                  chunk: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """Minutes and metres along the fastest path from each source to each target node.
+
+    One source at a time, so memory stays at a few rows of the graph whatever the
+    number of sources, split over forked workers like :func:`_rows`.
+    """
     csr_t = net.csr(mode, "minutes")
     csr_d = net.csr(mode, "length_m")
-    n = csr_t.shape[0]
     keys = _edge_lookup(csr_d)
-    times, pred = dijkstra(csr_t, directed=True, indices=sources, return_predecessors=True)
-    metres = np.zeros((len(sources), len(targets)))
-    for k, s in enumerate(sources):
-        p = pred[k]
-        v = np.flatnonzero(p >= 0)
-        u = p[v].astype(np.int64)
-        pos = np.searchsorted(keys, u * n + v)
-        step = np.maximum(csr_d.data[pos], 1e-9)  # csgraph drops explicit zeros
-        tree = sparse.csr_matrix((step, (u, v)), shape=(n, n))
-        metres[k] = dijkstra(tree, directed=True, indices=int(s))[targets]
-    return times[:, targets], metres
+    targets = np.asarray(targets, dtype=np.int64)
+    workers = default_workers() if workers is None else workers
+    shape = (len(sources), len(targets))
+    if not _can_fork(workers, len(sources) // 16):  # as in _rows: forking pays from 32 sources
+        out_t, out_m = np.empty(shape), np.empty(shape)
+        for k, s in enumerate(sources):
+            out_t[k], out_m[k] = _tree_lengths(csr_t, csr_d, keys, int(s), targets)
+        return out_t, out_m
+    out_t, out_m = _shared_out(*shape), _shared_out(*shape)
+    bounds = [(i, min(i + chunk, len(sources))) for i in range(0, len(sources), chunk)]
+    _fork_pool_map(_worker_paths, bounds, workers, csr_t=csr_t, csr_d=csr_d, keys=keys, sources=sources,
+                   targets=targets, out_t=out_t, out_m=out_m)
+    return out_t, out_m
 
 
 def _points_frame(points: gpd.GeoDataFrame, id_col: str | None, name_col: str | None, what: str) -> gpd.GeoDataFrame:
@@ -373,7 +399,7 @@ def od_matrix(
     o_nodes, o_inv = np.unique(oa["node"].to_numpy(), return_inverse=True)
     d_nodes = da["node"].to_numpy()
     if with_km and not scheduler:
-        t_nodes, m_nodes = _path_lengths(net, mode, o_nodes, d_nodes)
+        t_nodes, m_nodes = _path_lengths(net, mode, o_nodes, d_nodes, workers)
     else:
         t_nodes = shortest_times(net, o_nodes, mode=mode, workers=workers, targets=d_nodes, scheduler=scheduler)
         m_nodes = np.full_like(t_nodes, np.nan)

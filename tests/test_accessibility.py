@@ -94,6 +94,15 @@ def test_symmetric_od_equals_full_searches(net, monkeypatch, workers):
         assert len(limits) <= 60 and sum(np.isfinite(limits)) >= 40  # most searches stop early
 
 
+def test_od_km_the_same_on_two_processes(net, henan):
+    parks = henan["parks"].assign(geometry=henan["parks"].geometry.representative_point())
+    seats = select_places(henan, "prefecture-seats")
+    one = od_matrix(net, parks, seats, workers=1)
+    two = od_matrix(net, parks, seats, workers=2)
+    assert len(one) == 95 * 18 and one["km"].notna().all()
+    pd.testing.assert_frame_equal(one, two)
+
+
 @st.composite
 def two_way_graph(draw):
     n = draw(st.integers(3, 30))
