@@ -137,30 +137,52 @@ def edge_loads(net: Network, seat_nodes: pd.Series, g: pd.DataFrame, *, mode: st
     """
     csr = net.csr(mode)
     ids = list(g.index)
-    nodes = seat_nodes.reindex(ids).to_numpy(int)
-    _, pred = dijkstra(csr, directed=True, indices=nodes, return_predecessors=True)
+    nodes = seat_nodes.reindex(ids).to_numpy(np.int64)
+    gv = g.to_numpy(float)
+    n = csr.shape[0]
+    step_pair, step_key = [], []  # every (pair, edge) step of every path, path by path from the far end
+    for i in range(len(ids) - 1):
+        _, pred = dijkstra(csr, directed=True, indices=int(nodes[i]), return_predecessors=True)
+        pair = np.arange(i + 1, len(ids))
+        cur = nodes[pair]
+        # a pair has a path when its far end was reached from another node
+        live = (pred[cur] >= 0) & (cur != nodes[i])
+        pair, cur = pair[live], cur[live]
+        while len(cur):
+            up = pred[cur].astype(np.int64)
+            step_pair.append(i * len(ids) + pair)
+            step_key.append(np.minimum(up, cur) * n + np.maximum(up, cur))
+            more = up != nodes[i]
+            pair, cur = pair[more], up[more]
     load: dict[tuple[int, int], float] = {}
-    paths: dict[tuple[str, str], list[tuple[int, int]]] = {}
-    gv = g.to_numpy()
-    for i, a in enumerate(ids):
-        p = pred[i]
-        for j in range(i + 1, len(ids)):
-            edges = []
-            v = nodes[j]
-            guard = 0
-            while v != nodes[i] and v >= 0 and guard < len(p):
-                u = int(p[v])
-                if u < 0:
-                    edges = []
-                    break
-                edges.append((min(u, int(v)), max(u, int(v))))
-                v = u
-                guard += 1
-            paths[(a, ids[j])] = edges
-            w = gv[i, j]
-            for e in edges:
-                load[e] = load.get(e, 0.0) + w
+    paths: dict[tuple[str, str], list[tuple[int, int]]] = {(a, b): [] for k, a in enumerate(ids) for b in ids[k + 1:]}
+    if not step_pair:
+        return load, paths
+    pair_of = np.concatenate(step_pair)
+    key_of = np.concatenate(step_key)
+    weight = gv[pair_of // len(ids), pair_of % len(ids)]
+    keys, where = np.unique(key_of, return_inverse=True)
+    totals = np.bincount(where, weights=weight, minlength=len(keys))
+    load = {(int(k // n), int(k % n)): float(t) for k, t in zip(keys, totals)}
+    order = np.argsort(pair_of, kind="stable")  # steps stay in path order within a pair
+    pair_sorted, key_sorted = pair_of[order], key_of[order]
+    starts = np.flatnonzero(np.r_[True, pair_sorted[1:] != pair_sorted[:-1]])
+    for pk, chunk in zip(pair_sorted[starts], np.split(key_sorted, starts[1:])):
+        paths[(ids[pk // len(ids)], ids[pk % len(ids)])] = [(int(k // n), int(k % n)) for k in chunk]
     return load, paths
+
+
+def _edge_classes(net: Network, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], list[str]]:
+    """Road or rail classes of the edges ``(u, v)`` (``u < v``) asked for, from the network's edge table."""
+    if not wanted:
+        return {}
+    n = net.n_nodes
+    u = net.edges["u"].to_numpy(np.int64)
+    v = net.edges["v"].to_numpy(np.int64)
+    key = np.minimum(u, v) * n + np.maximum(u, v)
+    keep = np.isin(key, np.fromiter((a * n + b for a, b in wanted), dtype=np.int64, count=len(wanted)))
+    table = pd.DataFrame({"key": key[keep], "cls": net.edges["cls"].astype(str).to_numpy()[keep]})
+    return {(int(k // n), int(k % n)): sorted(set(c)) for k, c in table.groupby("key")["cls"]}
 
 
 def link_priorities(
@@ -200,9 +222,7 @@ def link_priorities(
     util = np.array([max((load.get(e, 0.0) - w for e in paths.get((a, b), [])), default=0.0) / max_load
                      for a, b, w in zip(pairs["a"], pairs["b"], pairs["linkage"])])
     util = np.clip(util, 0.0, 1.0)
-    cls = net.edges.assign(key=list(zip(np.minimum(net.edges["u"], net.edges["v"]),
-                                        np.maximum(net.edges["u"], net.edges["v"]))))
-    cls_of = cls.groupby("key")["cls"].agg(lambda s: sorted(set(s)))
+    cls_of = _edge_classes(net, {e for a, b in zip(pairs["a"], pairs["b"]) for e in paths.get((a, b), [])})
     if tiers is not None:
         urg = np.array([(p.urgency.get(tiers.get(a, ""), 1.0) + p.urgency.get(tiers.get(b, ""), 1.0)) / 2.0
                         for a, b in zip(pairs["a"], pairs["b"])])

@@ -177,3 +177,74 @@ def test_cross_county_clusters_group_close_parks_of_one_sector():
     assert len(out) == 1
     assert out.iloc[0]["members"] == "a;b;e" and out.iloc[0]["n_counties"] == 2
     assert out.iloc[0].geometry.is_valid and out.crs.to_epsg() == 4490
+
+
+def _nx_subset_betweenness(net, nodes):
+    import networkx as nx
+
+    coo = net.csr("road").tocoo()
+    g = nx.DiGraph()
+    g.add_nodes_from(range(net.n_nodes))
+    g.add_weighted_edges_from(zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist()))
+    return nx.betweenness_centrality_subset(g, sources=nodes, targets=nodes, weight="weight", normalized=False)
+
+
+def test_seat_betweenness_equals_networkx_on_henan(henan):
+    from spatial_planner.nodes import betweenness_between
+
+    net = build_network(henan["roads"], henan["rail_lines"], henan["stations"])
+    att = net.attach(henan["seats"])
+    seat_nodes = dict(zip(henan["seats"]["adcode"].astype(str), att["node"]))
+    ours = betweenness_between(net, seat_nodes)
+    nodes = sorted(set(seat_nodes.values()))
+    ref = _nx_subset_betweenness(net, nodes)
+    pairs = len(nodes) * (len(nodes) - 1)
+    expect = pd.Series({k: ref[v] / pairs for k, v in seat_nodes.items()})
+    assert np.allclose(ours.reindex(expect.index), expect, atol=1e-12)
+    assert (ours > 0).sum() > 100 and ours.max() > 0.2  # a real spread, not all zeros
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_paths_through_equals_networkx_on_random_graphs(seed):
+    from scipy.sparse.csgraph import dijkstra
+
+    from spatial_planner.nodes import paths_through
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(5, 60))
+    u, v = rng.integers(0, n, 3 * n), rng.integers(0, n, 3 * n)
+    keep = u != v
+    xy = np.column_stack([np.arange(n) * 100.0 + 500000, np.full(n, 3800000.0)])
+    net = network_from_arrays(xy, u[keep], v[keep], rng.uniform(0.5, 20.0, keep.sum()), two_way=seed % 2 == 0)
+    nodes = sorted(rng.choice(n, min(n, 8), replace=False).tolist())
+    _, pred = dijkstra(net.csr("road"), directed=True, indices=nodes, return_predecessors=True)
+    ours = sum(paths_through(pred[k], s, np.array(nodes)) for k, s in enumerate(nodes))
+    ref = _nx_subset_betweenness(net, nodes)
+    assert np.allclose(ours, [ref[i] for i in range(n)], atol=1e-9)
+
+
+def test_edge_loads_follow_networkx_paths(henan):
+    import networkx as nx
+
+    from spatial_planner.linkages import edge_loads
+
+    net = build_network(henan["roads"], henan["rail_lines"], henan["stations"])
+    seats = henan["seats"].set_index(henan["seats"]["adcode"].astype(str)).iloc[:40]
+    nodes = net.attach(seats)["node"]
+    ids = list(seats.index)
+    rng = np.random.default_rng(4)
+    w = rng.uniform(0, 1, (len(ids), len(ids)))
+    load, paths = edge_loads(net, nodes, pd.DataFrame(w + w.T, index=ids, columns=ids))
+    coo = net.csr("road").tocoo()
+    g = nx.DiGraph()
+    g.add_weighted_edges_from(zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist()))
+    expect: dict = {}
+    for i, a in enumerate(ids):
+        for j in range(i + 1, len(ids)):
+            route = nx.dijkstra_path(g, int(nodes[a]), int(nodes[ids[j]]), weight="weight")
+            edges = [(min(x, y), max(x, y)) for x, y in zip(route[:-1], route[1:])]
+            assert sorted(paths[(a, ids[j])]) == sorted(edges)
+            for e in edges:
+                expect[e] = expect.get(e, 0.0) + (w + w.T)[i, j]
+    assert load.keys() == expect.keys()
+    assert np.allclose([load[e] for e in expect], list(expect.values()), rtol=1e-12)
