@@ -53,6 +53,7 @@ data: $(STAMP)
 ## make bench: the benchmarks (run on demand, not part of the tests)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_network.py
+	$(BIN)/python benchmarks/bench_plan.py
 
 clean:
 	rm -rf $(VENV) outputs build *.egg-info
