@@ -70,6 +70,7 @@ class MapConfig:
     simplify_m: float = 500.0
     precision: int = 5
     assets: str = "auto"
+    max_road_features: int = 20000
 
 
 @dataclass
@@ -132,6 +133,7 @@ _CHOICES = {
 _RANGES = {
     "map.simplify_m": (0.0, 5000.0),
     "map.precision": (3, 8),
+    "map.max_road_features": (100, 10_000_000),
     "network.snap_tolerance_m": (0.0, 5000.0),
     "network.road_speed_factor": (0.05, 1.5),
     "network.rail_speed_factor": (0.05, 1.5),
@@ -336,6 +338,7 @@ tianditu_key = ""           # 天地图密钥，也可用环境变量 TIANDITU_K
 simplify_m = 500.0          # 边界共享化简容差（米，约为删去三角形面积的平方根）/ coverage simplification tolerance (≈ √area removed), metres
 precision = 5               # 坐标小数位 / coordinate decimals in the HTML
 assets = "auto"             # 网页脚本：inline 内嵌（离线可用）| cdn 外链 | auto 已下载则内嵌
+max_road_features = 20000   # 道路超过此数时地图只画高等级道路（GeoPackage 保留全部）/ above this, the map draws the higher road classes only (the GeoPackage keeps all)
 
 [network]
 # 路网构建与速度 / network building and speeds

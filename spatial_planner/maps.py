@@ -29,7 +29,7 @@ from .config import MapConfig
 from .crs import CGCS2000, projected_crs_for, shift_geometry_to_gcj02, wgs84_to_gcj02
 from .webassets import KEEP_CSS, KEEP_JS
 
-__all__ = ["render_html", "build_map", "add_plan_layers", "add_choropleths", "add_isochrones", "add_raster", "add_layer", "Legend", "prepare_for_web", "FIELD_LABELS", "label", "CLASS_LABELS"]
+__all__ = ["render_html", "build_map", "roads_for_map", "add_plan_layers", "add_choropleths", "add_isochrones", "add_raster", "add_layer", "Legend", "prepare_for_web", "FIELD_LABELS", "label", "CLASS_LABELS"]
 
 #: zh / en labels of the fields shown in popups and tooltips.
 FIELD_LABELS: dict[str, tuple[str, str]] = {
@@ -84,6 +84,30 @@ RAIL_STYLE = {
     "conventional": ("#34495e", 2.0, "6 4"),
     "freight": ("#7f8c8d", 2.0, "2 4"),
 }
+def roads_for_map(roads: gpd.GeoDataFrame, max_features: int) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """The roads a web map can carry: whole classes, fastest first, up to ``max_features`` lines.
+
+    A province of OSM roads has hundreds of thousands of lines, far more than a
+    browser draws smoothly. Classes are ranked by their default design speed
+    (:data:`~spatial_planner.network.ROAD_SPEEDS`; unknown classes last) and
+    taken whole while they fit; the fastest class is always drawn. Returns the
+    roads to draw and the classes left out (the GeoPackage keeps every road).
+    """
+    from .network import ROAD_SPEEDS
+
+    if len(roads) <= max_features:
+        return roads, []
+    counts = roads["road_class"].astype(str).value_counts()
+    ranked = sorted(counts.index, key=lambda c: (-ROAD_SPEEDS.get(c, 0.0), c))
+    keep, total = [], 0
+    for c in ranked:
+        if keep and total + counts[c] > max_features:
+            break
+        keep.append(c)
+        total += int(counts[c])
+    return roads[roads["road_class"].astype(str).isin(keep)], [c for c in ranked if c not in keep]
+
+
 ROAD_STYLE = {
     "expressway": ("#27ae60", 3.0, None),
     "provincial_expressway": ("#2ecc71", 2.0, None),
@@ -464,10 +488,16 @@ def build_map(
         Legend(layer, name, [("#222", "地级市界" if zh else "Prefecture boundary", "line")]).add_to(m)
 
     if layers.get("roads") is not None and len(layers["roads"]):
-        r = web("roads")
+        drawn, left_out = roads_for_map(layers["roads"], cfg.max_road_features)
+        thin = len(drawn) < len(layers["roads"])
+        r = prepare_for_web(drawn, precision=cfg.precision, gcj02=gcj, simplify_m=cfg.simplify_m / 5 if thin else 0.0)
         r["road_class_label"] = r["road_class"].map(lambda v: label(v, lang))
         r["_road_class"] = r["road_class"]
         name = "公路网" if zh else "Roads"
+        if thin:
+            shown = f"{len(drawn):,}/{len(layers['roads']):,}"
+            name += (f"（显示 {shown} 条；未画 {'、'.join(label(c, lang) for c in left_out)}，见 GeoPackage）" if zh
+                     else f" ({shown} drawn; not drawn: {', '.join(label(c, lang) for c in left_out)}; all in the GeoPackage)")
         layer = add_layer(
             m, r, name=name, fields=["name_zh", "name_en", "route_ref", "road_class_label", "design_speed_kmh",
                                      "geometry_quality", "_road_class"],
