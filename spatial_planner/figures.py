@@ -40,7 +40,7 @@ from matplotlib.patches import Patch, Rectangle
 
 from ._errors import DataFileError
 from .io import atomic_output, read_sectors
-from .maps import RAIL_STYLE, ROAD_STYLE, TIER_LABEL_EN, TIER_STYLE, TIME_BREAKS, TIME_COLOURS
+from .maps import RAIL_STYLE, ROAD_STYLE, TIER_LABEL_EN, TIER_STYLE, TIME_BREAKS, TIME_COLOURS, label
 
 __all__ = [
     "CHART_SIZE",
@@ -601,14 +601,14 @@ def map_plan_png(layers: dict[str, gpd.GeoDataFrame], plan, path: str | os.PathL
                                       label=_RAIL_LABELS[cls][0 if zh else 1]))
         roads = _to_metric(layers.get("roads"))
         if roads is not None and "road_class" in roads:
-            for cls in ("provincial_expressway", "expressway"):
+            for cls in ("trunk", "provincial_expressway", "motorway", "expressway"):  # the main roads, OSM or authored
                 sub = roads[roads["road_class"] == cls]
                 if not len(sub):
                     continue
                 c, w, dash = ROAD_STYLE[cls]
                 lw = w * 0.5
                 sub.plot(ax=ax, color=c, linewidth=lw, linestyle=_dashes(dash, w), zorder=3, alpha=0.9)
-                handles.append(Line2D([], [], color=c, linewidth=lw, label=_ROAD_LABELS[cls][0 if zh else 1]))
+                handles.append(Line2D([], [], color=c, linewidth=lw, label=label(cls, "zh" if zh else "en")))
 
         pr = _to_metric(plan.priorities)
         if pr is not None:
@@ -709,10 +709,6 @@ def _wrap(text: str, width: int) -> str:
 
 _RAIL_LABELS = {"hsr": ("高速铁路", "High-speed rail"), "intercity": ("城际铁路", "Intercity rail"),
                 "conventional": ("普速铁路", "Conventional rail"), "freight": ("货运铁路", "Freight rail")}
-_ROAD_LABELS = {"expressway": ("国家高速公路", "National expressway"),
-                "provincial_expressway": ("省级高速公路", "Provincial expressway")}
-
-
 def _darker(hex_colour: str, f: float = 0.65) -> str:
     rgb = matplotlib.colors.to_rgb(hex_colour)
     return matplotlib.colors.to_hex(tuple(c * f for c in rgb))

@@ -102,3 +102,13 @@ def test_pbf_reads_like_the_xml(tmp_path):
     a = od_matrix(build_network(roads_x, rails_x), places, id_col="id", with_km=False)
     b = od_matrix(build_network(roads_p, rails_p), places, id_col="id", with_km=False)
     assert np.allclose(a["minutes"], b["minutes"], atol=1e-6)
+
+
+def test_osm_road_classes_get_styles_and_chinese_legend_labels():
+    from spatial_planner.maps import ROAD_STYLE, build_map, render_html
+
+    roads, rails = read_osm(OSM)
+    assert set(roads["road_class"]) <= set(ROAD_STYLE)
+    html = render_html(build_map({"roads": roads, "rail_lines": rails}))
+    for text in ("高速公路", "主要道路", "次要道路", "街巷", "高速铁路"):
+        assert text in html
