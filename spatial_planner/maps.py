@@ -453,6 +453,19 @@ def _sector_maps(sectors: pd.DataFrame | None, language: str) -> tuple[dict, dic
     return dict(zip(sectors["code"], sectors["color"])), dict(zip(sectors["code"], sectors[col]))
 
 
+def _map_bounds(layers) -> tuple[float, float, float, float]:
+    """Lon/lat bounds of the boundary (or counties), else of every layer given."""
+    frames = [layers[k] for k in ("boundary", "counties") if layers.get(k) is not None and len(layers[k])][:1] or \
+        [g for g in layers.values() if isinstance(g, gpd.GeoDataFrame) and len(g) and not g.geometry.is_empty.all()]
+    if not frames:
+        from ._errors import EmptyLayerError
+
+        raise EmptyLayerError("nothing to map: every layer given is empty", layer=", ".join(layers) or None,
+                              fix="pass at least one layer with features (counties or a boundary frame the map).")
+    b = np.array([g.to_crs(CGCS2000).total_bounds for g in frames])
+    return float(np.nanmin(b[:, 0])), float(np.nanmin(b[:, 1])), float(np.nanmax(b[:, 2])), float(np.nanmax(b[:, 3]))
+
+
 def build_map(
     layers: dict[str, gpd.GeoDataFrame],
     *,
@@ -477,8 +490,7 @@ def build_map(
     zh = cfg.language == "zh"
     lang = cfg.language
     gcj = cfg.basemap == "gaode"
-    bounds_src = layers.get("boundary") if layers.get("boundary") is not None else layers.get("counties")
-    minx, miny, maxx, maxy = bounds_src.to_crs(CGCS2000).total_bounds
+    minx, miny, maxx, maxy = _map_bounds(layers)
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=7, tiles=None,
                    prefer_canvas=True, control_scale=True)
     # Only Leaflet and jQuery of Folium's defaults are used (no Bootstrap, no icon fonts).

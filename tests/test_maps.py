@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import shapely
 
+import spatial_planner as sp
 from spatial_planner.config import MapConfig
 from spatial_planner.crs import wgs84_to_gcj02
 from spatial_planner.io import read_sectors
@@ -107,3 +108,11 @@ def test_large_road_layers_are_thinned_by_class_on_the_map_only(henan):
     assert f"显示 {fast}/{len(roads)} 条" in html and "见 GeoPackage" in html
     full = _render({"counties": henan["counties"], "roads": roads})
     assert "见 GeoPackage" not in full and len(html) < len(full)
+
+
+def test_map_of_lines_only_and_of_nothing(henan):
+    html = _render({"roads": henan["roads"]})
+    assert "公路网" in html
+    empty = henan["roads"].iloc[:0]
+    with pytest.raises(sp.EmptyLayerError, match="nothing to map"):
+        _render({"roads": empty})
