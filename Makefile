@@ -54,6 +54,7 @@ data: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_network.py
 	$(BIN)/python benchmarks/bench_plan.py
+	$(BIN)/python benchmarks/bench_run_dense.py
 
 clean:
 	rm -rf $(VENV) outputs build *.egg-info

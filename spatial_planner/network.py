@@ -586,6 +586,12 @@ def _line_edges(geoms: np.ndarray, node_offset: int, tol: float):
         int(zero.sum())
 
 
+def _lines_without_segments(ids: np.ndarray, seg_src: np.ndarray) -> list[str]:
+    """Ids of the lines (in input order) none of whose segments survived noding."""
+    kept = set(ids[seg_src].tolist())
+    return [i for i in dict.fromkeys(ids.tolist()) if i not in kept]
+
+
 def _explode_lines(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     g = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
     return g.explode(index_parts=False).reset_index(drop=True)
@@ -654,7 +660,7 @@ def build_network(
             layer="roads", ids=list(dict.fromkeys(r_ids)),
             fix="load real road lines (at least two distinct points each), or lower network.snap_tolerance_m.",
         )
-    zero_lines = [i for i in dict.fromkeys(r_ids) if i not in set(r_ids[rsrc])]
+    zero_lines = _lines_without_segments(r_ids, rsrc)
     r_len = rlen * r_detour[rsrc]
     r_min = r_len / (r_speed[rsrc] * p.road_speed_factor * 1000.0 / 60.0)
     edges = [pd.DataFrame({
@@ -677,7 +683,7 @@ def build_network(
                           rl["rail_class"].astype(str), p.rail_speeds, missing, "rail", rl_ids)
         rep_l, lu, lv, llen, lsrc, moved_l, split_l, zero_l = _line_edges(rl.geometry.values, n_road,
                                                                            p.snap_tolerance_m)
-        zero_lines += [i for i in dict.fromkeys(rl_ids) if i not in set(rl_ids[lsrc])]
+        zero_lines += _lines_without_segments(rl_ids, lsrc)
         l_min = llen / (rl_speed[lsrc] * p.rail_speed_factor * 1000.0 / 60.0)
         edges.append(pd.DataFrame({
             "u": lu, "v": lv, "length_m": llen, "minutes": l_min, "layer": "rail",
