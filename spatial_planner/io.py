@@ -261,6 +261,8 @@ def read_layer(
             f"the file declares {gdf.crs.to_string()} but {CRS.from_user_input(crs).to_string()} was requested",
             layer=label, fix="drop the crs setting (the file's own CRS is used) or fix the file's .prj.",
         )
+    if suffix == ".shp":
+        gdf = gdf.rename(columns=_full_field_names(p))
     if columns:
         gdf = gdf.rename(columns=dict(columns))
     gdf = _check_coordinates(gdf, kind, label)
@@ -270,6 +272,28 @@ def read_layer(
     if kind is not None and kind in LAYER_ORDER:
         gdf = _check_geometry_types(gdf, kind, label)
     return gdf
+
+
+def _full_field_names(shp: Path) -> dict[str, str]:
+    """Full names of a shapefile's truncated fields, from the ``field_names.csv`` that our export writes beside it.
+
+    dBase field names hold 10 characters, so ``design_speed_kmh`` is written
+    as ``design_s01``; reading the layer back restores the name the planner
+    needs. Any other shapefile (no sidecar, or no row for it) is unchanged.
+    """
+    sidecar = shp.with_name("field_names.csv")
+    if not sidecar.is_file():
+        return {}
+    try:
+        table = pd.read_csv(sidecar, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, ValueError, UnicodeDecodeError):
+        return {}
+    if not {"layer", "shapefile_field", "full_name"} <= set(table.columns):
+        return {}
+    from .export import _file_stem
+
+    rows = table[table["layer"].map(lambda name: shp.stem in (name, _file_stem(name)))]
+    return dict(zip(rows["shapefile_field"], rows["full_name"]))
 
 
 def _check_coordinates(gdf: gpd.GeoDataFrame, kind: str | None, label: str) -> gpd.GeoDataFrame:

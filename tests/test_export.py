@@ -421,6 +421,25 @@ def test_field_name_mapping_is_documented_and_returned(henan_shapefiles):
         assert len({f.upper() for f in fields}) == len(fields)
 
 
+def test_an_exported_shapefile_reads_back_with_full_field_names(henan_shapefiles, henan_layers):
+    from spatial_planner.io import read_layer
+    from spatial_planner.network import build_network
+
+    encoding, folder, _ = henan_shapefiles
+    roads = read_layer(folder / "roads.shp", kind="roads")
+    assert "design_speed_kmh" in roads and "design_s01" not in roads
+    assert np.allclose(roads["design_speed_kmh"].to_numpy(float),
+                       henan_layers["roads"]["design_speed_kmh"].to_numpy(float), equal_nan=True)
+    # routing off the re-read layer matches the original: the speeds were not silently replaced by class defaults
+    a = build_network(henan_layers["roads"]).edges["minutes"].sum()
+    assert np.isclose(build_network(roads).edges["minutes"].sum(), a, rtol=1e-9)
+    stray = folder.parent / f"stray-{encoding}"
+    stray.mkdir(exist_ok=True)
+    for f in folder.glob("roads.*"):
+        (stray / f.name).write_bytes(f.read_bytes())
+    assert "design_s01" in read_layer(stray / "roads.shp", kind="roads")  # no sidecar, names as they are
+
+
 def test_gbk_dbf_really_is_gbk(henan_shapefiles, henan_layers):
     encoding, folder, _ = henan_shapefiles
     dbf = (folder / "counties.dbf").read_bytes()
