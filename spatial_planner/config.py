@@ -315,8 +315,9 @@ name_en = "Henan"
 projected_crs = "auto"      # 量算用投影：auto 自动选 CGCS2000 3度带高斯-克吕格 (河南 EPSG:4547)，或如 "EPSG:4547"
 
 [layers]
-# 每个图层："builtin"（内置河南数据）或文件路径（.gpkg/.shp/.zip/.geojson/.csv）。
-# Each layer: "builtin" (the built-in Henan data) or a file path. For a file, a table gives more:
+# 每个图层："builtin"（内置河南数据）或文件路径（.gpkg/.shp/.zip/.geojson/.csv；roads 与 rail_lines 还可用 OSM 的 .osm/.osm.pbf）。
+# Each layer: "builtin" (the built-in Henan data) or a file path (roads and rail_lines may also be an OSM
+# .osm or .osm.pbf file). For a file, a table gives more:
 #   [layers.parks]
 #   source = "data/parks.shp"
 #   encoding = "GBK"                 # 无 .cpg 的 GBK 文件 / GBK shapefile without .cpg

@@ -195,7 +195,9 @@ def read_layer(
     ----------
     path
         A ``.gpkg``, ``.shp``, ``.zip`` (zipped shapefile), ``.geojson``/``.json``
-        or ``.csv`` file.
+        or ``.csv`` file; or an OpenStreetMap ``.osm`` / ``.osm.pbf`` file for
+        ``kind="roads"`` or ``"rail_lines"`` (through :func:`read_osm`, read
+        once per file for both layers).
     kind
         Schema to map onto (``"parks"``, ``"counties"``, ...). Without it the
         columns are returned as they are.
@@ -240,7 +242,9 @@ def read_layer(
     suffix = p.suffix.lower()
     if suffix == ".gpkg" and p.is_file():
         check_sqlite_file(p, label)
-    if suffix == ".csv":
+    if suffix in (".osm", ".pbf"):
+        gdf = _osm_layer(p, kind, label)
+    elif suffix == ".csv":
         gdf = _read_csv(p, label, encoding=encoding, crs=crs)
     elif suffix in (".gpkg", ".geojson", ".json", ".shp", ".zip", ".fgb", ".gml", ".kml"):
         gdf = _read_ogr(p, label, layer=layer, encoding=encoding)
@@ -272,6 +276,23 @@ def read_layer(
     if kind is not None and kind in LAYER_ORDER:
         gdf = _check_geometry_types(gdf, kind, label)
     return gdf
+
+
+_OSM_CACHE: dict[tuple, tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]] = {}
+
+
+def _osm_layer(p: Path, kind: str | None, label: str) -> gpd.GeoDataFrame:
+    """The roads or the rail lines of an OSM file, reading the file once for both."""
+    if kind not in ("roads", "rail_lines"):
+        raise DataFileError(f"an OSM file gives the roads and rail_lines layers, not '{kind or 'a layer'}'",
+                            layer=label, fix="give this layer as a GeoPackage, Shapefile, GeoJSON or CSV.")
+    stat = p.stat()
+    key = (str(p.resolve()), stat.st_mtime_ns, stat.st_size)
+    if key not in _OSM_CACHE:
+        _OSM_CACHE.clear()  # one file at a time: a province of OSM roads is large
+        _OSM_CACHE[key] = read_osm(p)
+    roads, rails = _OSM_CACHE[key]
+    return (roads if kind == "roads" else rails).copy()
 
 
 def _full_field_names(shp: Path) -> dict[str, str]:

@@ -74,6 +74,10 @@ class ValidationReport:
         return not self.errors
 
 
+# a road or railway is many features sharing one name (segments of one street or line)
+_NAMES_MAY_REPEAT = ("boundary", "roads", "rail_lines")
+
+
 def _problem_from(exc: SpatialPlannerError, layer: str) -> Problem:
     ids = getattr(exc, "ids", []) or []
     return Problem("error", layer, max(len(ids), 1), ids, exc.detail, exc.fix or "")
@@ -287,7 +291,8 @@ def validate_inputs(*, config_path=None, paths=(), kind: str | None = None) -> l
     :func:`validate_layer`'s checks:
 
     * names used by several features (``name_zh``) are a ``warning`` (ids must
-      be unique, names need not be, but repeated names are often a mistake);
+      be unique, names need not be, but repeated names are often a mistake),
+      except in roads and rail lines, whose segments share their line's name;
     * when the study area is the built-in Henan, point-like layers read from
       files (seats, hubs, stations, parks) are compared with the built-in
       county seats, and a layer that sits at the GCJ-02 offset from them is a
@@ -348,7 +353,7 @@ def validate_inputs(*, config_path=None, paths=(), kind: str | None = None) -> l
             warnings.simplefilter("ignore", DataWarning)
             validated = validate_layer(gdf, k, name=k, study_area=None if k == "boundary" else area,
                                        problems=problems, area_name=area_name)
-        if k == "boundary" or "name_zh" not in validated.columns:
+        if k in _NAMES_MAY_REPEAT or "name_zh" not in validated.columns:
             continue
         id_col = schema_for(k).id_column
         if id_col not in validated.columns:

@@ -112,3 +112,21 @@ def test_osm_road_classes_get_styles_and_chinese_legend_labels():
     html = render_html(build_map({"roads": roads, "rail_lines": rails}))
     for text in ("高速公路", "主要道路", "次要道路", "街巷", "高速铁路"):
         assert text in html
+
+
+def test_osm_file_as_the_configured_road_and_rail_layers(tmp_path):
+    from spatial_planner.io import read_layer
+    from spatial_planner.validate import validate_inputs
+
+    roads = read_layer(OSM, kind="roads")
+    rails = read_layer(OSM, kind="rail_lines")
+    assert set(roads["road_class"]) == {"motorway", "primary", "secondary", "residential"}
+    assert set(rails["rail_class"]) == {"hsr", "freight"} and roads.crs.to_epsg() == 4490
+    with pytest.raises(sp.DataFileError, match="roads and rail_lines"):
+        read_layer(OSM, kind="parks")
+    cfg = tmp_path / "cfg.toml"
+    cfg.write_text(f'[layers]\nroads = "{OSM.as_posix()}"\nrail_lines = "{OSM.as_posix()}"\n', encoding="utf-8")
+    problems = validate_inputs(config_path=cfg)
+    assert not [p for p in problems if p.severity == "error"]
+    # segments of one street share its name: not a problem for roads and railways
+    assert not [p for p in problems if p.layer in ("roads", "rail_lines") and "重名" in p.message]

@@ -95,3 +95,20 @@ def test_validate_layers_uses_boundary_as_study_area(henan, parks_gdf):
     far.loc[0, "geometry"] = Polygon([(120, 30), (120.1, 30), (120.1, 30.1)])
     rep = validate_layers({"boundary": henan["boundary"], "parks": far}, collect=True)
     assert not rep.ok and rep.errors[0].ids == ["T1"]
+
+
+def test_repeated_place_names_warn_but_repeated_street_names_do_not(tmp_path, parks_gdf):
+    from spatial_planner.validate import validate_inputs
+
+    twins = parks_gdf.assign(name_zh=["同名园区", "同名园区", "另一园区"])
+    path = tmp_path / "parks.gpkg"
+    twins.to_file(path, layer="parks", driver="GPKG")
+    problems = validate_inputs(paths=[path], kind="parks")
+    named = [p for p in problems if "重名" in p.message]
+    assert len(named) == 1 and named[0].severity == "warning" and set(named[0].ids) == {"T1", "T2"}
+    road = gpd.GeoDataFrame({"road_id": ["a", "b"], "name_zh": ["人民路", "人民路"], "road_class": "primary"},
+                            geometry=[shapely.LineString([(113.6, 34.7), (113.61, 34.7)]),
+                                      shapely.LineString([(113.61, 34.7), (113.62, 34.7)])], crs=4490)
+    rpath = tmp_path / "roads.gpkg"
+    road.to_file(rpath, layer="roads", driver="GPKG")
+    assert not [p for p in validate_inputs(paths=[rpath], kind="roads") if "重名" in p.message]
