@@ -141,6 +141,7 @@ _RANGES = {
     "network.freight_transfer_min": (0.0, 1e6),
     "network.access_speed_kmh": (1.0, 200.0),
     "network.access_detour": (1.0, 5.0),
+    "network.access_warn_km": (0.0, 1e5),
     "accessibility.resolution_m": (10.0, 100000.0),
     "accessibility.opportunity_minutes": (1.0, 10000.0),
     "accessibility.half_life_min": (0.1, 10000.0),
@@ -350,6 +351,7 @@ boarding_penalty_min = 20.0 # 客运上车附加时间（分钟）/ boarding pen
 freight_transfer_min = 120.0 # 公铁换装时间（分钟）/ road–rail transfer at freight terminals
 access_speed_kmh = 40.0     # 路网外接驳速度 / off-network access speed
 access_detour = 1.3         # 接驳绕行系数 / access detour factor
+access_warn_km = 15.0       # 地点距路网超过此距离（公里）时提示 / note places farther than this from the road network, km
 # 缺省设计速度（km/h），JTG B01 与铁路设计规范 / default design speeds by class:
 # road_speeds = {{expressway = 120, connector = 60}}
 # rail_speeds = {{hsr = 300, intercity = 200, conventional = 120, freight = 80}}

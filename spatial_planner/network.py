@@ -35,6 +35,7 @@ The graph for a mode is a SciPy CSR matrix of minutes, built once and cached.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -116,6 +117,9 @@ class NetworkParams:
         Minutes added when freight moves between road and rail at a freight terminal.
     access_speed_kmh, access_detour
         Speed and detour factor of the off-network link from an origin or destination to its nearest node.
+    access_warn_km
+        Places farther than this from the road network are reported (:func:`far_from_network`):
+        a road layer that does not cover the study area gives access links, not network times.
     """
 
     snap_tolerance_m: float = 50.0
@@ -127,6 +131,7 @@ class NetworkParams:
     freight_transfer_min: float = 120.0
     access_speed_kmh: float = 40.0
     access_detour: float = 1.3
+    access_warn_km: float = 15.0
 
 
 @dataclass
@@ -819,6 +824,33 @@ def network_from_arrays(
                    node_layer=np.zeros(n, dtype=np.int8), edges=edges,
                    stations=pd.DataFrame(columns=["station_id", "name_zh", "station_type", "rail_node", "road_node"]),
                    report=report, params=params or NetworkParams())
+
+
+def far_from_network(net: Network, places: gpd.GeoDataFrame, ids: Sequence[object], what: tuple[str, str]
+                     ) -> str | None:
+    """A note naming the places farther than ``params.access_warn_km`` from their nearest road node, or ``None``.
+
+    ``what`` names the places in Chinese and English, e.g. ``("县城", "county seats")``.
+
+    Such places reach the network only through a long straight access link,
+    so their times say little: typically the road layer covers part of the
+    study area (an OSM extract of one city for a whole province).
+    """
+    from ._errors import format_ids
+
+    if places is None or not len(places):
+        return None
+    km = net.attach(places)["access_m"].to_numpy() / 1000.0
+    far = km > net.params.access_warn_km
+    if not far.any():
+        return None
+    order = np.argsort(-km[far])
+    shown = [f"{i} ({d:.0f} km)" for i, d in zip(np.asarray(list(ids), dtype=object)[far][order], km[far][order])]
+    zh, en = what
+    lim = f"{net.params.access_warn_km:g}"
+    return (f"{int(far.sum())}/{len(km)} 个{zh}距路网超过 {lim} 公里，其时间主要是直线接驳 — {en}: {int(far.sum())} of "
+            f"{len(km)} lie more than {lim} km from the road network ({format_ids(shown, 3)}); load a road layer that "
+            f"covers the study area, or raise network.access_warn_km if this is expected.")
 
 
 def require_connected(net: Network, nodes: np.ndarray, *, layer: str = "network") -> None:

@@ -21,7 +21,7 @@ from .config import Config
 from .export import write_csv, write_geopackage, write_geotiff, write_html
 from .io import DataWarning, load_layers, read_sectors
 from .maps import add_choropleths, add_isochrones, add_raster, build_map, label, render_html
-from .network import Network, build_network
+from .network import Network, build_network, far_from_network
 from .places import find_place, select_targets
 from .validate import study_area_of, validate_layers
 
@@ -81,6 +81,21 @@ def load_network(cfg: Config | None = None) -> tuple[dict[str, gpd.GeoDataFrame]
         layers = validate_layers(load_layers(cfg)).layers
     net = build_network(layers["roads"], layers.get("rail_lines"), layers.get("stations"), params=cfg.network)
     return layers, net
+
+
+def coverage_notes(layers: dict[str, gpd.GeoDataFrame], net: Network) -> list[str]:
+    """Notes on seats, parks and hubs that lie far from the road network (see :func:`network.far_from_network`)."""
+    notes = []
+    for key, id_col, what in (("seats", "adcode", ("县城", "county seats")), ("parks", "park_id", ("园区", "parks")),
+                              ("hubs", "hub_id", ("枢纽", "hubs"))):
+        g = layers.get(key)
+        if g is None or not len(g) or id_col not in g:
+            continue
+        pts = g.assign(geometry=g.geometry.representative_point()) if key == "parks" else g
+        note = far_from_network(net, pts, g[id_col].astype(str).tolist(), what)
+        if note:
+            notes.append(note)
+    return notes
 
 
 def accessibility_step(layers: dict[str, gpd.GeoDataFrame], cfg: Config) -> AccessResult:
@@ -205,6 +220,7 @@ def run(
 
     progress("构建路网并计算可达性 Network and accessibility")
     access = accessibility_step(layers, cfg)
+    caught += coverage_notes(layers, access.network)
     progress("点-带-网 分析 Nodes, belts and network")
     from .analysis import build_plan
 

@@ -130,3 +130,15 @@ def test_osm_file_as_the_configured_road_and_rail_layers(tmp_path):
     assert not [p for p in problems if p.severity == "error"]
     # segments of one street share its name: not a problem for roads and railways
     assert not [p for p in problems if p.layer in ("roads", "rail_lines") and "重名" in p.message]
+
+
+def test_a_road_layer_that_misses_the_study_area_is_reported(henan):
+    from spatial_planner.plan import coverage_notes
+
+    roads, rails = read_osm(OSM)  # a few streets in 新乡, for the whole province
+    notes = coverage_notes(henan, build_network(roads, rails))
+    assert len(notes) == 3
+    seats = next(n for n in notes if "county seats" in n)
+    assert "县城距路网超过 15 公里" in seats and "of 157 lie more than 15 km" in seats
+    assert "411523" in seats or "411524" in seats  # the far south (信阳) is named first
+    assert coverage_notes(henan, build_network(henan["roads"], henan["rail_lines"], henan["stations"])) == []
