@@ -231,14 +231,15 @@ def run(
 
     progress("写出文件 Writing outputs")
     gpkg_layers = _gpkg_layers(layers, access, plan)
-    written = _write_outputs(out, targets, gpkg_layers, layers, access, plan, fmap, cfg, overwrite=overwrite)
+    written = _write_outputs(out, targets, gpkg_layers, layers, access, plan, fmap, cfg, overwrite=overwrite,
+                             notes=caught)
     counts = {k: int(len(v)) for k, v in gpkg_layers.items()}
     return RunResult(out_dir=out, outputs=written, layers=gpkg_layers, counts=counts, warnings=caught, access=access,
                      plan=plan)
 
 
 def _write_outputs(out: Path, targets: dict, gpkg_layers, layers, access, plan, fmap, cfg: Config, *,
-                   overwrite: bool) -> dict[str, Path]:
+                   overwrite: bool, notes: list[str] | None = None) -> dict[str, Path]:
     """Write every output into a staging folder inside ``out``, then move them into place.
 
     All the work happens before the first output is replaced, so a run killed
@@ -264,7 +265,7 @@ def _write_outputs(out: Path, targets: dict, gpkg_layers, layers, access, plan, 
         write_csv(plan.county_indices.reset_index(), stage["county_indices.csv"])
         for key, (arr, transform, crs) in access.rasters.items():
             write_geotiff(arr, transform, crs, stage[f"time_to_{key}.tif"], description=f"minutes to nearest {key}")
-        extra = _write_report(plan, cfg, access, layers, staging)
+        extra = _write_report(plan, cfg, access, layers, staging, notes)
         if "shp" in cfg.output.formats:
             from .export import write_shapefiles
 
@@ -297,14 +298,15 @@ def _write_outputs(out: Path, targets: dict, gpkg_layers, layers, access, plan, 
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _write_report(plan, cfg: Config, access, layers, folder: Path) -> dict[str, Path]:
+def _write_report(plan, cfg: Config, access, layers, folder: Path, notes: list[str] | None = None
+                  ) -> dict[str, Path]:
     """report.md, report.html, figures/ and maps/; without a CJK font, report.md alone (with a warning)."""
     from . import report as report_mod
 
     from ._errors import DataFileError
 
     try:
-        paths = report_mod.write_report(plan, cfg, access, layers, folder, overwrite=True)
+        paths = report_mod.write_report(plan, cfg, access, layers, folder, overwrite=True, notes=notes)
         return {Path(p).relative_to(folder).parts[0]: folder / Path(p).relative_to(folder).parts[0]
                 for p in paths.values()}
     except DataFileError as exc:  # no CJK font: the report without its figures, said plainly
@@ -317,7 +319,7 @@ def _write_report(plan, cfg: Config, access, layers, folder: Path) -> dict[str, 
                 shutil.rmtree(target, ignore_errors=True)
             elif target.exists():
                 target.unlink()
-    write_html(report_mod.markdown_report(plan, cfg, access), folder / "report.md", overwrite=True)
+    write_html(report_mod.markdown_report(plan, cfg, access, notes=notes), folder / "report.md", overwrite=True)
     return {"report.md": folder / "report.md"}
 
 

@@ -62,11 +62,14 @@ def _figure_lines(figures: dict[str, str] | None, key: str) -> list[str]:
 
 
 def markdown_report(plan, cfg, access=None, *, title: str | None = None, top: int = 10,
-                    figures: dict[str, str] | None = None) -> str:
+                    figures: dict[str, str] | None = None, notes: list[str] | None = None) -> str:
     """The plan's report in Markdown (Chinese headings with English).
 
     Parameters
     ----------
+    notes
+        Warnings of the run (data repaired or guessed, places far from the road
+        network), shown at the top so that a reader of the report sees them.
     figures
         Optional figure links by section key (see :data:`REPORT_FIGURES`: ``plan_map``, ``node_scores``,
         ``belts``, ``priorities``, ``concentration``, ``hub_access``, ``access_map``) → relative path; each is
@@ -83,6 +86,8 @@ def markdown_report(plan, cfg, access=None, *, title: str | None = None, top: in
                   "全部指标改用统计数据。",
                   "> Industry mass is a proxy from park area × level factor split over leading sectors; it shows where "
                   "designated industrial land concentrates, not output.", ""]
+    if notes:
+        lines += ["> **注意 Notes on the input data**", ">"] + [f"> - {n}" for n in notes] + [""]
     lines += _figure_lines(fig, "plan_map")
     t = r["tiers"]
     lines += ["## 1 增长极与培育层级 Growth poles and tiers (点)", "",
@@ -568,7 +573,7 @@ def _report_targets(access, out: Path) -> tuple[dict[str, Path], str | None]:
 
 
 def write_report(plan, cfg, access, layers, out_dir: str | os.PathLike, *, overwrite: bool = False,
-                 title: str | None = None, top: int = 10) -> dict[str, Path]:
+                 title: str | None = None, top: int = 10, notes: list[str] | None = None) -> dict[str, Path]:
     """Write the report with its figures and maps into ``out_dir``.
 
     Files: ``report.md`` (figures linked as relative ``figures/*.png`` and
@@ -614,7 +619,7 @@ def write_report(plan, cfg, access, layers, out_dir: str | os.PathLike, *, overw
     if kind is not None:
         F.map_access_png(access, layers, t[f"maps/time_to_{kind}.png"], kind=kind, overwrite=overwrite)
         links["access_map"] = f"maps/time_to_{kind}.png"
-    md = markdown_report(plan, cfg, access, title=title, top=top, figures=links)
+    md = markdown_report(plan, cfg, access, title=title, top=top, figures=links, notes=notes)
     with atomic_output(t["report.md"], overwrite=overwrite) as tmp:
         tmp.write_text(md, encoding="utf-8")
     page_title = title or f"{cfg.study_area.name_zh} 先进制造业集群 点-带-网 空间布局"

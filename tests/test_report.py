@@ -270,3 +270,16 @@ def test_write_report_checks_every_output_before_writing(built, font, tmp_path):
         write_report(plan, cfg, access, layers, tmp_path)
     assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == ["maps", "maps/plan_en.png"]
     assert (tmp_path / "maps" / "plan_en.png").read_bytes() == b"keep"
+
+
+def test_run_notes_head_the_report(built):
+    cfg, layers, access, plan = built
+    from spatial_planner.network import build_network
+    from spatial_planner.plan import coverage_notes
+
+    assert "注意 Notes" not in markdown_report(plan, cfg, access)
+    far = build_network(layers["roads"][layers["roads"]["road_class"] == "expressway"].iloc[:2])
+    notes = coverage_notes(layers, far)
+    md = markdown_report(plan, cfg, access, notes=notes)
+    head = md.split("## 1 ")[0]
+    assert "注意 Notes" in head and all(n in head for n in notes) and len(notes) == 3
