@@ -158,6 +158,7 @@ def markdown_report(plan, cfg, access=None, *, title: str | None = None, top: in
                   md_table(ca[cols].describe().T.reset_index(names="指标"),
                            {"指标": "指标", "mean": "平均", "50%": "中位", "min": "最小", "max": "最大"}), ""]
         lines += _figure_lines(fig, "hub_access") + _figure_lines(fig, "access_map")
+        lines += ["### 路网构建 How the network was built", ""] + [f"- {x}" for x in access.network.report.lines()] + [""]
     lines += ["## 参数 Parameters", "", "```toml", _params(cfg), "```", "",
               "## 数据说明 Data", "", "内置数据的来源与精度见 `gis_data/README.md`；铁路、高速公路与园区范围为示意，适用于省域尺度规划。",
               "See gis_data/README.md: rail, expressway and park geometry are schematic, fit for province-scale planning.", ""]

@@ -283,3 +283,12 @@ def test_run_notes_head_the_report(built):
     md = markdown_report(plan, cfg, access, notes=notes)
     head = md.split("## 1 ")[0]
     assert "注意 Notes" in head and all(n in head for n in notes) and len(notes) == 3
+
+
+def test_report_says_how_the_network_was_built(built):
+    cfg, _, access, plan = built
+    md = markdown_report(plan, cfg, access)
+    section = md.split("### 路网构建 How the network was built")[1].split("## 参数")[0]
+    rep = access.network.report
+    assert f"节点 nodes: {rep.n_nodes:,}" in section and "道路连通分量 road components: 1" in section
+    assert "单向路段" not in section  # the built-in roads are two-way
