@@ -207,6 +207,21 @@ def _symmetric_od(csr, sources: np.ndarray, targets: np.ndarray, plan, workers: 
     return out[inverse]
 
 
+def search_inputs(net: Network, sources, targets=None, *, mode: str = "road", reverse: bool = False
+                  ) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray | None]:
+    """The matrix to search and the sources' and targets' rows in it.
+
+    Rows of every node (``targets`` None) use the network's own numbering;
+    target columns use :meth:`Network.csr_ordered`. Both the single-process
+    engine and :mod:`spatial_planner.distributed` search these.
+    """
+    src = np.asarray(sources, dtype=np.int64)
+    if targets is None:
+        return (net.csr_reverse(mode) if reverse else net.csr(mode)), src, None
+    inv = net.node_order()[1]
+    return net.csr_ordered(mode, reverse=reverse), inv[src], inv[np.asarray(targets, dtype=np.int64)]
+
+
 def shortest_times(
     net: Network,
     sources: Sequence[int] | np.ndarray,
@@ -257,15 +272,11 @@ def shortest_times(
 
         return dask_shortest_times(net, sources, mode=mode, targets=targets, limit=limit, reverse=reverse,
                                    scheduler=scheduler, n_workers=workers or 2)
-    src = np.asarray(sources, dtype=np.int64)
+    csr, src, tgt = search_inputs(net, sources, targets, mode=mode, reverse=reverse)
     lim = np.inf if limit is None else float(limit)
     workers = default_workers() if workers is None else workers
-    if targets is None:
-        return _rows(net.csr_reverse(mode) if reverse else net.csr(mode), src, lim, workers)
-    csr = net.csr_ordered(mode, reverse=reverse)
-    inv = net.node_order()[1]
-    src = inv[src]
-    tgt = inv[np.asarray(targets, dtype=np.int64)]
+    if tgt is None:
+        return _rows(csr, src, lim, workers)
     if limit is None and net.is_symmetric(mode):
         plan = _symmetric_plan(src, tgt, net.node_xy[net.node_order()[0]])
         if plan is not None:

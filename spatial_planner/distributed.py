@@ -103,12 +103,9 @@ def dask_shortest_times(
     numpy.ndarray
         Equal, element for element, to the single-process result.
     """
-    src = np.asarray(sources, dtype=np.int64)
-    if targets is None:  # the same matrices as the single-process engine
-        csr, tgt = (net.csr_reverse(mode) if reverse else net.csr(mode)), None
-    else:
-        csr, inv = net.csr_ordered(mode, reverse=reverse), net.node_order()[1]
-        src, tgt = inv[src], inv[np.asarray(targets, dtype=np.int64)]
+    from .accessibility import search_inputs
+
+    csr, src, tgt = search_inputs(net, sources, targets, mode=mode, reverse=reverse)  # as the single-process engine
     lim = np.inf if limit is None else float(limit)
     own = not hasattr(scheduler, "submit")
     client = get_client(scheduler, n_workers=n_workers)

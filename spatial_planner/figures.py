@@ -41,6 +41,7 @@ from matplotlib.patches import Patch, Rectangle
 from ._errors import DataFileError
 from .io import atomic_output, read_sectors
 from .maps import RAIL_STYLE, ROAD_STYLE, TIER_LABEL_EN, TIER_STYLE, TIME_BREAKS, TIME_COLOURS, label
+from .places import HUB_LABELS
 
 __all__ = [
     "CHART_SIZE",
@@ -96,16 +97,6 @@ FACTOR_LABELS = {
     "mass": ("产业规模", "mass"),
     "advanced_mass": ("先进制造业规模", "advanced mfg."),
     "national_zones": ("国家级开发区", "national zones"),
-}
-
-HUB_KIND_LABELS = {
-    "airport": ("机场", "airport"),
-    "hsr": ("高铁站", "HSR"),
-    "rail_freight": ("铁路货运枢纽", "rail freight"),
-    "river_port": ("内河港口", "river port"),
-    "china_europe_train": ("中欧班列集结中心", "China–Europe train"),
-    "logistics_hub": ("物流枢纽", "logistics hub"),
-    "freight_terminal": ("铁路货运站", "freight terminal"),
 }
 
 
@@ -479,7 +470,7 @@ def chart_hub_access(access, path: str | os.PathLike, *, overwrite: bool = True)
                 ax.text(101, yi, f"中位 {np.median(v):.0f} 分钟\n最大 {v.max():.0f} 分钟", va="center", fontsize=8)
         names = []
         for c in cols:
-            zh, en = HUB_KIND_LABELS.get(c[len("min_to_"):], (c[len("min_to_"):], c[len("min_to_"):]))
+            zh, en = HUB_LABELS.get(c[len("min_to_"):], (c[len("min_to_"):], c[len("min_to_"):]))
             names.append(f"{zh}\n({en})")
         ax.set_yticks(y, names)
         ax.set_xlim(0, 118)
@@ -744,7 +735,7 @@ def map_access_png(access, layers: dict[str, gpd.GeoDataFrame], path: str | os.P
         arr, transform = out, dst_t
     h, w = arr.shape
     left, bottom, right, top = array_bounds(h, w, transform)
-    hub_zh, hub_en = HUB_KIND_LABELS.get(key, (kind, kind))
+    hub_zh, hub_en = HUB_LABELS.get(key, (kind, kind))
     with _style():
         fig = _figure(MAP_SIZE, layout=None)
         ax = fig.add_axes((0.01, 0.06, 0.76, 0.87))

@@ -28,7 +28,7 @@ from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString
 
 from ._errors import ConfigError
-from .network import Network
+from .network import Network, walk_to_source
 
 __all__ = ["LinkParams", "gravity_linkage", "linkage_lines", "edge_loads", "link_priorities", "ScenarioLink",
            "add_links", "evaluate_scenario"]
@@ -143,17 +143,9 @@ def edge_loads(net: Network, seat_nodes: pd.Series, g: pd.DataFrame, *, mode: st
     step_pair, step_key = [], []  # every (pair, edge) step of every path, path by path from the far end
     for i in range(len(ids) - 1):
         _, pred = dijkstra(csr, directed=True, indices=int(nodes[i]), return_predecessors=True)
-        pair = np.arange(i + 1, len(ids))
-        cur = nodes[pair]
-        # a pair has a path when its far end was reached from another node
-        live = (pred[cur] >= 0) & (cur != nodes[i])
-        pair, cur = pair[live], cur[live]
-        while len(cur):
-            up = pred[cur].astype(np.int64)
-            step_pair.append(i * len(ids) + pair)
+        for which, cur, up in walk_to_source(pred, int(nodes[i]), nodes[i + 1:]):
+            step_pair.append(i * len(ids) + i + 1 + which)
             step_key.append(np.minimum(up, cur) * n + np.maximum(up, cur))
-            more = up != nodes[i]
-            pair, cur = pair[more], up[more]
     load: dict[tuple[int, int], float] = {}
     paths: dict[tuple[str, str], list[tuple[int, int]]] = {(a, b): [] for k, a in enumerate(ids) for b in ids[k + 1:]}
     if not step_pair:

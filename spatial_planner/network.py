@@ -35,7 +35,7 @@ The graph for a mode is a SciPy CSR matrix of minutes, built once and cached.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -60,6 +60,10 @@ __all__ = [
     "build_network",
     "network_from_arrays",
     "unreachable_flags",
+    "far_from_network",
+    "hilbert_keys",
+    "locality_order",
+    "walk_to_source",
 ]
 
 #: Design speeds (km/h) by road class, after JTG B01-2014 (highest value of each class's range),
@@ -270,10 +274,13 @@ class Network:
         benchmark grid a search is 7–8 % faster than with row-major numbering
         and about 2.5 times faster than with random numbering, which is what
         node ids from a file or from OSM can look like
-        (``benchmarks/bench_network.py`` prints all three).
+        (``benchmarks/bench_network.py`` prints all three). Road nodes come
+        first, then rail nodes (:func:`locality_order`); :func:`build_network`
+        already numbers its nodes this way, so for its networks this is the
+        identity.
         """
         if "order" not in self._csr:
-            perm = np.argsort(hilbert_keys(self.node_xy), kind="stable")
+            perm = locality_order(self.node_xy, self.node_layer)
             inv = np.empty_like(perm)
             inv[perm] = np.arange(len(perm))
             self._csr["order"] = (perm, inv)
@@ -286,8 +293,11 @@ class Network:
         """
         key = (mode, "ordered-reverse" if reverse else "ordered")
         if key not in self._csr:
-            coo = (self.csr_reverse(mode) if reverse else self.csr(mode)).tocoo()
-            inv = self.node_order()[1]
+            own = self.csr_reverse(mode) if reverse else self.csr(mode)
+            perm, inv = self.node_order()
+            if np.array_equal(perm, np.arange(len(perm))):  # numbered so already: no second copy
+                return own
+            coo = own.tocoo()
             n = self.n_nodes
             m = sparse.csr_matrix((coo.data, (inv[coo.row], inv[coo.col])), shape=(n, n))
             m.sort_indices()
@@ -375,6 +385,12 @@ class Network:
 
 
 # --------------------------------------------------------------------------- building
+
+
+def locality_order(xy: np.ndarray, layer: np.ndarray) -> np.ndarray:
+    """``perm[new] = old``: road nodes (layer 0), then rail nodes, each along a Hilbert curve over its own extent."""
+    return np.concatenate([np.flatnonzero(layer == k)[np.argsort(hilbert_keys(xy[layer == k]), kind="stable")]
+                           for k in (0, 1)])
 
 
 def hilbert_keys(xy: np.ndarray, bits: int = 16) -> np.ndarray:
@@ -765,8 +781,7 @@ def build_network(
         oneway_segments=int((seg_oneway != 0).sum()), one_way_traps=traps,
     )
     # number the nodes along a Hilbert curve (road nodes first, then rail) so that searches read memory in order
-    perm = np.concatenate([np.flatnonzero(layer == k)[np.argsort(hilbert_keys(xy[layer == k]), kind="stable")]
-                           for k in (0, 1)])
+    perm = locality_order(xy, layer)
     new_id = np.empty_like(perm)
     new_id[perm] = np.arange(len(perm))
     all_edges["u"] = new_id[all_edges["u"].to_numpy(np.int64)]
@@ -851,6 +866,28 @@ def far_from_network(net: Network, places: gpd.GeoDataFrame, ids: Sequence[objec
     return (f"{int(far.sum())}/{len(km)} 个{zh}距路网超过 {lim} 公里，其时间主要是直线接驳 — {en}: {int(far.sum())} of "
             f"{len(km)} lie more than {lim} km from the road network ({format_ids(shown, 3)}); load a road layer that "
             f"covers the study area, or raise network.access_warn_km if this is expected.")
+
+
+def walk_to_source(pred: np.ndarray, source: int, ends: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray,
+                                                                                      np.ndarray]]:
+    """Walk the fastest paths from ``ends`` back to ``source`` on a predecessor row, all at once.
+
+    ``pred`` is the source's row from :func:`scipy.sparse.csgraph.dijkstra`
+    (``return_predecessors=True``). Each step yields ``(which, node, parent)``:
+    the positions in ``ends`` of the paths still walking, their current node
+    and its predecessor. Ends that are the source or were not reached yield
+    nothing. The loop runs as many times as the deepest path has edges, not
+    once per node or per path.
+    """
+    which = np.arange(len(ends))
+    cur = np.asarray(ends, dtype=np.int64)
+    live = (cur != source) & (pred[cur] >= 0)
+    which, cur = which[live], cur[live]
+    while len(cur):
+        up = pred[cur].astype(np.int64)
+        yield which, cur, up
+        more = up != source
+        which, cur = which[more], up[more]
 
 
 def require_connected(net: Network, nodes: np.ndarray, *, layer: str = "network") -> None:

@@ -27,6 +27,7 @@ import pandas as pd
 from scipy.sparse.csgraph import dijkstra
 
 from ._errors import ConfigError
+from .network import walk_to_source
 
 __all__ = ["TIERS", "NodeParams", "normalise", "entropy_weights", "betweenness_between", "paths_through", "score_nodes", "assign_tiers"]
 
@@ -73,19 +74,12 @@ def paths_through(pred: np.ndarray, source: int, targets: np.ndarray) -> np.ndar
     """How many of the fastest paths from ``source`` to ``targets`` pass through each node, ends excluded.
 
     ``pred`` is the source's predecessor row from
-    :func:`scipy.sparse.csgraph.dijkstra`. All targets walk up the tree
-    together, one step per loop, so the loop runs as many times as the deepest
-    path has edges, not once per node.
+    :func:`scipy.sparse.csgraph.dijkstra`; the targets walk up the tree
+    together (:func:`~spatial_planner.network.walk_to_source`).
     """
     counts = np.zeros(len(pred))
-    targets = np.asarray(targets, dtype=np.int64)
-    cur = pred[targets[targets != source]]
-    cur = cur[cur >= 0]  # unreachable targets have no predecessor
-    while len(cur):
-        inner = cur[cur != source]
-        np.add.at(counts, inner, 1.0)
-        cur = pred[inner]
-        cur = cur[cur >= 0]
+    for _, _, up in walk_to_source(pred, source, targets):
+        np.add.at(counts, up[up != source], 1.0)
     return counts
 
 

@@ -16,9 +16,22 @@ import pandas as pd
 
 from ._errors import ConfigError
 
-__all__ = ["PLACE_SETS", "TARGET_KINDS", "select_places", "select_targets", "find_place"]
+__all__ = ["PLACE_SETS", "TARGET_KINDS", "HUB_LABELS", "select_places", "select_targets", "find_place"]
 
 PLACE_SETS = ("seats", "prefecture-seats", "parks", "hubs", "stations")
+
+#: zh / en names of hub kinds in column labels, charts and notes.
+HUB_LABELS = {
+    "airport": ("机场", "airport"),
+    "hsr": ("高铁站", "HSR station"),
+    "rail_freight": ("铁路货运枢纽", "rail freight hub"),
+    "rail-freight": ("铁路货运枢纽", "rail freight hub"),
+    "river_port": ("内河港口", "river port"),
+    "port": ("内河港口", "river port"),
+    "china_europe_train": ("中欧班列集结中心", "China–Europe train hub"),
+    "logistics_hub": ("物流枢纽", "logistics hub"),
+    "freight_terminal": ("铁路货运站", "rail freight terminal"),
+}
 
 #: Target kinds of ``access --to`` and ``[accessibility] raster_to``.
 TARGET_KINDS = {

@@ -22,7 +22,7 @@ from .export import write_csv, write_geopackage, write_geotiff, write_html
 from .io import DataWarning, load_layers, read_sectors
 from .maps import add_choropleths, add_isochrones, add_raster, build_map, label, render_html
 from .network import Network, build_network, far_from_network
-from .places import find_place, select_targets
+from .places import HUB_LABELS, find_place, select_targets
 from .validate import study_area_of, validate_layers
 
 __all__ = ["RunResult", "AccessResult", "run", "accessibility_step", "load_network", "OUTPUT_FILES", "HUB_LABELS"]
@@ -30,19 +30,6 @@ __all__ = ["RunResult", "AccessResult", "run", "accessibility_step", "load_netwo
 #: Files every run writes into its output folder (rasters add ``time_to_<kind>.tif``).
 OUTPUT_FILES = ("map.html", "plan.gpkg", "report.md", "county_access.csv", "nodes.csv", "belts.csv",
                 "priorities.csv", "clusters.csv", "county_indices.csv")
-
-#: zh / en names of hub kinds in column labels.
-HUB_LABELS = {
-    "airport": ("机场", "airport"),
-    "hsr": ("高铁站", "HSR station"),
-    "rail_freight": ("铁路货运枢纽", "rail freight hub"),
-    "rail-freight": ("铁路货运枢纽", "rail freight hub"),
-    "river_port": ("内河港口", "river port"),
-    "port": ("内河港口", "river port"),
-    "china_europe_train": ("中欧班列集结中心", "China–Europe train hub"),
-    "logistics_hub": ("物流枢纽", "logistics hub"),
-    "freight_terminal": ("铁路货运站", "rail freight terminal"),
-}
 
 
 @dataclass
