@@ -32,7 +32,7 @@ from scipy import sparse
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic import road_grid  # noqa: E402
 
-from spatial_planner.accessibility import shortest_times, travel_time_surface  # noqa: E402
+from spatial_planner.analysis.accessibility import shortest_times, travel_time_surface  # noqa: E402
 from spatial_planner.network import network_from_arrays  # noqa: E402
 
 

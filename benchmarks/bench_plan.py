@@ -28,9 +28,9 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic import road_grid  # noqa: E402
 
-from spatial_planner.accessibility import shortest_times  # noqa: E402
-from spatial_planner.linkages import edge_loads  # noqa: E402
-from spatial_planner.nodes import betweenness_between  # noqa: E402
+from spatial_planner.analysis.accessibility import shortest_times  # noqa: E402
+from spatial_planner.analysis.linkages import edge_loads  # noqa: E402
+from spatial_planner.analysis.nodes import betweenness_between  # noqa: E402
 from spatial_planner.network import network_from_arrays  # noqa: E402
 
 
@@ -78,7 +78,7 @@ def main(argv=None) -> None:
     # the same sources through our walk agree with networkx
     from scipy.sparse.csgraph import dijkstra
 
-    from spatial_planner.nodes import paths_through
+    from spatial_planner.analysis.nodes import paths_through
 
     _, pred = dijkstra(net.csr("road"), directed=True, indices=few, return_predecessors=True)
     mine = sum(paths_through(pred[k], s, nodes) for k, s in enumerate(few))

@@ -1,4 +1,4 @@
-"""The whole plan with an OSM-sized road layer: ``spatial_planner.plan.run`` end to end.
+"""The whole plan with an OSM-sized road layer: ``spatial_planner.pipeline.run`` end to end.
 
 Run on demand, not in the tests::
 
@@ -31,7 +31,7 @@ from synthetic import road_grid  # noqa: E402
 
 from spatial_planner.config import Config, LayerSource  # noqa: E402
 from spatial_planner.io import load_henan  # noqa: E402
-from spatial_planner.plan import run  # noqa: E402
+from spatial_planner.pipeline import run  # noqa: E402
 
 OSM_CLASS = {"expressway": "motorway", "primary": "primary", "residential": "residential"}
 

@@ -25,7 +25,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic import road_grid  # noqa: E402
 
-from spatial_planner.accessibility import shortest_times  # noqa: E402
+from spatial_planner.analysis.accessibility import shortest_times  # noqa: E402
 from spatial_planner.network import network_from_arrays  # noqa: E402
 
 SEATS_CHINA = 2850
@@ -66,7 +66,7 @@ def main(argv=None) -> None:
 
     from distributed import Client, LocalCluster
 
-    from spatial_planner.distributed import dask_shortest_times, scatter_graph
+    from spatial_planner.analysis.distributed import dask_shortest_times, scatter_graph
 
     cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None,
                            memory_limit=None)

@@ -13,12 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 __all__ = [
+    "format_ids",
     "SpatialPlannerError",
     "DataFileError",
     "MissingColumnError",
     "NoCRSError",
     "UnexpectedCRSError",
     "InvalidGeometryError",
+    "InvalidValueError",
     "EmptyLayerError",
     "DuplicateIdError",
     "OutsideStudyAreaError",
@@ -26,7 +28,7 @@ __all__ = [
     "EncodingError",
     "ConfigError",
     "OutputExistsError",
-    "format_ids",
+    "DataWarning",
 ]
 
 
@@ -170,3 +172,7 @@ class ConfigError(SpatialPlannerError, ValueError):
 
 class OutputExistsError(SpatialPlannerError, FileExistsError):
     """An output exists and overwriting was not requested."""
+
+
+class DataWarning(UserWarning):
+    """Something in the input was repaired, guessed or converted; the message says what."""

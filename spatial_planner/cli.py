@@ -76,8 +76,9 @@ def cli(debug: bool) -> None:
 def run_cmd(config_path: Path | None, out_dir: Path | None, overwrite: bool | None, scheduler: str | None,
             formats: tuple[str, ...], shp_encoding: str | None, lang: str | None) -> None:
     """运行规划并写出地图与 GeoPackage / run the plan and write the map and GeoPackage."""
+    # the library is imported here, not at the top, so that `--help` answers at once
     from .config import load_config
-    from .plan import run
+    from .pipeline import run
 
     cfg = load_config(config_path)
     if scheduler:
@@ -114,6 +115,7 @@ def run_cmd(config_path: Path | None, out_dir: Path | None, overwrite: bool | No
 @_handle_errors
 def init_config_cmd(path: Path, overwrite: bool | None) -> None:
     """写出带注释的配置模板 / write a commented config template."""
+    # the library is imported here, not at the top, so that `--help` answers at once
     from .config import config_template
     from .io import atomic_output
 
@@ -142,11 +144,12 @@ mode_option = click.option("--mode", type=click.Choice(["road", "rail", "freight
 @_handle_errors
 def od_cmd(config_path, mode, scheduler, origins, destinations, out_path, overwrite) -> None:
     """起讫点时间矩阵 / origin–destination travel-time matrix (tidy CSV)."""
-    from .accessibility import od_matrix
+    # the library is imported here, not at the top, so that `--help` answers at once
+    from .analysis.accessibility import od_matrix
+    from .analysis.places import select_places
     from .config import load_config
-    from .export import write_csv
-    from .places import select_places
-    from .plan import load_network
+    from .io import write_csv
+    from .pipeline import load_network
 
     cfg = load_config(config_path)
     layers, net = load_network(cfg)
@@ -171,12 +174,13 @@ def od_cmd(config_path, mode, scheduler, origins, destinations, out_path, overwr
 @_handle_errors
 def isochrones_cmd(config_path, mode, origin, minutes, out_path, overwrite) -> None:
     """等时圈 / isochrone bands around a place."""
+    # the library is imported here, not at the top, so that `--help` answers at once
     from ._errors import ConfigError
-    from .accessibility import isochrones
+    from .analysis.accessibility import isochrones
+    from .analysis.places import find_place
     from .config import load_config
-    from .export import write_geopackage
-    from .places import find_place
-    from .plan import load_network
+    from .io import write_geopackage
+    from .pipeline import load_network
     from .validate import study_area_of
 
     try:
@@ -210,11 +214,12 @@ def isochrones_cmd(config_path, mode, origin, minutes, out_path, overwrite) -> N
 @_handle_errors
 def access_cmd(config_path, mode, target, resolution, out_path, zonal_path, overwrite) -> None:
     """到最近目标的时间栅格 / raster of minutes to the nearest target."""
-    from .accessibility import travel_time_surface, zonal_stats
+    # the library is imported here, not at the top, so that `--help` answers at once
+    from .analysis.accessibility import travel_time_surface, zonal_stats
+    from .analysis.places import select_targets
     from .config import load_config
-    from .export import write_csv, write_geotiff
-    from .places import select_targets
-    from .plan import load_network
+    from .io import write_csv, write_geotiff
+    from .pipeline import load_network
     from .validate import study_area_of
 
     cfg = load_config(config_path)
@@ -245,10 +250,11 @@ def access_cmd(config_path, mode, target, resolution, out_path, zonal_path, over
 @_handle_errors
 def scenario_cmd(config_path, links, out_path, top, overwrite) -> None:
     """情景分析：新增通道后各县可达性的变化 / what-if: accessibility change per county after adding links."""
+    # the library is imported here, not at the top, so that `--help` answers at once
+    from .analysis.indices import industry_table_from_parks
+    from .analysis.scenario import ScenarioLink, evaluate_scenario
     from .config import load_config
-    from .indices import industry_table_from_parks
-    from .linkages import ScenarioLink, evaluate_scenario
-    from .plan import load_network
+    from .pipeline import load_network
 
     cfg = load_config(config_path)
     parsed = [ScenarioLink.parse(t) for t in links]
@@ -267,7 +273,8 @@ def scenario_cmd(config_path, links, out_path, top, overwrite) -> None:
     worse = int((res.filter(like="gain_").round(9) < 0).any(axis=1).sum())
     console.print(f"受益县区 counties gaining: {int((res['gain_gravity'] > 1e-9).sum())}; 变差 worse off: {worse}")
     if out_path:
-        from .export import write_csv
+        # the library is imported here, not at the top, so that `--help` answers at once
+        from .io import write_csv
 
         write_csv(res.reset_index().round(4), out_path, overwrite=bool(overwrite))
         console.print(f"已写出 Wrote {escape(str(out_path.resolve()))}", soft_wrap=True)
@@ -282,9 +289,12 @@ def scenario_cmd(config_path, links, out_path, top, overwrite) -> None:
 @_handle_errors
 def validate_cmd(config_path, paths, kind) -> None:
     """只检查输入，不运行规划 / check inputs without running the plan."""
+    # the library is imported here, not at the top, so that `--help` answers at once
+    from .config import load_config
     from .validate import validate_inputs
 
-    problems = validate_inputs(config_path=config_path, paths=list(paths), kind=kind)
+    cfg = load_config(config_path)
+    problems = validate_inputs(cfg.layers, paths=list(paths), kind=kind, gcj02_reference=cfg.study_area.is_henan)
     table = Table(title="输入检查 Input check")
     for col in ("级别 severity", "图层 layer", "数量 count", "示例 ids", "问题 problem", "修复 fix"):
         table.add_column(col, overflow="fold")

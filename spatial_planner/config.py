@@ -16,42 +16,39 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._errors import ConfigError
-from .belts import BeltParams
-from .clusters import ClusterParams
-from .linkages import LinkParams
-from .network import NetworkParams
-from .nodes import NodeParams
+from .analysis.belts import BeltParams
+from .analysis.clusters import ClusterParams
+from .analysis.linkages import LinkParams
+from .analysis.nodes import NodeParams
+from .io.readers import LayerSource
+from .network.graph import NetworkParams
+from .outputs.webmap.map import MapConfig
 from .schema import LAYER_ORDER
 
 __all__ = [
-    "Config",
-    "LayerSource",
     "StudyArea",
     "OutputConfig",
-    "MapConfig",
-    "load_config",
+    "AccessibilityConfig",
+    "IndicesConfig",
+    "Config",
     "config_from_dict",
+    "load_config",
     "config_template",
 ]
 
 
 @dataclass
-class LayerSource:
-    """Where one layer comes from: ``"builtin"`` or a file path."""
-
-    source: str = "builtin"
-    layer: str = ""
-    encoding: str = ""
-    crs: str = ""
-    columns: dict[str, str] = field(default_factory=dict)
-    from_gcj02: bool = False
-
-
-@dataclass
 class StudyArea:
+    """``[study_area]``: its name and the projected CRS of metric work (``auto``: chosen for its extent)."""
+
     name_zh: str = "河南省"
     name_en: str = "Henan"
     projected_crs: str = "auto"
+
+    @property
+    def is_henan(self) -> bool:
+        """Whether this is the built-in Henan study area (whose county seats can check other layers' coordinates)."""
+        return self.name_en.strip().lower() == "henan" or self.name_zh.strip() in ("河南", "河南省")
 
 
 @dataclass
@@ -60,17 +57,6 @@ class OutputConfig:
     overwrite: bool = False
     formats: list[str] = field(default_factory=lambda: ["gpkg"])
     shapefile_encoding: str = "UTF-8"
-
-
-@dataclass
-class MapConfig:
-    language: str = "zh"
-    basemap: str = "none"
-    tianditu_key: str = ""
-    simplify_m: float = 500.0
-    precision: int = 5
-    assets: str = "auto"
-    max_road_features: int = 20000
 
 
 @dataclass

@@ -24,8 +24,8 @@ from pyproj import CRS
 __all__ = [
     "CGCS2000",
     "WGS84",
-    "projected_crs_for",
     "gk3_zone_crs",
+    "projected_crs_for",
     "in_china",
     "wgs84_to_gcj02",
     "gcj02_to_wgs84",

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ._errors import ConfigError
+
 __all__ = ["LayerSchema", "SCHEMAS", "LAYER_ORDER", "schema_for"]
 
 
@@ -83,8 +85,6 @@ LAYER_ORDER: tuple[str, ...] = (
 
 def schema_for(kind: str) -> LayerSchema:
     """Return the schema of layer ``kind`` or raise a ``ConfigError`` naming the known kinds."""
-    from ._errors import ConfigError
-
     try:
         return SCHEMAS[kind]
     except KeyError:

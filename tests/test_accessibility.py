@@ -9,7 +9,7 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from spatial_planner.accessibility import (
+from spatial_planner.analysis.accessibility import (
     cumulative_opportunities,
     gravity_potential,
     isochrones,
@@ -22,7 +22,7 @@ from spatial_planner.accessibility import (
     zonal_stats,
 )
 from spatial_planner.network import NetworkParams, build_network, network_from_arrays
-from spatial_planner.places import select_places, select_targets
+from spatial_planner.analysis.places import select_places, select_targets
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +71,7 @@ def test_ordered_matrix_is_the_network_renumbered(net):
 @pytest.mark.parametrize("workers", [1, 2])
 def test_symmetric_od_equals_full_searches(net, monkeypatch, workers):
     """A two-way OD whose sources are among its targets searches each pair once, with early stops."""
-    import spatial_planner.accessibility as acc
+    import spatial_planner.analysis.accessibility as acc
 
     rng = np.random.default_rng(5)
     road = np.flatnonzero(net.node_layer == 0)
@@ -214,7 +214,7 @@ def test_raster_times_at_node_cells_match_network_times(net, henan):
     area = henan["boundary"].geometry.iloc[0]
     targets = select_targets(henan, "airport")
     arr, transform, crs = travel_time_surface(net, targets, area, resolution=1000)
-    from spatial_planner.accessibility import times_to_nearest
+    from spatial_planner.analysis.accessibility import times_to_nearest
 
     t = times_to_nearest(net, targets)
     road = np.flatnonzero(net.node_layer == 0)

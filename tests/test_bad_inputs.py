@@ -23,13 +23,15 @@ from click.testing import CliRunner
 from shapely.geometry import GeometryCollection, LineString, MultiPoint, Point, Polygon
 
 import spatial_planner as sp
-from spatial_planner._detect import geometry_type_error, guess_text_encoding
-from spatial_planner.accessibility import nearest_hub_times, od_matrix
+from spatial_planner.io.checks import geometry_type_error
+from spatial_planner.io.encoding import guess_text_encoding
+from spatial_planner.analysis.accessibility import nearest_hub_times, od_matrix
 from spatial_planner.cli import cli
 from spatial_planner.config import config_from_dict, load_config
 from spatial_planner.crs import gcj02_to_wgs84, wgs84_to_gcj02
-from spatial_planner.indices import industry_table_from_csv
-from spatial_planner.io import DataWarning, detect_dbf_encoding, detect_gcj02, read_layer
+from spatial_planner.analysis.indices import industry_table_from_csv
+from spatial_planner import DataWarning
+from spatial_planner.io import detect_dbf_encoding, detect_gcj02, read_layer
 from spatial_planner.network import build_network, unreachable_flags
 from spatial_planner.validate import validate_inputs, validate_layer
 

@@ -126,7 +126,7 @@ def test_screenshot_written(probed):
 
 def test_script_in_a_park_name_renders_as_text(tmp_path, henan):
     from spatial_planner.io import read_sectors
-    from spatial_planner.maps import build_map, render_html
+    from spatial_planner.outputs.webmap import build_map, render_html
 
     parks = henan["parks"].head(3).copy()
     parks.loc[parks.index[0], "name_zh"] = "<script>alert(1)</script>"

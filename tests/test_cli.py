@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from spatial_planner.cli import cli
-from spatial_planner.export import gpkg_layer_counts
+from spatial_planner.io import gpkg_layer_counts
 
 
 @pytest.fixture(scope="module")

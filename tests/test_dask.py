@@ -9,10 +9,10 @@ pytest.importorskip("dask_geopandas")
 
 from distributed import Client, LocalCluster  # noqa: E402
 
-from spatial_planner.accessibility import od_matrix, shortest_times  # noqa: E402
-from spatial_planner.distributed import dask_shortest_times, scatter_graph, sjoin_points  # noqa: E402
+from spatial_planner.analysis.accessibility import od_matrix, shortest_times  # noqa: E402
+from spatial_planner.analysis.distributed import dask_shortest_times, scatter_graph, sjoin_points  # noqa: E402
 from spatial_planner.network import build_network  # noqa: E402
-from spatial_planner.places import select_places  # noqa: E402
+from spatial_planner.analysis.places import select_places  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -18,19 +18,18 @@ import shapely
 import shapely.affinity
 from shapely.geometry import MultiPolygon, Point, Polygon
 
-from spatial_planner import export
+from spatial_planner.io import gpkg as gpkg_module
 from spatial_planner._errors import ConfigError, InvalidGeometryError, OutputExistsError
-from spatial_planner.export import read_shapefiles, write_geopackage, write_shapefiles
-from spatial_planner.io import DataWarning, load_henan, read_sectors
-from spatial_planner.maps import PREFECTURE_PALETTE, RAIL_STYLE, TIME_BREAKS, TIME_COLOURS
-from spatial_planner.qgis_styles import (
+from spatial_planner.io import read_shapefiles, read_styles, write_geopackage, write_shapefiles, write_styles
+from spatial_planner import DataWarning
+from spatial_planner.io import load_henan, read_sectors
+from spatial_planner.symbology import PREFECTURE_PALETTE, RAIL_STYLE, TIME_BREAKS, TIME_COLOURS
+from spatial_planner.outputs.qgis import (
     LABEL_FONT,
     default_styles,
     qml_categorized,
     qml_graduated,
     qml_single,
-    read_styles,
-    write_styles,
 )
 
 OGRINFO = shutil.which("ogrinfo") or ("/usr/bin/ogrinfo" if os.path.exists("/usr/bin/ogrinfo") else None)
@@ -325,8 +324,6 @@ def test_write_styles_replaces_rows_and_skips_unknown_layers(tmp_path, henan_lay
 
 
 def test_geopackage_stays_atomic_when_styles_fail(tmp_path, henan_layers, monkeypatch):
-    from spatial_planner import qgis_styles
-
     path = tmp_path / "plan.gpkg"
     write_geopackage({"hubs": henan_layers["hubs"]}, path)
     before = path.read_bytes()
@@ -335,7 +332,7 @@ def test_geopackage_stays_atomic_when_styles_fail(tmp_path, henan_layers, monkey
         assert Path(gpkg) != path and Path(gpkg).exists()  # styles go into the temporary file
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(qgis_styles, "write_styles", boom)
+    monkeypatch.setattr(gpkg_module, "write_styles", boom)
     with pytest.raises(RuntimeError, match="disk full"):
         write_geopackage({"seats": henan_layers["seats"]}, path, overwrite=True, styles={"seats": "<qgis/>"})
     assert path.read_bytes() == before
@@ -579,7 +576,7 @@ def test_interrupted_write_keeps_the_previous_folder(tmp_path, henan_layers, mon
             raise OSError("disk full")
         return real(df, path, **kwargs)
 
-    monkeypatch.setattr(export.pyogrio, "write_dataframe", failing)
+    monkeypatch.setattr(gpkg_module.pyogrio, "write_dataframe", failing)
     with pytest.raises(OSError, match="disk full"):
         write_shapefiles({"hubs": henan_layers["hubs"], "seats": henan_layers["seats"]}, folder, overwrite=True)
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before

@@ -7,7 +7,7 @@ import pytest
 from shapely.geometry import Point
 
 import spatial_planner as sp
-from spatial_planner.indices import (
+from spatial_planner.analysis.indices import (
     cosine_similarity,
     gini,
     industry_table_from_csv,

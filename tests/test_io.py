@@ -9,7 +9,8 @@ import pyogrio
 import pytest
 
 import spatial_planner as sp
-from spatial_planner.io import DataWarning, atomic_output, builtin_dir, detect_dbf_encoding, read_layer
+from spatial_planner import DataWarning
+from spatial_planner.io import atomic_output, builtin_dir, detect_dbf_encoding, read_layer
 
 
 def test_gpkg_round_trip(tmp_path, parks_gdf):

@@ -11,7 +11,7 @@ import spatial_planner as sp
 from spatial_planner.config import MapConfig
 from spatial_planner.crs import wgs84_to_gcj02
 from spatial_planner.io import read_sectors
-from spatial_planner.maps import build_map, prepare_for_web, render_html
+from spatial_planner.outputs.webmap import build_map, prepare_for_web, render_html
 
 XSS = "<script>alert(1)</script>"
 
@@ -92,7 +92,7 @@ def test_default_henan_map_is_within_size_budget(henan):
 
 
 def test_large_road_layers_are_thinned_by_class_on_the_map_only(henan):
-    from spatial_planner.maps import roads_for_map
+    from spatial_planner.outputs.webmap import roads_for_map
 
     roads = henan["roads"]
     counts = roads["road_class"].value_counts()

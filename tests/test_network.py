@@ -116,7 +116,7 @@ def test_hilbert_keys_walk_a_grid_one_step_at_a_time():
 
 
 def test_one_way_roads_route_in_their_direction_only():
-    from spatial_planner.accessibility import shortest_times
+    from spatial_planner.analysis.accessibility import shortest_times
 
     corners = [(500000, 3800000), (500000, 3801000), (501000, 3801000), (501000, 3800000)]
     lines = [LineString([corners[i], corners[(i + 1) % 4]]) for i in range(4)]

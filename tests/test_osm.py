@@ -9,7 +9,7 @@ import pytest
 from shapely.geometry import Point
 
 import spatial_planner as sp
-from spatial_planner.accessibility import od_matrix
+from spatial_planner.analysis.accessibility import od_matrix
 from spatial_planner.io import read_osm
 from spatial_planner.network import build_network
 
@@ -105,7 +105,8 @@ def test_pbf_reads_like_the_xml(tmp_path):
 
 
 def test_osm_road_classes_get_styles_and_chinese_legend_labels():
-    from spatial_planner.maps import ROAD_STYLE, build_map, render_html
+    from spatial_planner.outputs.webmap import build_map, render_html
+    from spatial_planner.symbology import ROAD_STYLE
 
     roads, rails = read_osm(OSM)
     assert set(roads["road_class"]) <= set(ROAD_STYLE)
@@ -116,6 +117,7 @@ def test_osm_road_classes_get_styles_and_chinese_legend_labels():
 
 def test_osm_file_as_the_configured_road_and_rail_layers(tmp_path):
     from spatial_planner.io import read_layer
+    from spatial_planner.config import load_config
     from spatial_planner.validate import validate_inputs
 
     roads = read_layer(OSM, kind="roads")
@@ -126,14 +128,14 @@ def test_osm_file_as_the_configured_road_and_rail_layers(tmp_path):
         read_layer(OSM, kind="parks")
     cfg = tmp_path / "cfg.toml"
     cfg.write_text(f'[layers]\nroads = "{OSM.as_posix()}"\nrail_lines = "{OSM.as_posix()}"\n', encoding="utf-8")
-    problems = validate_inputs(config_path=cfg)
+    problems = validate_inputs(load_config(cfg).layers)
     assert not [p for p in problems if p.severity == "error"]
     # segments of one street share its name: not a problem for roads and railways
     assert not [p for p in problems if p.layer in ("roads", "rail_lines") and "重名" in p.message]
 
 
 def test_a_road_layer_that_misses_the_study_area_is_reported(henan):
-    from spatial_planner.plan import coverage_notes
+    from spatial_planner.pipeline import coverage_notes
 
     roads, rails = read_osm(OSM)  # a few streets in 新乡, for the whole province
     notes = coverage_notes(henan, build_network(roads, rails))

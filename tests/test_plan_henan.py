@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 import shapely
 
-from spatial_planner.analysis import build_plan
+from spatial_planner.pipeline import build_plan
 from spatial_planner.config import Config
-from spatial_planner.plan import accessibility_step
+from spatial_planner.pipeline import accessibility_step
 
 
 @pytest.fixture(scope="module")

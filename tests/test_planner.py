@@ -7,11 +7,12 @@ import pytest
 from shapely.geometry import LineString, Point, box
 
 import spatial_planner as sp
-from spatial_planner.belts import BeltParams, axis_members, build_axes, candidate_belts, select_belts
-from spatial_planner.clusters import ClusterParams, cross_county_clusters
-from spatial_planner.linkages import LinkParams, ScenarioLink, evaluate_scenario, gravity_linkage, link_priorities
+from spatial_planner.analysis.belts import BeltParams, axis_members, build_axes, candidate_belts, select_belts
+from spatial_planner.analysis.clusters import ClusterParams, cross_county_clusters
+from spatial_planner.analysis.linkages import LinkParams, gravity_linkage, link_priorities
+from spatial_planner.analysis.scenario import ScenarioLink, evaluate_scenario
 from spatial_planner.network import build_network, network_from_arrays
-from spatial_planner.nodes import NodeParams, assign_tiers, entropy_weights, score_nodes
+from spatial_planner.analysis.nodes import NodeParams, assign_tiers, entropy_weights, score_nodes
 
 CRS = "EPSG:4547"
 
@@ -154,7 +155,7 @@ def test_scenario_link_parsing():
 def test_link_priority_prefers_strong_pairs_with_a_detour():
     net, seats = _detour_world()
     times = pd.DataFrame(index=["A", "B", "N", "C"], columns=["A", "B", "N", "C"], dtype=float)
-    from spatial_planner.accessibility import od_matrix, od_wide
+    from spatial_planner.analysis.accessibility import od_matrix, od_wide
 
     pts = gpd.GeoDataFrame({"id": seats["adcode"]}, geometry=seats.geometry.values, crs=4490)
     times = od_wide(od_matrix(net, pts, id_col="id", with_km=False))
@@ -190,7 +191,7 @@ def _nx_subset_betweenness(net, nodes):
 
 
 def test_seat_betweenness_equals_networkx_on_henan(henan):
-    from spatial_planner.nodes import betweenness_between
+    from spatial_planner.analysis.nodes import betweenness_between
 
     net = build_network(henan["roads"], henan["rail_lines"], henan["stations"])
     att = net.attach(henan["seats"])
@@ -208,7 +209,7 @@ def test_seat_betweenness_equals_networkx_on_henan(henan):
 def test_paths_through_equals_networkx_on_random_graphs(seed):
     from scipy.sparse.csgraph import dijkstra
 
-    from spatial_planner.nodes import paths_through
+    from spatial_planner.analysis.nodes import paths_through
 
     rng = np.random.default_rng(seed)
     n = int(rng.integers(5, 60))
@@ -226,7 +227,7 @@ def test_paths_through_equals_networkx_on_random_graphs(seed):
 def test_edge_loads_follow_networkx_paths(henan):
     import networkx as nx
 
-    from spatial_planner.linkages import edge_loads
+    from spatial_planner.analysis.linkages import edge_loads
 
     net = build_network(henan["roads"], henan["rail_lines"], henan["stations"])
     seats = henan["seats"].set_index(henan["seats"]["adcode"].astype(str)).iloc[:40]

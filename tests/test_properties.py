@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, Polygon
 
 import spatial_planner as sp
-from spatial_planner.accessibility import isochrones, od_matrix
-from spatial_planner.io import DataWarning
-from spatial_planner.maps import prepare_for_web
+from spatial_planner.analysis.accessibility import isochrones, od_matrix
+from spatial_planner import DataWarning
+from spatial_planner.outputs.webmap import prepare_for_web
 from spatial_planner.network import NetworkParams, build_network
 from spatial_planner.validate import validate_layer
 

@@ -11,9 +11,9 @@ import pytest
 
 from spatial_planner import OutputExistsError
 from spatial_planner._errors import DataFileError
-from spatial_planner import figures as F
-from spatial_planner.maps import TIER_STYLE, TIME_COLOURS
-from spatial_planner.report import html_report, markdown_report, markdown_to_html, write_report
+from spatial_planner.outputs import figures as F
+from spatial_planner.symbology import TIER_STYLE, TIME_COLOURS
+from spatial_planner.outputs.report import html_report, markdown_report, markdown_to_html, write_report
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -28,10 +28,10 @@ def font():
 
 @pytest.fixture(scope="module")
 def built():
-    from spatial_planner.analysis import build_plan
+    from spatial_planner.pipeline import build_plan
     from spatial_planner.config import Config
     from spatial_planner.io import load_henan
-    from spatial_planner.plan import accessibility_step
+    from spatial_planner.pipeline import accessibility_step
     from spatial_planner.validate import validate_layers
 
     with warnings.catch_warnings():
@@ -275,7 +275,7 @@ def test_write_report_checks_every_output_before_writing(built, font, tmp_path):
 def test_run_notes_head_the_report(built):
     cfg, layers, access, plan = built
     from spatial_planner.network import build_network
-    from spatial_planner.plan import coverage_notes
+    from spatial_planner.pipeline import coverage_notes
 
     assert "注意 Notes" not in markdown_report(plan, cfg, access)
     far = build_network(layers["roads"][layers["roads"]["road_class"] == "expressway"].iloc[:2])

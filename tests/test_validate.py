@@ -4,7 +4,7 @@ import shapely
 from shapely.geometry import Point, Polygon
 
 import spatial_planner as sp
-from spatial_planner.io import DataWarning
+from spatial_planner import DataWarning
 from spatial_planner.validate import validate_layer, validate_layers
 
 HENAN_BOX = shapely.box(110.3, 31.3, 116.7, 36.4)

@@ -14,6 +14,7 @@ Every table says where its numbers come from (``statistics`` or the park
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as _dt
 import html as _html
 import os
@@ -22,7 +23,18 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["markdown_report", "md_table", "markdown_to_html", "html_report", "write_report", "REPORT_FIGURES"]
+from .._errors import DataFileError, OutputExistsError
+from ..io._atomic import atomic_output
+from . import figures as F
+
+__all__ = [
+    "REPORT_FIGURES",
+    "md_table",
+    "markdown_report",
+    "markdown_to_html",
+    "html_report",
+    "write_report",
+]
 
 #: Figure sections of the report: key → (relative path, alt text).
 REPORT_FIGURES: dict[str, tuple[str, str]] = {
@@ -166,8 +178,6 @@ def markdown_report(plan, cfg, access=None, *, title: str | None = None, top: in
 
 
 def _params(cfg) -> str:
-    import dataclasses
-
     out = []
     for sec in ("network", "accessibility", "indices", "nodes", "belts", "linkages", "clusters"):
         obj = getattr(cfg, sec)
@@ -223,8 +233,6 @@ class _Figures:
 
     def uri(self, key: str) -> str:
         if key not in self._uri:
-            from ._errors import DataFileError
-
             p = self.paths[key]
             try:
                 data = p.read_bytes()
@@ -595,9 +603,6 @@ def write_report(plan, cfg, access, layers, out_dir: str | os.PathLike, *, overw
     OutputExistsError
         One of the files exists and ``overwrite`` is false (nothing is written).
     """
-    from ._errors import OutputExistsError
-    from . import figures as F
-    from .io import atomic_output
 
     out = Path(out_dir)
     targets, kind = _report_targets(access, out)

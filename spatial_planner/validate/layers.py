@@ -16,7 +16,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from ._errors import (
+from .._errors import (
+    DataWarning,
     DuplicateIdError,
     EmptyLayerError,
     InvalidGeometryError,
@@ -27,20 +28,24 @@ from ._errors import (
     SpatialPlannerError,
     format_ids,
 )
-from ._detect import (
+from ..crs import CGCS2000, projected_crs_for
+from ..io.checks import (
     check_numeric_columns,
-    detect_gcj02,
-    duplicate_names,
     geometry_type_error,
     keep_family_parts,
     nonfinite_mask,
     normalise_geometry_types,
 )
-from .crs import CGCS2000, projected_crs_for
-from .io import DataWarning
-from .schema import schema_for
+from ..schema import schema_for
 
-__all__ = ["Problem", "ValidationReport", "study_area_of", "validate_layer", "validate_layers", "validate_inputs"]
+__all__ = [
+    "Problem",
+    "ValidationReport",
+    "NAMES_MAY_REPEAT",
+    "validate_layer",
+    "study_area_of",
+    "validate_layers",
+]
 
 
 @dataclass
@@ -75,7 +80,7 @@ class ValidationReport:
 
 
 # a road or railway is many features sharing one name (segments of one street or line)
-_NAMES_MAY_REPEAT = ("boundary", "roads", "rail_lines")
+NAMES_MAY_REPEAT = ("boundary", "roads", "rail_lines")
 
 
 def _problem_from(exc: SpatialPlannerError, layer: str) -> Problem:
@@ -230,7 +235,6 @@ def validate_layer(
     return gdf
 
 
-
 def _outside(gdf: gpd.GeoDataFrame, area, tolerance_m: float) -> np.ndarray:
     """Boolean mask (aligned with ``gdf``) of features whose representative point lies outside ``area``."""
     metric = projected_crs_for(area.bounds)
@@ -271,134 +275,3 @@ def validate_layers(
         )
     return report
 
-
-def _guess_kind(path) -> str | None:
-    from .schema import SCHEMAS
-
-    stem = path.stem.lower()
-    for kind in SCHEMAS:
-        if kind in stem or kind.rstrip("s") in stem:
-            return kind
-    return None
-
-
-def validate_inputs(*, config_path=None, paths=(), kind: str | None = None) -> list[Problem]:
-    """Every problem of a config's layers or of the given files, without raising.
-
-    Files are read with :func:`spatial_planner.io.read_layer`; read failures
-    become ``error`` problems, repairs ``repaired`` ones and warnings
-    (encoding guessed, coordinates converted) ``warning`` ones. Beyond
-    :func:`validate_layer`'s checks:
-
-    * names used by several features (``name_zh``) are a ``warning`` (ids must
-      be unique, names need not be, but repeated names are often a mistake),
-      except in roads and rail lines, whose segments share their line's name;
-    * when the study area is the built-in Henan, point-like layers read from
-      files (seats, hubs, stations, parks) are compared with the built-in
-      county seats, and a layer that sits at the GCJ-02 offset from them is a
-      ``warning`` (see :func:`spatial_planner._detect.detect_gcj02`);
-    * files given without a boundary or counties layer are checked against the
-      built-in Henan boundary (the default study area).
-    """
-    from .config import load_config
-    from .io import DataWarning, read_builtin, read_layer
-    from .schema import LAYER_ORDER
-
-    problems: list[Problem] = []
-    sources: list[tuple[str, object]] = []
-    henan = True
-    if paths:
-        for p in paths:
-            sources.append((kind or _guess_kind(p) or "", p))
-    else:
-        cfg = load_config(config_path)
-        henan = cfg.study_area.name_en.strip().lower() == "henan" or cfg.study_area.name_zh.strip() in ("河南", "河南省")
-        for k in LAYER_ORDER:
-            spec = cfg.layers[k]
-            sources.append((k, "builtin" if spec.source == "builtin" else spec))
-    layers: dict[str, gpd.GeoDataFrame] = {}
-    labels: dict[str, str] = {}
-    for k, src in sources:
-        label = k if src == "builtin" else str(getattr(src, "source", src))
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", DataWarning)
-            try:
-                if src == "builtin":
-                    gdf = read_builtin(k)
-                elif hasattr(src, "source"):
-                    gdf = read_layer(src.source, kind=k, layer=src.layer or None, encoding=src.encoding or None,
-                                     crs=src.crs or None, columns=src.columns or None, from_gcj02=src.from_gcj02)
-                else:
-                    gdf = read_layer(src, kind=k or None)
-            except SpatialPlannerError as exc:
-                problems.append(Problem("error", label, 1, getattr(exc, "ids", []) or [], exc.detail, exc.fix or ""))
-                continue
-        for w in caught:
-            if issubclass(w.category, DataWarning):
-                problems.append(Problem("warning", label, 1, [], str(w.message), ""))
-        if k:
-            layers[k] = gdf
-            if src != "builtin":
-                labels[k] = label
-        else:
-            problems.append(Problem("warning", label, len(gdf), [], "layer kind unknown: only read, not checked",
-                                    "name the file after its kind (parks.gpkg) or pass --kind."))
-    area_name = "study area"
-    area = study_area_of(layers)
-    if area is None and paths and layers:
-        area = shapely.union_all(read_builtin("boundary").geometry.values)
-        area_name = "河南省 Henan (built-in boundary)"
-    for k, gdf in layers.items():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DataWarning)
-            validated = validate_layer(gdf, k, name=k, study_area=None if k == "boundary" else area,
-                                       problems=problems, area_name=area_name)
-        if k in _NAMES_MAY_REPEAT or "name_zh" not in validated.columns:
-            continue
-        id_col = schema_for(k).id_column
-        if id_col not in validated.columns:
-            continue
-        names, dup_ids = duplicate_names(validated, ids=validated[id_col].astype(str).tolist())
-        if names:
-            problems.append(Problem(
-                "warning", k, len(dup_ids), dup_ids,
-                f"重名 {len(names)} name(s) used by more than one feature in 'name_zh': {format_ids(names, 3)}",
-                "check that these are different places; give them distinct names (ids are unique already).",
-            ))
-    if henan:
-        problems.extend(_gcj02_problems(layers, labels))
-    return problems
-
-
-#: Layers compared with the built-in county seats for a GCJ-02 offset.
-_GCJ02_KINDS = ("seats", "hubs", "stations", "parks")
-
-
-def _gcj02_problems(layers: dict[str, gpd.GeoDataFrame], labels: dict[str, str]) -> list[Problem]:
-    """``warning`` problems for file layers that sit at the GCJ-02 offset from the built-in seats."""
-    from .io import read_builtin
-
-    todo = [k for k in _GCJ02_KINDS if k in layers and k in labels and len(layers[k])]
-    if not todo:
-        return []
-    reference = read_builtin("seats")
-    out = []
-    for k in todo:
-        gdf = layers[k]
-        if gdf.crs is None:
-            continue
-        id_col = schema_for(k).id_column
-        ids = gdf[id_col].astype(str).tolist() if id_col in gdf.columns else None
-        try:
-            check = detect_gcj02(gdf, reference, ids=ids, label=labels[k], warn=False)
-        except SpatialPlannerError:
-            continue
-        if check.shifted:
-            out.append(Problem(
-                "warning", k, check.n_shifted, check.shifted_ids,
-                f"坐标疑似 GCJ-02（火星坐标）: {check.n_shifted} of {check.n_matched} feature(s) near a county seat sit "
-                f"300–700 m from it in the direction of the GCJ-02 offset (median {check.median_offset_m:.0f} m)",
-                "convert the coordinates from GCJ-02 (read_layer(..., from_gcj02=True) or "
-                "spatial_planner.crs.gcj02_to_wgs84) and save the file again.",
-            ))
-    return out

@@ -23,8 +23,10 @@ import math
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
-from ._errors import DataFileError, MissingColumnError
+from .._errors import DataFileError, MissingColumnError
+from ..io.readers import read_table
 
 __all__ = [
     "LEVEL_FACTOR",
@@ -40,9 +42,10 @@ __all__ = [
     "isomorphism_pairs",
     "theil",
     "gini",
-    "land_productivity",
     "SECTOR_INTENSITY",
     "PRODUCTIVITY_FLOOR",
+    "land_productivity",
+    "neighbour_pairs",
 ]
 
 LEVEL_FACTOR = {"national": 2.0, "provincial": 1.0, "municipal": 0.6}
@@ -106,9 +109,7 @@ def industry_table_from_csv(path, *, key: str = "adcode") -> pd.DataFrame:
     Accepts a wide table (``adcode`` plus one column per sector code) or a long
     one (``adcode, sector, value``).
     """
-    from .io import _read_csv_text
-
-    df = _read_csv_text(path)
+    df = read_table(path)
     if key not in df.columns:
         raise MissingColumnError([key], layer=str(path), available=list(df.columns))
     df[key] = df[key].astype(str).str.strip()
@@ -342,3 +343,19 @@ def land_productivity(parks: pd.DataFrame, output: pd.Series | None = None, *,
     fl = parks["level"].map(floor).fillna(min(floor.values())).to_numpy(float)
     return pd.DataFrame({"productivity": np.round(prod, 2), "floor": fl, "low_productivity": prod < fl,
                          "provenance": provenance}, index=pd.Index(ids, name="park_id"))
+
+
+def neighbour_pairs(counties: gpd.GeoDataFrame, *, min_shared_m: float = 200.0, crs="EPSG:4547") -> set[tuple[str, str]]:
+    """Unordered ``(a, b)`` adcode pairs (``a < b``) of counties sharing at least ``min_shared_m`` of border."""
+    c = counties.to_crs(crs).reset_index(drop=True)
+    geoms = c.geometry.values
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="intersects")
+    out = set()
+    codes = c["adcode"].astype(str).to_numpy()
+    for i, j in zip(left, right):
+        if i < j:
+            shared = shapely.intersection(shapely.boundary(geoms[i]), shapely.boundary(geoms[j]))
+            if shared.length >= min_shared_m:
+                out.add((min(codes[i], codes[j]), max(codes[i], codes[j])))
+    return out

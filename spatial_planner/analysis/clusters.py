@@ -20,6 +20,7 @@ import shapely
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from ..crs import projected_crs_for
 from .indices import park_mass
 
 __all__ = ["ClusterParams", "cross_county_clusters"]
@@ -62,8 +63,6 @@ def cross_county_clusters(
         ``cluster_id, name_zh, name_en, sector, members, member_names, counties, county_names,
         n_parks, n_counties, mass, max_internal_min`` and the hull polygon (EPSG:4490), largest mass first.
     """
-    from .crs import projected_crs_for
-
     p = params or ClusterParams()
     ids = parks["park_id"].astype(str).to_numpy()
     t = times.reindex(index=ids, columns=ids).to_numpy(float)

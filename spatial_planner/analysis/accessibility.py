@@ -27,20 +27,20 @@ import shapely
 from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
-from ._errors import ConfigError, EmptyLayerError
-from .network import Network
+from .._errors import ConfigError, EmptyLayerError
+from ..network.graph import Network, search_inputs
 
 __all__ = [
+    "default_workers",
     "shortest_times",
     "od_matrix",
     "od_wide",
     "nearest_hub_times",
     "isochrones",
+    "decay",
     "cumulative_opportunities",
     "gravity_potential",
     "two_step_fca",
-    "decay",
-    "default_workers",
     "times_to_nearest",
     "travel_time_surface",
     "zonal_stats",
@@ -205,21 +205,6 @@ def _symmetric_od(csr, sources: np.ndarray, targets: np.ndarray, plan, workers: 
     by_rank = np.argsort(rank)
     out[kk, cc] = out[by_rank[col_rank[cc]], own_col[kk]]
     return out[inverse]
-
-
-def search_inputs(net: Network, sources, targets=None, *, mode: str = "road", reverse: bool = False
-                  ) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray | None]:
-    """The matrix to search and the sources' and targets' rows in it.
-
-    Rows of every node (``targets`` None) use the network's own numbering;
-    target columns use :meth:`Network.csr_ordered`. Both the single-process
-    engine and :mod:`spatial_planner.distributed` search these.
-    """
-    src = np.asarray(sources, dtype=np.int64)
-    if targets is None:
-        return (net.csr_reverse(mode) if reverse else net.csr(mode)), src, None
-    inv = net.node_order()[1]
-    return net.csr_ordered(mode, reverse=reverse), inv[src], inv[np.asarray(targets, dtype=np.int64)]
 
 
 def shortest_times(

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import textwrap
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -38,19 +39,31 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
-from ._errors import DataFileError
-from .io import atomic_output, read_sectors
-from .maps import RAIL_STYLE, ROAD_STYLE, TIER_LABEL_EN, TIER_STYLE, TIME_BREAKS, TIME_COLOURS, label
-from .places import HUB_LABELS
+from .._errors import DataFileError
+from ..analysis.places import select_targets
+from ..io._atomic import atomic_output
+from ..io.builtin import read_sectors
+from ..symbology import (
+    HUB_LABELS,
+    RAIL_STYLE,
+    ROAD_STYLE,
+    TIER_LABEL_EN,
+    TIER_STYLE,
+    TIME_BREAKS,
+    TIME_COLOURS,
+    label,
+)
 
 __all__ = [
     "CHART_SIZE",
     "MAP_SIZE",
     "DPI",
     "METRIC_CRS",
+    "SCORE_PARTS",
+    "FACTOR_LABELS",
+    "register_cjk_font",
     "cjk_font",
     "cjk_font_path",
-    "register_cjk_font",
     "chart_node_scores",
     "chart_belts",
     "chart_priorities",
@@ -693,8 +706,6 @@ def _place_labels(fig: Figure, ax, items: list[tuple]) -> None:
 
 
 def _wrap(text: str, width: int) -> str:
-    import textwrap
-
     return "\n".join(textwrap.wrap(text, width)) or text
 
 
@@ -713,7 +724,6 @@ def map_access_png(access, layers: dict[str, gpd.GeoDataFrame], path: str | os.P
     from rasterio.transform import array_bounds
     from rasterio.warp import Resampling, reproject
 
-    from .places import select_targets
 
     key = kind.replace("-", "_")
     if key not in access.rasters:

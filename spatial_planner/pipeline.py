@@ -6,6 +6,8 @@ through a callback, so the CLI can show it and notebooks can stay quiet.
 
 from __future__ import annotations
 
+import os
+import shutil
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,32 +17,85 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._errors import OutputExistsError
-from .accessibility import isochrones, times_to_nearest, travel_time_surface, zonal_stats
+from ._errors import DataFileError, DataWarning, OutputExistsError
+from .analysis.accessibility import (
+    cumulative_opportunities,
+    gravity_potential,
+    isochrones,
+    od_matrix,
+    od_wide,
+    times_to_nearest,
+    travel_time_surface,
+    zonal_stats,
+)
+from .analysis.belts import (
+    axis_corridors,
+    axis_members,
+    belt_geometries,
+    build_axes,
+    candidate_belts,
+    select_belts,
+)
+from .analysis.clusters import cross_county_clusters
+from .analysis.indices import (
+    cosine_similarity,
+    gini,
+    industry_table_from_csv,
+    industry_table_from_parks,
+    isomorphism_pairs,
+    krugman_dissimilarity,
+    krugman_specialisation,
+    land_productivity,
+    location_quotient,
+    neighbour_pairs,
+    park_mass,
+    theil,
+)
+from .analysis.linkages import gravity_linkage, link_priorities, linkage_lines
+from .analysis.nodes import (
+    PARK_LEVEL_SCORE,
+    assign_tiers,
+    betweenness_between,
+    hub_access_score,
+    score_nodes,
+)
+from .analysis.places import find_place, select_targets
 from .config import Config
-from .export import write_csv, write_geopackage, write_geotiff, write_html
-from .io import DataWarning, load_layers, read_sectors
-from .maps import add_choropleths, add_isochrones, add_raster, build_map, label, render_html
-from .network import Network, build_network, far_from_network
-from .places import HUB_LABELS, find_place, select_targets
-from .validate import study_area_of, validate_layers
+from .io.builtin import read_sectors
+from .io.gpkg import write_geopackage
+from .io.readers import load_layers
+from .io.shapefile import write_shapefiles
+from .io.writers import write_csv, write_geotiff, write_html
+from .network.build import build_network
+from .network.graph import Network, far_from_network
+from .outputs.qgis import default_styles
+from .outputs.report import markdown_report, write_report
+from .outputs.webmap.elements import render_html
+from .outputs.webmap.map import build_map
+from .outputs.webmap.overlays import (
+    add_choropleths,
+    add_isochrones,
+    add_plan_layers,
+    add_raster,
+)
+from .outputs.webmap.prepare import prepare_for_web
+from .results import AccessResult, Plan
+from .symbology import HUB_LABELS
+from .validate.layers import study_area_of, validate_layers
 
-__all__ = ["RunResult", "AccessResult", "run", "accessibility_step", "load_network", "OUTPUT_FILES", "HUB_LABELS"]
+__all__ = [
+    "OUTPUT_FILES",
+    "RunResult",
+    "load_network",
+    "coverage_notes",
+    "accessibility_step",
+    "run",
+    "build_plan",
+]
 
 #: Files every run writes into its output folder (rasters add ``time_to_<kind>.tif``).
 OUTPUT_FILES = ("map.html", "plan.gpkg", "report.md", "county_access.csv", "nodes.csv", "belts.csv",
                 "priorities.csv", "clusters.csv", "county_indices.csv")
-
-
-@dataclass
-class AccessResult:
-    """Outputs of the accessibility step."""
-
-    network: Network
-    county_access: gpd.GeoDataFrame
-    isochrones: gpd.GeoDataFrame
-    rasters: dict[str, tuple[np.ndarray, object, object]]
-    indicators: dict[str, tuple[str, str]]
 
 
 @dataclass
@@ -65,7 +120,7 @@ def load_network(cfg: Config | None = None) -> tuple[dict[str, gpd.GeoDataFrame]
     cfg = cfg or Config()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
-        layers = validate_layers(load_layers(cfg)).layers
+        layers = validate_layers(load_layers(cfg.layers)).layers
     net = build_network(layers["roads"], layers.get("rail_lines"), layers.get("stations"), params=cfg.network)
     return layers, net
 
@@ -115,8 +170,6 @@ def accessibility_step(layers: dict[str, gpd.GeoDataFrame], cfg: Config) -> Acce
     # accessibility indices at the seats: parks (and their proxy mass) within T, and Hansen potential
     parks = layers.get("parks")
     if parks is not None and len(parks):
-        from .accessibility import cumulative_opportunities, gravity_potential, od_matrix, od_wide
-        from .indices import park_mass
 
         park_pts = gpd.GeoDataFrame({"id": parks["park_id"].astype(str).to_numpy()},
                                     geometry=parks.geometry.representative_point().values, crs=parks.crs)
@@ -197,7 +250,7 @@ def run(
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always", DataWarning)
         progress("读取图层 Loading layers")
-        layers = load_layers(cfg)
+        layers = load_layers(cfg.layers)
         progress("校验图层 Validating layers")
         layers = validate_layers(layers).layers
     caught = [str(w.message) for w in record if issubclass(w.category, DataWarning)]
@@ -209,7 +262,6 @@ def run(
     access = accessibility_step(layers, cfg)
     caught += coverage_notes(layers, access.network)
     progress("点-带-网 分析 Nodes, belts and network")
-    from .analysis import build_plan
 
     plan = build_plan(layers, access, cfg)
 
@@ -234,9 +286,6 @@ def _write_outputs(out: Path, targets: dict, gpkg_layers, layers, access, plan, 
     outputs as they were; each move is an atomic rename. A staging folder left
     by a killed run is removed by the next run.
     """
-    import os
-    import shutil
-
     out.mkdir(parents=True, exist_ok=True)
     for stale in out.glob(".staging-*"):
         shutil.rmtree(stale, ignore_errors=True)
@@ -254,8 +303,6 @@ def _write_outputs(out: Path, targets: dict, gpkg_layers, layers, access, plan, 
             write_geotiff(arr, transform, crs, stage[f"time_to_{key}.tif"], description=f"minutes to nearest {key}")
         extra = _write_report(plan, cfg, access, layers, staging, notes)
         if "shp" in cfg.output.formats:
-            from .export import write_shapefiles
-
             write_shapefiles({k: v for k, v in gpkg_layers.items()}, staging / "shp",
                              encoding=cfg.output.shapefile_encoding)
             extra["shp"] = staging / "shp"
@@ -288,12 +335,9 @@ def _write_outputs(out: Path, targets: dict, gpkg_layers, layers, access, plan, 
 def _write_report(plan, cfg: Config, access, layers, folder: Path, notes: list[str] | None = None
                   ) -> dict[str, Path]:
     """report.md, report.html, figures/ and maps/; without a CJK font, report.md alone (with a warning)."""
-    from . import report as report_mod
-
-    from ._errors import DataFileError
 
     try:
-        paths = report_mod.write_report(plan, cfg, access, layers, folder, overwrite=True, notes=notes)
+        paths = write_report(plan, cfg, access, layers, folder, overwrite=True, notes=notes)
         return {Path(p).relative_to(folder).parts[0]: folder / Path(p).relative_to(folder).parts[0]
                 for p in paths.values()}
     except DataFileError as exc:  # no CJK font: the report without its figures, said plainly
@@ -301,18 +345,15 @@ def _write_report(plan, cfg: Config, access, layers, folder: Path, notes: list[s
         for leftover in ("figures", "maps", "report.html"):
             target = folder / leftover
             if target.is_dir():
-                import shutil
-
                 shutil.rmtree(target, ignore_errors=True)
             elif target.exists():
                 target.unlink()
-    write_html(report_mod.markdown_report(plan, cfg, access, notes=notes), folder / "report.md", overwrite=True)
+    write_html(markdown_report(plan, cfg, access, notes=notes), folder / "report.md", overwrite=True)
     return {"report.md": folder / "report.md"}
 
 
 def _plan_map(layers, access: AccessResult, plan, cfg: Config):
     """The run's map: input layers, accessibility layers and the 点-带-网 layers."""
-    from .maps import add_plan_layers, prepare_for_web
 
     lang = cfg.map.language
     sectors = read_sectors()
@@ -388,11 +429,7 @@ def _gpkg_layers(layers, access: AccessResult, plan) -> dict:
 
 
 def _styles(gpkg_layers) -> dict | None:
-    """QGIS styles for the GeoPackage (``qgis_styles``), or none when that module is unavailable."""
-    try:
-        from .qgis_styles import default_styles
-    except ImportError:
-        return None
+    """QGIS styles of the GeoPackage layers."""
     return default_styles({k: v for k, v in gpkg_layers.items() if isinstance(v, gpd.GeoDataFrame)}, read_sectors())
 
 
@@ -406,3 +443,177 @@ def _reorder_layer_control(fmap) -> None:
     legends = [k for k, v in fmap._children.items() if type(v).__name__ in ("Legend", "IndicatorSwitch")]
     for k in legends:
         fmap._children.move_to_end(k)
+
+
+def build_plan(layers: dict[str, gpd.GeoDataFrame], access, cfg: Config | None = None) -> Plan:
+    """Run every analysis of the 点-带-网 plan.
+
+    Parameters
+    ----------
+    layers
+        Validated input layers (``counties``, ``seats``, ``parks``, ``roads``, ``rail_lines``, ``hubs`` ...).
+    access
+        The :class:`~spatial_planner.plan.AccessResult` of the accessibility step (network and county hub times).
+    cfg
+        The run configuration.
+    """
+    cfg = cfg or Config()
+    net = access.network
+    sectors = read_sectors()
+    counties = layers["counties"]
+    parks = layers["parks"].copy()
+    codes = counties["adcode"].astype(str)
+    report: dict = {}
+
+    # 1. the industry table (statistics or the park proxy) and its indices
+    if cfg.indices.statistics:
+        table = industry_table_from_csv(cfg.indices.statistics).reindex(codes, fill_value=0.0)
+        table.attrs["provenance"] = "statistics"
+    else:
+        table = industry_table_from_parks(parks, index=pd.Index(codes))
+    provenance = table.attrs.get("provenance", "proxy")
+    report["provenance"] = provenance
+    lq = location_quotient(table)
+    spec = krugman_specialisation(table)
+    sim = cosine_similarity(table)
+    dis = krugman_dissimilarity(table)
+    mass = table.sum(axis=1).rename("mass")
+
+    # seat-to-seat road times (symmetrised), used by gravity, isomorphism and linkages
+    seats = layers["seats"].set_index(layers["seats"]["adcode"].astype(str)).loc[codes].reset_index(drop=True)
+    seat_pts = gpd.GeoDataFrame({"id": codes.to_numpy(), "name": seats["name_zh"].to_numpy()},
+                                geometry=seats.geometry.values, crs=seats.crs)
+    sched = cfg.accessibility.scheduler or None
+    od = od_wide(od_matrix(net, seat_pts, mode=cfg.linkages.mode, id_col="id", name_col="name", with_km=False,
+                           scheduler=sched))
+    times = (od + od.T) / 2.0
+
+    # 2. 产业同构 pairs
+    neigh = neighbour_pairs(counties)
+    iso = isomorphism_pairs(seats.assign(adcode=codes.to_numpy()), sim, threshold=cfg.indices.similarity_threshold,
+                            neighbours=neigh, times=times, max_minutes=cfg.indices.isomorphism_minutes,
+                            dissimilarity=dis)
+    report["isomorphism"] = {"threshold": cfg.indices.similarity_threshold,
+                             "within_minutes": cfg.indices.isomorphism_minutes, "pairs": int(len(iso)),
+                             "neighbour_pairs_tested": len(neigh)}
+
+    # 3. concentration of high-end resources
+    pref = counties.set_index(codes)["prefecture_zh"]
+    adv = [c for c in sectors.loc[sectors["advanced_manufacturing"], "code"] if c in table.columns]
+    adv_mass = table[adv].sum(axis=1) if adv else mass * 0
+    nat = parks[parks["level"] == "national"].groupby(parks["county_adcode"].astype(str)).size().reindex(codes,
+                                                                                                        fill_value=0)
+    conc = {}
+    for name, values in (("mass", mass), ("advanced_mass", adv_mass), ("national_zones", nat.astype(float))):
+        th = theil(values, pref)
+        by_pref = values.groupby(pref).sum().sort_values(ascending=False)
+        conc[name] = {"theil": round(th["total"], 4), "theil_between_prefectures": round(th["between"], 4),
+                      "theil_within_prefectures": round(th["within"], 4), "gini_counties": round(gini(values), 4),
+                      "top3_prefecture_share": round(float(by_pref.head(3).sum() / max(by_pref.sum(), 1e-12)), 4),
+                      "top3_prefectures": list(by_pref.head(3).index)}
+    report["concentration"] = conc
+
+    # 4. land productivity of parks
+    prod = land_productivity(parks)
+    report["productivity"] = {"provenance": prod["provenance"].iloc[0] if len(prod) else provenance,
+                              "low": int(prod["low_productivity"].sum()), "parks": int(len(prod))}
+
+    # 5. growth poles and tiers
+    ca = access.county_access.set_index(access.county_access["adcode"].astype(str)).loc[codes]
+    hub = hub_access_score(ca)
+    grav = gravity_potential(times, mass, half_life=cfg.accessibility.half_life_min, include_self=False,
+                             kind=cfg.accessibility.decay)
+    seat_nodes = net.attach(seat_pts.set_index("id"))["node"]
+    betw = betweenness_between(net, seat_nodes.to_dict(), mode="road")
+    level = parks.assign(s=parks["level"].map(PARK_LEVEL_SCORE).fillna(0.0)).groupby(
+        parks["county_adcode"].astype(str))["s"].max().reindex(codes, fill_value=0.0)
+    parts = pd.DataFrame({"mass": mass, "gravity": grav.reindex(codes), "betweenness": betw.reindex(codes),
+                          "hub_access": hub.to_numpy(), "park_level": level}, index=codes)
+    scored = score_nodes(parts, cfg.nodes)
+    is_pref = seats.set_index(codes)["is_prefecture_seat"].astype(bool)
+    tiered, tier_report = assign_tiers(scored, params=cfg.nodes, has_national_zone=nat > 0, is_prefecture_seat=is_pref)
+    report["tiers"] = tier_report
+
+    # 6. linkages
+    g = gravity_linkage(mass, times, beta=cfg.linkages.beta, t_min=cfg.linkages.t_min, dissimilarity=dis,
+                        complementarity=cfg.linkages.complementarity)
+    lines, totals = linkage_lines(g, seats.assign(adcode=codes.to_numpy()), n_lines=cfg.linkages.n_lines)
+    tiered["total_linkage"] = totals.reindex(codes).to_numpy()
+    prio = link_priorities(net, g, times, seats.assign(adcode=codes.to_numpy()), tiers=tiered["tier"],
+                           params=cfg.linkages)
+    report["linkages"] = {"beta": cfg.linkages.beta, "mode": cfg.linkages.mode, "t_min": cfg.linkages.t_min,
+                          "complementarity": cfg.linkages.complementarity,
+                          "reference_speed_kmh": cfg.linkages.reference_speed_kmh}
+
+    info = counties.set_index(codes)[["name_zh", "name_en", "prefecture_zh"]]
+    nodes = gpd.GeoDataFrame(
+        pd.concat([info, tiered], axis=1).reset_index(names="adcode"),
+        geometry=seats.geometry.values, crs=seats.crs)
+    nodes = nodes.sort_values(["score", "adcode"], ascending=[False, True]).reset_index(drop=True)
+    nodes.insert(1, "rank", np.arange(1, len(nodes) + 1))
+    nodes["provenance"] = provenance
+
+    # 7. belts along axes (metric CRS of the network)
+    crs = net.crs
+    rail = layers.get("rail_lines")
+    roads = layers["roads"]
+    axes = []
+    if rail is not None and len(rail):
+        axes.append(build_axes(rail, kind="rail", crs=crs, id_col="line_id"))
+    expw = roads[roads["road_class"].isin(["expressway", "provincial_expressway"])]
+    if len(expw):
+        axes.append(build_axes(expw.assign(name_zh=expw["name_zh"].astype(str)), kind="expressway", crs=crs,
+                               id_col="route_ref"))
+    axes_gdf = gpd.GeoDataFrame(pd.concat(axes, ignore_index=True), geometry="geometry", crs=crs)
+    parks_m = parks.to_crs(crs)
+    members = axis_members(axes_gdf, parks_m, corridor_km=cfg.belts.corridor_km)
+    park_access = parks["county_adcode"].astype(str).map(hub).fillna(0.0)
+    park_access.index = parks["park_id"].astype(str)
+    cands = candidate_belts(members, parks, params=cfg.belts, access=park_access)
+    chosen = select_belts(cands, members, parks, params=cfg.belts, access=park_access)
+    pnames = dict(zip(parks["park_id"].astype(str), parks["name_zh"]))
+    belt_lines, belt_polys = belt_geometries(chosen, axes_gdf, corridor_km=cfg.belts.corridor_km, sectors=sectors,
+                                             counties=counties, park_names=pnames)
+    corridors = axis_corridors(axes_gdf, members, parks, window_km=cfg.belts.corridor_window_km,
+                               min_parks=cfg.belts.min_parks, sectors=sectors)
+    report["belts"] = {"corridor_km": cfg.belts.corridor_km, "max_gap_km": cfg.belts.max_gap_km,
+                       "min_parks": cfg.belts.min_parks, "min_counties": cfg.belts.min_counties,
+                       "axes": int(len(axes_gdf)), "candidates": int(len(cands)), "selected": int(len(chosen))}
+
+    # 8. cross-county clusters (park-to-park road minutes)
+    park_pts = gpd.GeoDataFrame({"id": parks["park_id"].astype(str).to_numpy()},
+                                geometry=parks.geometry.representative_point().values, crs=parks.crs)
+    ptimes = od_wide(od_matrix(net, park_pts, mode="road", id_col="id", with_km=False, scheduler=sched))
+    clusters = cross_county_clusters(parks, ptimes, sectors=sectors, counties=counties, params=cfg.clusters,
+                                     metric_crs=crs)
+    report["clusters"] = {"max_minutes": cfg.clusters.max_minutes, "sector_field": cfg.clusters.sector_field,
+                          "clusters": int(len(clusters))}
+
+    lead_lq = lq.idxmax(axis=1).where(table.sum(axis=1) > 0, "")
+    s_zh = dict(zip(sectors["code"], sectors["name_zh"]))
+    county_indices = pd.DataFrame({
+        "name_zh": info["name_zh"], "prefecture_zh": info["prefecture_zh"], "mass": mass.round(3),
+        "advanced_mass": adv_mass.round(3), "krugman_specialisation": spec.round(4),
+        "top_lq_sector": lead_lq.map(lambda c: s_zh.get(c, c)), "top_lq": lq.max(axis=1).round(3),
+        "national_zones": nat, "score": tiered["score"].round(4), "tier": tiered["tier"],
+    }, index=codes)
+    county_indices.index.name = "adcode"
+    county_indices["provenance"] = provenance
+    parks_prod = prod.reset_index()
+    parks_prod.insert(1, "name_zh", parks_prod["park_id"].map(pnames))
+    parks_prod.insert(2, "level", parks_prod["park_id"].map(dict(zip(parks["park_id"].astype(str), parks["level"]))))
+    return Plan(
+        nodes=nodes,
+        belts=belt_lines.to_crs("EPSG:4490"),
+        belt_corridors=belt_polys.to_crs("EPSG:4490"),
+        corridors=corridors.to_crs("EPSG:4490"),
+        linkages=lines,
+        priorities=prio,
+        clusters=clusters,
+        isomorphism=iso,
+        industry=table,
+        lq=lq,
+        county_indices=county_indices,
+        productivity=parks_prod,
+        report=report,
+    )

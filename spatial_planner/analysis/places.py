@@ -14,24 +14,19 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from ._errors import ConfigError
+from .._errors import ConfigError
+from ..io.readers import read_layer
 
-__all__ = ["PLACE_SETS", "TARGET_KINDS", "HUB_LABELS", "select_places", "select_targets", "find_place"]
+__all__ = [
+    "PLACE_SETS",
+    "TARGET_KINDS",
+    "select_places",
+    "find_place",
+    "select_targets",
+]
 
 PLACE_SETS = ("seats", "prefecture-seats", "parks", "hubs", "stations")
 
-#: zh / en names of hub kinds in column labels, charts and notes.
-HUB_LABELS = {
-    "airport": ("机场", "airport"),
-    "hsr": ("高铁站", "HSR station"),
-    "rail_freight": ("铁路货运枢纽", "rail freight hub"),
-    "rail-freight": ("铁路货运枢纽", "rail freight hub"),
-    "river_port": ("内河港口", "river port"),
-    "port": ("内河港口", "river port"),
-    "china_europe_train": ("中欧班列集结中心", "China–Europe train hub"),
-    "logistics_hub": ("物流枢纽", "logistics hub"),
-    "freight_terminal": ("铁路货运站", "rail freight terminal"),
-}
 
 #: Target kinds of ``access --to`` and ``[accessibility] raster_to``.
 TARGET_KINDS = {
@@ -75,8 +70,6 @@ def select_places(layers: dict[str, gpd.GeoDataFrame], spec: str) -> gpd.GeoData
         return _frame(layers[spec], _ID[spec])
     path = Path(spec)
     if path.suffix:
-        from .io import read_layer
-
         gdf = read_layer(path)
         id_col = next((c for c in ("id", "adcode", "park_id", "hub_id", "编号") if c in gdf.columns), None)
         if id_col is None:

@@ -29,7 +29,6 @@ on their own:
 from __future__ import annotations
 
 import functools
-import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -41,23 +40,25 @@ import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
 
-from ._errors import (
+from .._errors import (
     DataFileError,
+    DataWarning,
     InvalidGeometryError,
     InvalidValueError,
+    MissingColumnError,
     SpatialPlannerError,
     UnexpectedCRSError,
     format_ids,
 )
-from .crs import CGCS2000, gcj02_to_wgs84, in_china, wgs84_to_gcj02
+from ..crs import CGCS2000, gcj02_to_wgs84, in_china, wgs84_to_gcj02
+from ..schema import LAYER_ORDER, SCHEMAS, schema_for
 
 __all__ = [
     "REFERENCE_BOUNDS",
     "feature_ids",
-    "guess_text_encoding",
     "check_sqlite_file",
-    "check_finite_coordinates",
     "nonfinite_mask",
+    "check_finite_coordinates",
     "gk_candidates",
     "check_coordinate_units",
     "fix_axis_order",
@@ -65,11 +66,12 @@ __all__ = [
     "detect_gcj02",
     "convert_from_gcj02",
     "geometry_family",
+    "keep_family_parts",
     "normalise_geometry_types",
     "geometry_type_error",
-    "keep_family_parts",
     "check_numeric_columns",
     "duplicate_names",
+    "conform_layer",
 ]
 
 #: Extent (lon/lat) of the built-in study area, Henan: used to rank Gauss-Krüger zone suggestions.
@@ -85,8 +87,6 @@ _FAMILY_ZH = {"point": "点", "line": "线", "polygon": "面"}
 
 
 def _warn(message: str, stacklevel: int = 3) -> None:
-    from .io import DataWarning
-
     warnings.warn(message, DataWarning, stacklevel=stacklevel)
 
 
@@ -111,8 +111,6 @@ def feature_ids(gdf: gpd.GeoDataFrame, kind: str | None = None) -> np.ndarray:
     """
     col = None
     if kind is not None:
-        from .schema import SCHEMAS
-
         schema = SCHEMAS.get(kind)
         if schema is not None and schema.id_column in gdf.columns:
             col = schema.id_column
@@ -122,83 +120,6 @@ def feature_ids(gdf: gpd.GeoDataFrame, kind: str | None = None) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- text encodings
-
-
-def _is_hanzi(ch: str) -> bool:
-    o = ord(ch)
-    return 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0x3000 <= o <= 0x303F or 0xFF00 <= o <= 0xFFEF
-
-
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
-
-
-@functools.lru_cache(maxsize=4096)
-def _in_gb2312(ch: str) -> bool:
-    try:
-        ch.encode("gb2312")
-        return True
-    except UnicodeEncodeError:
-        return False
-
-
-def _plausibility(text: str, *, gb: bool) -> float:
-    """Share of the non-ASCII characters that make sense in Chinese attribute data.
-
-    Hanzi and CJK punctuation count (for a GB decoding only those in GB2312,
-    the common set). For a UTF-8 decoding, accented Latin letters next to an
-    ASCII letter also count (pinyin with tone marks, European names); GBK bytes
-    misread as UTF-8 give runs of such letters, Cyrillic, Arabic and the like
-    without ASCII neighbours.
-    """
-    total = good = 0
-    text = text[:200_000]  # a sample is enough, and keeps large tables fast
-    n = len(text)
-    for m in _NON_ASCII.finditer(text):
-        i, ch = m.start(), m.group()
-        total += 1
-        if _is_hanzi(ch):
-            if not gb or _in_gb2312(ch):
-                good += 1
-        elif not gb and 0xC0 <= ord(ch) <= 0x24F:
-            left = text[i - 1] if i > 0 else ""
-            right = text[i + 1] if i + 1 < n else ""
-            if (left.isascii() and left.isalpha()) or (right.isascii() and right.isalpha()):
-                good += 1
-    return 1.0 if total == 0 else good / total
-
-
-def guess_text_encoding(raw: bytes) -> tuple[str | None, str]:
-    """Tell UTF-8 from GBK/GB18030 text.
-
-    Parameters
-    ----------
-    raw
-        The bytes (for a dBase file: the record area after the header).
-
-    Returns
-    -------
-    (encoding, how)
-        ``("UTF-8", "utf-8")`` for ASCII or UTF-8; ``("GB18030", "gb18030")``
-        when only GB18030 decodes the bytes; ``("GB18030", "ambiguous")`` when
-        both decode them but only the GB18030 reading is Chinese text (GBK bytes
-        that happen to be valid UTF-8); ``(None, "undecodable")`` when neither does.
-    """
-    try:
-        utf = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        utf = None
-    try:
-        gb = raw.decode("gb18030")
-    except UnicodeDecodeError:
-        gb = None
-    if utf is not None and gb is not None and utf != gb:
-        if _plausibility(gb, gb=True) >= 0.9 and _plausibility(utf, gb=False) < 0.5:
-            return "GB18030", "ambiguous"
-    if utf is not None:
-        return "UTF-8", "utf-8"
-    if gb is not None:
-        return "GB18030", "gb18030"
-    return None, "undecodable"
 
 
 # --------------------------------------------------------------------------- files
@@ -984,3 +905,21 @@ def duplicate_names(
         return [], []
     ids = np.asarray(ids, dtype=object)
     return names[dup].unique().tolist(), list(ids[dup.to_numpy()])
+
+
+def conform_layer(gdf: gpd.GeoDataFrame, kind: str | None, label: str) -> gpd.GeoDataFrame:
+    """Bring a freshly read layer to EPSG:4490 and fill the schema's defaults."""
+    if gdf.crs is not None and not gdf.crs.equals(CGCS2000):
+        gdf = gdf.to_crs(CGCS2000)
+    if kind is None or kind not in LAYER_ORDER:
+        return gdf
+    schema = schema_for(kind)
+    missing = [c for c in schema.required if c not in gdf.columns]
+    if missing:
+        raise MissingColumnError(missing, layer=label, available=[c for c in gdf.columns if c != "geometry"])
+    for col, default in schema.optional.items():
+        if col not in gdf.columns:
+            gdf[col] = default
+    id_col = schema.id_column
+    gdf[id_col] = gdf[id_col].astype(str)
+    return gdf

@@ -1,10 +1,4 @@
-"""Writing outputs: GeoPackage, shapefiles, HTML map and tables, always atomically.
-
-Every writer builds its file beside the final path and renames it into place
-(:func:`spatial_planner.io.atomic_output`), so an interrupted run leaves the
-previous outputs intact and never a half-written file. :func:`write_shapefiles`
-does the same with a whole folder.
-"""
+"""Shapefiles that lose nothing: long field names, long text, GBK, types and multi-geometries restored on reading."""
 
 from __future__ import annotations
 
@@ -23,162 +17,58 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from ._errors import ConfigError, DataFileError, InvalidGeometryError, OutputExistsError
-from .io import atomic_output
-from .schema import SCHEMAS
+from .._errors import (
+    ConfigError,
+    DataFileError,
+    InvalidGeometryError,
+    OutputExistsError,
+)
+from ..schema import SCHEMAS
 
 __all__ = [
-    "write_geopackage",
+    "FIELD_NAMES_CSV",
+    "FIELD_TYPES_CSV",
+    "file_stem",
     "write_shapefiles",
     "read_shapefiles",
-    "write_html",
-    "write_csv",
-    "write_geotiff",
-    "gpkg_layer_counts",
     "SHAPEFILE_ENCODINGS",
+    "full_field_names",
 ]
-
-
-def _gpkg_safe(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Columns GeoPackage cannot hold (lists, dicts, mixed objects) become text; nothing is dropped."""
-    out = gdf.copy()
-    for col in out.columns:
-        if col == out.geometry.name:
-            continue
-        s = out[col]
-        if s.dtype == object:
-            kinds = {type(v) for v in s.dropna()}
-            if kinds - {str}:
-                out[col] = s.map(lambda v: None if v is None or (isinstance(v, float) and pd.isna(v)) else str(v))
-    return out
-
-
-def write_geopackage(
-    layers: dict[str, gpd.GeoDataFrame],
-    path: str | os.PathLike,
-    *,
-    overwrite: bool = False,
-    styles: dict[str, str] | None = None,
-) -> Path:
-    """Write layers into one GeoPackage, atomically.
-
-    Parameters
-    ----------
-    layers
-        Layer name → GeoDataFrame (or plain DataFrame, written as a table
-        without geometry).
-    path
-        Output ``.gpkg``.
-    overwrite
-        Replace an existing file.
-    styles
-        Layer name → QGIS QML (for example
-        :func:`spatial_planner.qgis_styles.default_styles`), stored in the
-        GeoPackage's ``layer_styles`` table as the layers' default styles
-        before the file is renamed into place, so QGIS opens the layers styled.
-
-    Returns
-    -------
-    pathlib.Path
-        The written path.
-    """
-    final = Path(path)
-    with atomic_output(final, overwrite=overwrite) as tmp:
-        for i, (name, gdf) in enumerate(layers.items()):
-            if isinstance(gdf, gpd.GeoDataFrame):
-                pyogrio.write_dataframe(_gpkg_safe(gdf), tmp, layer=name, driver="GPKG", append=i > 0,
-                                        layer_options={"SPATIAL_INDEX": "YES"})
-            else:
-                pyogrio.write_dataframe(pd.DataFrame(gdf), tmp, layer=name, driver="GPKG", append=i > 0)
-        if styles:
-            from . import qgis_styles
-
-            qgis_styles.write_styles(tmp, styles)
-    return final
-
-
-def gpkg_layer_counts(path: str | os.PathLike) -> dict[str, int]:
-    """Feature count of every layer in a GeoPackage (as listed by GDAL)."""
-    out = {}
-    for name, _geom in pyogrio.list_layers(path):
-        out[str(name)] = int(pyogrio.read_info(path, layer=name)["features"])
-    return out
-
-
-def write_html(html_text: str, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
-    """Write an HTML document (UTF-8) atomically."""
-    final = Path(path)
-    with atomic_output(final, overwrite=overwrite) as tmp:
-        tmp.write_text(html_text, encoding="utf-8")
-    return final
-
-
-def write_csv(df: pd.DataFrame, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
-    """Write a table as CSV in UTF-8 with BOM (so Excel shows the Chinese), atomically."""
-    final = Path(path)
-    with atomic_output(final, overwrite=overwrite) as tmp:
-        df.to_csv(tmp, index=False, encoding="utf-8-sig")
-    return final
-
-
-def write_geotiff(
-    array: np.ndarray,
-    transform,
-    crs,
-    path: str | os.PathLike,
-    *,
-    overwrite: bool = False,
-    nodata: float = -9999.0,
-    description: str = "",
-    units: str = "minutes",
-) -> Path:
-    """Write a single-band float raster as a tiled, DEFLATE-compressed GeoTIFF with overviews.
-
-    NaN cells are written as ``nodata``. The CRS is written as it is (the
-    projected CRS the analysis used).
-    """
-    import rasterio
-    from rasterio.enums import Resampling
-
-    final = Path(path)
-    data = np.where(np.isfinite(array), array, nodata).astype("float32")
-    height, width = data.shape
-    profile = {
-        "driver": "GTiff", "width": width, "height": height, "count": 1, "dtype": "float32",
-        "crs": crs, "transform": transform, "nodata": nodata, "tiled": True, "blockxsize": 256,
-        "blockysize": 256, "compress": "deflate", "predictor": 3,
-    }
-    with atomic_output(final, overwrite=overwrite) as tmp:
-        with rasterio.open(tmp, "w", **profile) as dst:
-            dst.write(data, 1)
-            dst.set_band_description(1, description or units)
-            dst.update_tags(1, units=units)
-            factors = [f for f in (2, 4, 8, 16) if min(width, height) // f >= 8]
-            if factors:
-                dst.build_overviews(factors, Resampling.average)
-                dst.update_tags(ns="rio_overview", resampling="average")
-    return final
-
-
-# --------------------------------------------------------------------------- shapefiles
-
-#: Encodings :func:`write_shapefiles` offers: name written to the ``.cpg`` → Python codec.
-SHAPEFILE_ENCODINGS: dict[str, str] = {"UTF-8": "utf-8", "GBK": "gbk"}
 
 _ENCODING_ALIASES = {"UTF8": "UTF-8", "UTF-8": "UTF-8", "65001": "UTF-8",
                      "GBK": "GBK", "CP936": "GBK", "936": "GBK"}
+
+
 _DBF_TEXT_BYTES = 254  # longest dBase character field, in bytes of the file's encoding
+
+
 _DBF_MAX_FIELDS = 255
+
+
 _GBK_LDID = 0x4D  # dBase language driver id of code page 936 (GBK), for software that ignores .cpg
+
+
 FIELD_NAMES_CSV = "field_names.csv"
+
+
 FIELD_TYPES_CSV = "field_types.csv"
+
+
 _LONG_TEXT_SUFFIX = "_long_text.csv"
+
+
 _SAFE_FIELD = re.compile(r"[A-Za-z0-9_]{1,10}")
+
+
 _GEOMETRY_FAMILIES = {
     "Point": "point", "MultiPoint": "point", "LineString": "line", "MultiLineString": "line",
     "LinearRing": "line", "Polygon": "polygon", "MultiPolygon": "polygon",
 }
+
+
 _MULTI_OF = {"point": shapely.MultiPoint, "line": shapely.MultiLineString, "polygon": shapely.MultiPolygon}
+
+
 _TEXT_TYPES = ("str", "json", "text", "wkt")
 
 
@@ -297,7 +187,7 @@ def _short_field_names(columns: list[str]) -> dict[str, str]:
     return out
 
 
-def _file_stem(name: str) -> str:
+def file_stem(name: str) -> str:
     stem = re.sub(r'[\x00-\x1f/\\:*?"<>|]+', "_", str(name)).strip(" .")
     return stem or "layer"
 
@@ -329,7 +219,7 @@ class _Prepared:
 
 
 def _prepare_layer(name: str, df: pd.DataFrame, codec: str, *, table: bool) -> _Prepared:
-    prep = _Prepared(name, _file_stem(name), table)
+    prep = _Prepared(name, file_stem(name), table)
     df = df.copy()
     idx = df.index
     if not (isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1 and idx.name is None):
@@ -666,7 +556,7 @@ def read_shapefiles(folder: str | os.PathLike) -> dict[str, pd.DataFrame]:
         order = sorted(p.stem for p in root.glob("*.shp"))
     out: dict[str, pd.DataFrame] = {}
     for layer in order:
-        stem = _file_stem(layer)
+        stem = file_stem(layer)
         ltypes = types[types["layer"] == layer] if types is not None else None
         shp = root / f"{stem}.shp"
         if shp.exists():
@@ -715,3 +605,27 @@ def _promote_to_multi(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
         return _MULTI_OF[family]([g]) if family else g
 
     return gpd.GeoSeries([promote(g) for g in geoms], index=geoms.index, crs=geoms.crs)
+
+
+#: Encodings :func:`write_shapefiles` offers: name written to the ``.cpg`` → Python codec.
+SHAPEFILE_ENCODINGS: dict[str, str] = {"UTF-8": "utf-8", "GBK": "gbk"}
+
+
+def full_field_names(shp: Path) -> dict[str, str]:
+    """Full names of a shapefile's truncated fields, from the ``field_names.csv`` that our export writes beside it.
+
+    dBase field names hold 10 characters, so ``design_speed_kmh`` is written
+    as ``design_s01``; reading the layer back restores the name the planner
+    needs. Any other shapefile (no sidecar, or no row for it) is unchanged.
+    """
+    sidecar = shp.with_name("field_names.csv")
+    if not sidecar.is_file():
+        return {}
+    try:
+        table = pd.read_csv(sidecar, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, ValueError, UnicodeDecodeError):
+        return {}
+    if not {"layer", "shapefile_field", "full_name"} <= set(table.columns):
+        return {}
+    rows = table[table["layer"].map(lambda name: shp.stem in (name, file_stem(name)))]
+    return dict(zip(rows["shapefile_field"], rows["full_name"]))

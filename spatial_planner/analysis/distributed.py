@@ -29,7 +29,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._errors import ConfigError
+from .._errors import ConfigError
+from ..network.graph import search_inputs
 
 __all__ = ["get_client", "scatter_graph", "dask_shortest_times", "sjoin_points"]
 
@@ -40,7 +41,7 @@ def get_client(scheduler: str | object = "local", *, n_workers: int = 2, memory_
     An existing ``Client`` passed as ``scheduler`` is returned as it is.
     """
     try:
-        from distributed import Client, LocalCluster
+        from distributed import Client, LocalCluster  # the optional `dask` extra
     except ImportError:
         raise ConfigError("Dask is not installed", key="scheduler",
                           fix="pip install 'spatial-planner[dask]' (dask[distributed], dask-geopandas).") from None
@@ -103,8 +104,6 @@ def dask_shortest_times(
     numpy.ndarray
         Equal, element for element, to the single-process result.
     """
-    from .accessibility import search_inputs
-
     csr, src, tgt = search_inputs(net, sources, targets, mode=mode, reverse=reverse)  # as the single-process engine
     lim = np.inf if limit is None else float(limit)
     own = not hasattr(scheduler, "submit")
@@ -147,7 +146,7 @@ def sjoin_points(points: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame, *, nparti
     if not use_dask:
         out = gpd.sjoin(pts, polygons, how="left", predicate=predicate)
     else:
-        import dask_geopandas
+        import dask_geopandas  # the optional `dask` extra
 
         n = npartitions or max(1, len(pts) // 250_000)
         dpts = dask_geopandas.from_geopandas(pts, npartitions=n)

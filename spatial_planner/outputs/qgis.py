@@ -21,25 +21,22 @@ are safe.
 from __future__ import annotations
 
 import math
-import os
 import re
-import sqlite3
-import warnings
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
 import geopandas as gpd
 import pandas as pd
 
-from ._errors import ConfigError, DataFileError
-from .maps import (
+from .._errors import ConfigError
+from ..symbology import (
     CLASS_LABELS,
     HUB_STYLE,
     PREFECTURE_PALETTE,
     RAIL_STYLE,
     ROAD_STYLE,
+    STATION_COLOURS,
     STRENGTH_STYLE,
     TIME_BREAKS,
     TIME_COLOURS,
@@ -49,14 +46,11 @@ from .maps import (
 __all__ = [
     "QGIS_VERSION",
     "LABEL_FONT",
-    "STATION_COLOURS",
     "TIER_STYLE",
     "qml_single",
     "qml_categorized",
     "qml_graduated",
     "default_styles",
-    "write_styles",
-    "read_styles",
 ]
 
 #: QGIS version the QML declares.
@@ -65,8 +59,6 @@ QGIS_VERSION = "3.28.0"
 #: Font family of labels (Chinese-capable; Debian/Ubuntu ``fonts-noto-cjk``).
 LABEL_FONT = "Noto Sans CJK SC"
 
-#: Station colours of the web map.
-STATION_COLOURS: dict[str, str] = {"hsr": "#c0392b", "conventional": "#34495e", "freight_terminal": "#d35400"}
 
 #: Cultivation tiers of growth poles: colour, marker size (px) and line width (px).
 TIER_STYLE: dict[str, tuple[str, float, float]] = {
@@ -87,15 +79,6 @@ _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _DDP = ('<data_defined_properties><Option type="Map"><Option name="name" type="QString" value=""/>'
         '<Option name="properties"/><Option name="type" type="QString" value="collection"/></Option>'
         '</data_defined_properties>')
-
-_LAYER_STYLES_DDL = (
-    "CREATE TABLE IF NOT EXISTS layer_styles ("
-    "id INTEGER PRIMARY KEY AUTOINCREMENT, f_table_catalog TEXT(256), f_table_schema TEXT(256), "
-    "f_table_name TEXT(256), f_geometry_column TEXT(256), styleName TEXT(30), styleQML TEXT, styleSLD TEXT, "
-    "useAsDefault BOOLEAN, description TEXT, owner TEXT(30), ui TEXT(30), "
-    "update_time DATETIME DEFAULT CURRENT_TIMESTAMP)"
-)
-_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
 
 
 # --------------------------------------------------------------------------- XML helpers
@@ -677,89 +660,4 @@ def _sector_palette(sectors: pd.DataFrame | None) -> tuple[dict, dict, list]:
     return colour_of, name_of, order
 
 
-# --------------------------------------------------------------------------- GeoPackage storage
 
-
-def write_styles(gpkg_path: str | os.PathLike, styles: Mapping[str, str]) -> list[str]:
-    """Store QML styles in a GeoPackage's ``layer_styles`` table as the layers' default styles.
-
-    The table has the schema QGIS creates and is registered in
-    ``gpkg_contents`` as an attributes table. Each style becomes one row
-    (``styleName`` = layer name, ``useAsDefault`` = 1, ``f_geometry_column``
-    from ``gpkg_geometry_columns``), replacing earlier rows of the same layer.
-
-    Parameters
-    ----------
-    gpkg_path
-        An existing GeoPackage (closed by its writer).
-    styles
-        Layer name → QML text.
-
-    Returns
-    -------
-    list[str]
-        The styled layers. A style for a layer the GeoPackage does not hold is
-        skipped with a :class:`~spatial_planner.io.DataWarning`.
-    """
-    from .io import DataWarning
-
-    path = Path(gpkg_path)
-    if not path.is_file():
-        raise DataFileError(f"GeoPackage {path} does not exist", layer=str(path),
-                            fix="write the layers first (write_geopackage), then their styles.")
-    styled: list[str] = []
-    con = sqlite3.connect(path)
-    try:
-        try:
-            tables = {r[0] for r in con.execute("SELECT table_name FROM gpkg_contents")}
-        except sqlite3.DatabaseError as exc:
-            raise DataFileError(f"{path.name} is not a GeoPackage ({exc})", layer=str(path),
-                                fix="pass the .gpkg written by write_geopackage.") from exc
-        geom_cols = dict(con.execute("SELECT table_name, column_name FROM gpkg_geometry_columns"))
-        missing = [n for n in styles if n not in tables or n == "layer_styles"]
-        if missing:
-            warnings.warn(f"{path.name}: no layer {', '.join(missing)}; its style is not written", DataWarning,
-                          stacklevel=2)
-        with con:
-            con.execute(_LAYER_STYLES_DDL)
-            if "layer_styles" not in tables:
-                con.execute(
-                    "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change, srs_id) "
-                    f"VALUES ('layer_styles', 'attributes', 'layer_styles', 'QGIS layer styles', {_NOW}, 0)"
-                )
-            for name, qml in styles.items():
-                if name in missing:
-                    continue
-                con.execute("DELETE FROM layer_styles WHERE f_table_name = ?", (name,))
-                con.execute(
-                    "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, "
-                    "styleName, styleQML, styleSLD, useAsDefault, description, owner, ui, update_time) "
-                    f"VALUES ('', '', ?, ?, ?, ?, '', 1, ?, '', NULL, {_NOW})",
-                    (name, geom_cols.get(name) or "", name, qml, f"spatial_planner default style of {name}"),
-                )
-                styled.append(name)
-            has_ogr_contents = con.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'gpkg_ogr_contents'").fetchone()
-            if has_ogr_contents:
-                con.execute("DELETE FROM gpkg_ogr_contents WHERE table_name = 'layer_styles'")
-                con.execute("INSERT INTO gpkg_ogr_contents (table_name, feature_count) "
-                            "SELECT 'layer_styles', COUNT(*) FROM layer_styles")
-            con.execute(f"UPDATE gpkg_contents SET last_change = {_NOW} WHERE table_name = 'layer_styles'")
-    finally:
-        con.close()
-    return styled
-
-
-def read_styles(gpkg_path: str | os.PathLike) -> dict[str, str]:
-    """Default QML style of each layer stored in a GeoPackage (layer name → QML; empty without styles)."""
-    con = sqlite3.connect(Path(gpkg_path))
-    try:
-        exists = con.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'layer_styles'").fetchone()
-        if not exists:
-            return {}
-        rows = con.execute("SELECT f_table_name, styleQML FROM layer_styles WHERE useAsDefault "
-                           "ORDER BY update_time, id").fetchall()
-    finally:
-        con.close()
-    return {name: qml for name, qml in rows}

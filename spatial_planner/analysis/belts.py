@@ -37,8 +37,15 @@ from shapely.ops import substring
 
 from .indices import SECTOR_SHARES, park_mass
 
-__all__ = ["BeltParams", "build_axes", "axis_members", "candidate_belts", "select_belts", "belt_geometries",
-           "axis_corridors"]
+__all__ = [
+    "BeltParams",
+    "build_axes",
+    "axis_members",
+    "candidate_belts",
+    "select_belts",
+    "belt_geometries",
+    "axis_corridors",
+]
 
 
 @dataclass

@@ -23,7 +23,16 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-__all__ = ["ASSETS", "asset_dir", "assets_available", "fetch_assets", "inline_assets", "KEEP_JS", "KEEP_CSS"]
+__all__ = [
+    "ASSETS",
+    "KEEP_JS",
+    "KEEP_CSS",
+    "asset_dir",
+    "assets_available",
+    "fetch_assets",
+    "inline_assets",
+    "main",
+]
 
 #: CDN address → (npm package spec, path inside the package, extra files the CSS refers to)
 ASSETS: dict[str, tuple[str, str, tuple[str, ...]]] = {

@@ -19,17 +19,28 @@ applied are reported.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 from scipy.sparse.csgraph import dijkstra
 
-from ._errors import ConfigError
-from .network import walk_to_source
+from .._errors import ConfigError
+from ..network.paths import paths_through
 
-__all__ = ["TIERS", "NodeParams", "normalise", "entropy_weights", "betweenness_between", "paths_through", "score_nodes", "assign_tiers"]
+__all__ = [
+    "TIERS",
+    "TIER_EN",
+    "PARK_LEVEL_SCORE",
+    "NodeParams",
+    "normalise",
+    "entropy_weights",
+    "betweenness_between",
+    "score_nodes",
+    "assign_tiers",
+    "hub_access_score",
+]
 
 #: Cultivation tiers from the top.
 TIERS = ("国家级", "省级", "市级", "县级")
@@ -68,19 +79,6 @@ def entropy_weights(parts: pd.DataFrame) -> pd.Series:
     e = -(p * np.log(p)).sum(axis=0) / np.log(n)
     d = 1.0 - e
     return pd.Series(d / d.sum(), index=parts.columns)
-
-
-def paths_through(pred: np.ndarray, source: int, targets: np.ndarray) -> np.ndarray:
-    """How many of the fastest paths from ``source`` to ``targets`` pass through each node, ends excluded.
-
-    ``pred`` is the source's predecessor row from
-    :func:`scipy.sparse.csgraph.dijkstra`; the targets walk up the tree
-    together (:func:`~spatial_planner.network.walk_to_source`).
-    """
-    counts = np.zeros(len(pred))
-    for _, _, up in walk_to_source(pred, source, targets):
-        np.add.at(counts, up[up != source], 1.0)
-    return counts
 
 
 def betweenness_between(net, seat_nodes: dict[str, int], mode: str = "road", *, chunk: int = 16) -> pd.Series:
@@ -140,11 +138,9 @@ def score_nodes(parts: pd.DataFrame, params: NodeParams | None = None) -> pd.Dat
 
 
 def _breaks(score: pd.Series, classifier: str) -> list[float]:
-    import warnings
-
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Numba not installed")
-        import mapclassify
+        import mapclassify  # imported on use: it loads scikit-learn
 
     y = score.to_numpy(float)
     if classifier == "fisher_jenks":
@@ -203,3 +199,13 @@ def assign_tiers(
     report = {"classifier": p.classifier, "breaks": [round(b, 4) for b in bins], "lifted_by_rule": lifted,
               "weights": scored.attrs.get("weights", {}), "weighting": scored.attrs.get("weighting", "")}
     return out, report
+
+
+def hub_access_score(county_access: pd.DataFrame, kinds=("airport", "hsr", "rail_freight")) -> pd.Series:
+    parts = []
+    for k in kinds:
+        col = f"min_to_{k}"
+        if col in county_access:
+            t = county_access[col].astype(float)
+            parts.append(1.0 - t / t.max())
+    return pd.concat(parts, axis=1).mean(axis=1) if parts else pd.Series(0.0, index=county_access.index)

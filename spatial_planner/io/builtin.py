@@ -1,0 +1,64 @@
+"""The built-in Henan layers and the sector vocabulary, installed with the package."""
+
+from __future__ import annotations
+
+import importlib.resources
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from .._errors import (
+    DataFileError,
+)
+from ..schema import LAYER_ORDER
+from .checks import conform_layer
+
+__all__ = [
+    "BUILTIN_LAYERS",
+    "builtin_dir",
+    "read_builtin",
+    "read_sectors",
+    "load_henan",
+]
+
+BUILTIN_LAYERS: tuple[str, ...] = LAYER_ORDER
+
+
+def builtin_dir() -> Path:
+    """Folder of the built-in Henan layers (inside the installed package)."""
+    return Path(str(importlib.resources.files("spatial_planner.gis_data") / "henan"))
+
+
+def read_builtin(name: str) -> gpd.GeoDataFrame:
+    """Read one built-in Henan layer by name (see :data:`BUILTIN_LAYERS`).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        In EPSG:4490, with the documented schema (``gis_data/README.md``).
+    """
+    if name not in BUILTIN_LAYERS:
+        raise DataFileError(f"no built-in layer '{name}'", fix=f"use one of: {', '.join(BUILTIN_LAYERS)}.")
+    path = builtin_dir() / f"{name}.geojson"
+    if not path.exists():
+        raise DataFileError(
+            f"built-in layer file {path} is missing", layer=name,
+            fix="reinstall the package, or rebuild the data with `make data`.",
+        )
+    gdf = pyogrio.read_dataframe(path)
+    return conform_layer(gdf, name, str(path))
+
+
+def read_sectors() -> pd.DataFrame:
+    """The controlled sector vocabulary: code, name_zh, name_en, colour and notes."""
+    path = builtin_dir() / "sectors.csv"
+    df = pd.read_csv(path, dtype=str, encoding="utf-8")
+    df["advanced_manufacturing"] = df["advanced_manufacturing"].str.lower() == "true"
+    return df
+
+
+def load_henan() -> dict[str, gpd.GeoDataFrame]:
+    """All built-in Henan layers, keyed by layer name, in :data:`BUILTIN_LAYERS` order."""
+    return {name: read_builtin(name) for name in BUILTIN_LAYERS}

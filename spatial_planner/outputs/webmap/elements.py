@@ -1,0 +1,222 @@
+"""Map elements of our own (legends bound to layers, the indicator switch) and rendering a map to one HTML page."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+
+import branca.element
+import folium
+import folium.plugins
+from jinja2 import Template
+
+from ..._errors import DataFileError
+from .assets import assets_available, inline_assets
+
+__all__ = ["Legend", "render_html", "IndicatorSwitch"]
+
+
+class Legend(branca.element.MacroElement):
+    """A legend bound to one overlay: shown while the overlay is on, hidden otherwise.
+
+    All legends of a map share one scrollable panel (bottom right), so that
+    however many layers are on, legends never cover the layer control.
+
+    Parameters
+    ----------
+    layer
+        The overlay (FeatureGroup, GeoJson, ImageOverlay, ...).
+    title
+        Legend title (escaped).
+    items
+        ``(colour, text, kind)`` rows; kind is ``"line"``, ``"dash"``, ``"point"``
+        or ``"box"``. Text is escaped.
+    position
+        Kept for compatibility; the shared panel sits bottom right.
+    """
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+(function() {
+    var map = {{ this._parent.get_name() }};
+    var layer = {{ this.layer.get_name() }};
+    if (!map._spLegendBox) {
+        var panel = L.control({position: 'bottomright'});
+        panel.onAdd = function() {
+            var d = L.DomUtil.create('div', 'sp-legend-box');
+            d.style.cssText = 'background:rgba(255,255,255,.94);padding:6px 8px;border-radius:4px;' +
+                'box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px/1.5 sans-serif;max-height:42vh;overflow-y:auto;' +
+                'max-width:260px';
+            L.DomEvent.disableClickPropagation(d);
+            L.DomEvent.disableScrollPropagation(d);
+            return d;
+        };
+        panel.addTo(map);
+        map._spLegendBox = panel.getContainer();
+    }
+    var div = document.createElement('div');
+    div.className = 'sp-legend';
+    div.setAttribute('data-layer', {{ this.title|tojson }});
+    div.style.marginBottom = '6px';
+    div.innerHTML = {{ this.html|tojson }};
+    map._spLegendBox.insertBefore(div, map._spLegendBox.firstChild);  // newest (plan) layers on top
+    function sync() {
+        div.style.display = map.hasLayer(layer) ? '' : 'none';
+        var any = Array.prototype.some.call(map._spLegendBox.children, function(c) { return c.style.display !== 'none'; });
+        map._spLegendBox.style.display = any ? '' : 'none';
+    }
+    map.on('overlayadd overlayremove layeradd layerremove', sync);
+    sync();
+})();
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, layer, title: str, items: Sequence[tuple[str, str, str]], position: str = "bottomright"):
+        super().__init__()
+        self._name = "Legend"
+        self.layer = layer
+        self.title = title
+        self.position = position
+        rows = []
+        for colour, text, kind in items:
+            c = html.escape(colour, quote=True)
+            if kind == "line":
+                sym = f'<span style="display:inline-block;width:22px;height:0;border-top:3px solid {c};"></span>'
+            elif kind == "dash":
+                sym = f'<span style="display:inline-block;width:22px;height:0;border-top:3px dashed {c};"></span>'
+            elif kind == "point":
+                sym = (f'<span style="display:inline-block;width:11px;height:11px;border-radius:50%;'
+                       f'background:{c};border:1px solid #333;"></span>')
+            else:
+                sym = (f'<span style="display:inline-block;width:16px;height:11px;background:{c};'
+                       f'border:1px solid #555;"></span>')
+            rows.append(f'<div style="white-space:nowrap">{sym}&nbsp;{html.escape(str(text))}</div>')
+        self.html = f'<b>{html.escape(title)}</b>{"".join(rows)}'
+
+
+_JSON_UNICODE = re.compile(r"(?<!\\)((?:\\\\)*)\\u([0-9a-fA-F]{4})")
+
+
+def _unescape_non_ascii(match: re.Match) -> str:
+    cp = int(match.group(2), 16)
+    if cp < 0x80 or cp in (0x2028, 0x2029) or 0xD800 <= cp <= 0xDFFF:
+        return match.group(0)  # keep ASCII escapes such as \u003c (<), line separators and surrogates
+    return match.group(1) + chr(cp)
+
+
+def _stable_ids(m: folium.Map) -> None:
+    """Number every element in document order, replacing branca's random ids, so that the same map
+    renders to the same bytes on every run."""
+    seen = set()
+
+    def walk(el, counter=[0]):  # noqa: B006 - a shared counter across the walk
+        if id(el) in seen:
+            return
+        seen.add(id(el))
+        el._id = f"{counter[0]:08x}"
+        counter[0] += 1
+        for child in list(getattr(el, "_children", {}).values()):
+            walk(child)
+
+    walk(m.get_root())
+
+
+def render_html(m: folium.Map, *, assets: str = "auto") -> str:
+    """Render a map to one HTML document.
+
+    Chinese text is written as UTF-8 rather than ``\\uXXXX``: JSON escapes of
+    ASCII characters (``<``, ``>``, ``&`` as ``\\u003c`` ...) are kept, so the page
+    stays as safe as Folium made it; only non-ASCII escapes become the
+    characters themselves, which makes the file smaller and searchable.
+
+    Parameters
+    ----------
+    assets
+        ``"inline"`` writes Leaflet and its plugins into the page (it then works
+        offline; see :mod:`spatial_planner.webassets`), ``"cdn"`` links them
+        from the web, ``"auto"`` inlines when the assets have been fetched.
+    """
+    _stable_ids(m)
+    html_text = _JSON_UNICODE.sub(_unescape_non_ascii, m.get_root().render())
+    if assets == "cdn" or (assets == "auto" and not assets_available()):
+        return html_text
+    html_text, missing = inline_assets(html_text)
+    if missing and assets == "inline":
+        raise DataFileError(f"web assets not available for: {', '.join(missing)}", layer="map.html",
+                            fix="run `python -m spatial_planner.webassets fetch` (needs npm), or set map.assets = \"cdn\".")
+    return html_text
+
+
+class IndicatorSwitch(branca.element.MacroElement):
+    """A drop-down that recolours one zone layer by the chosen indicator, with its legend.
+
+    Every indicator's values travel once in the layer's properties; switching
+    only restyles, so ten indicators cost no more map size than one.
+    """
+
+    _template = Template(
+        """
+{% macro header(this, kwargs) %}
+<style>
+.sp-switch { background: rgba(255,255,255,.94); padding: 6px 8px; border-radius: 4px;
+             box-shadow: 0 1px 4px rgba(0,0,0,.3); font: 12px/1.5 sans-serif; max-width: 260px; }
+.sp-switch select { max-width: 240px; font-size: 12px; }
+</style>
+{% endmacro %}
+{% macro script(this, kwargs) %}
+(function() {
+    var map = {{ this._parent.get_name() }};
+    var layer = {{ this.layer.get_name() }};
+    var specs = {{ this.specs|tojson }};
+    function colourOf(spec, v) {
+        if (v === null || v === undefined || v === "" || isNaN(Number(v))) { return "#cccccc"; }
+        v = Number(v);
+        for (var i = 0; i < spec.breaks.length; i++) { if (v <= spec.breaks[i]) { return spec.colors[i]; } }
+        return spec.colors[spec.colors.length - 1];
+    }
+    var control = L.control({position: 'bottomleft'});
+    var div;
+    control.onAdd = function() {
+        div = L.DomUtil.create('div', 'sp-switch sp-legend');
+        div.setAttribute('data-layer', {{ this.title|tojson }});
+        L.DomEvent.disableClickPropagation(div);
+        var html = '<b>' + {{ this.title|tojson }} + '</b><br><select>';
+        specs.forEach(function(s, i) { html += '<option value="' + i + '">' + s.label + '</option>'; });
+        div.innerHTML = html + '</select><div class="sp-switch-legend"></div>';
+        div.querySelector('select').addEventListener('change', function(e) { apply(specs[Number(e.target.value)]); });
+        return div;
+    };
+    function apply(spec) {
+        layer.setStyle(function(f) {
+            return {fillColor: colourOf(spec, f.properties[spec.column]), color: '#666', weight: 0.5, fillOpacity: 0.75};
+        });
+        var rows = '';
+        for (var i = 0; i < spec.colors.length; i++) {
+            rows += '<div><span style="display:inline-block;width:16px;height:11px;background:' + spec.colors[i] +
+                    ';border:1px solid #555"></span>&nbsp;' + spec.classes[i] + '</div>';
+        }
+        if (div) { div.querySelector('.sp-switch-legend').innerHTML = rows; }
+    }
+    function sync() {
+        if (map.hasLayer(layer)) { if (!div || !div.parentNode) { control.addTo(map); apply(specs[0]); } }
+        else { control.remove(); }
+    }
+    map.on('overlayadd overlayremove layeradd layerremove', sync);
+    sync();
+})();
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, layer, title: str, specs: list[dict]):
+        super().__init__()
+        self._name = "IndicatorSwitch"
+        self.layer = layer
+        self.title = html.escape(title)
+        self.specs = [
+            {**spec, "label": html.escape(spec["label"]), "classes": [html.escape(c) for c in spec["classes"]]}
+            for spec in specs
+        ]

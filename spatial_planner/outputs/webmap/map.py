@@ -1,0 +1,327 @@
+"""The planner's HTML map (Folium / Leaflet).
+
+Each plan layer is its own toggled overlay with a legend that shows only while
+the layer is on. Labels are Chinese by default (``language="en"`` for English).
+Every attribute shown in a popup or tooltip is HTML-escaped. Boundaries are
+simplified as a coverage (neighbours keep sharing edges) and coordinates are
+rounded, so the Henan map stays small. With the Gaode basemap the data are
+shifted to GCJ-02 before drawing, since Gaode's tiles are GCJ-02.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import branca.element
+import folium
+import folium.plugins
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ..._errors import EmptyLayerError
+from ...crs import CGCS2000
+from ...symbology import HUB_STYLE, PREFECTURE_PALETTE, RAIL_STYLE, ROAD_STYLE, label
+from .assets import KEEP_CSS, KEEP_JS
+from .elements import Legend
+from .prepare import escaped_properties, prepare_for_web, roads_for_map
+
+__all__ = ["add_layer", "build_map", "MapConfig"]
+
+
+# --------------------------------------------------------------------------- data preparation
+
+
+def add_layer(
+    m: folium.Map,
+    gdf: gpd.GeoDataFrame,
+    *,
+    name: str,
+    fields: Sequence[str],
+    language: str = "zh",
+    style=None,
+    point_style=None,
+    tooltip_field: str | None = None,
+    show: bool = True,
+    search_field: str | None = None,
+) -> folium.GeoJson:
+    """Add one GeoDataFrame as a toggled overlay with escaped popups and tooltips.
+
+    Parameters
+    ----------
+    style
+        ``f(properties) -> dict`` of Leaflet path options, or a dict.
+    point_style
+        For point layers: ``f(properties) -> dict`` of CircleMarker options.
+    search_field
+        Column to make searchable (folium Search plugin).
+    """
+    shown = list(dict.fromkeys([*fields] + ([tooltip_field] if tooltip_field else [])))
+    data = escaped_properties(gdf, shown)
+    # Fields whose name starts with "_" travel with the features for styling but are not shown.
+    present = [f for f in fields if f in data.columns and not f.startswith("_")]
+    aliases = [label(f, language) for f in present]
+    style_fn = style if callable(style) else (lambda _f, s=style or {}: s)
+    kwargs = {}
+    if point_style is not None:
+        kwargs["marker"] = folium.CircleMarker(radius=6, fill=True, fill_opacity=0.9, weight=1)
+        kwargs["style_function"] = lambda f: point_style(f["properties"])
+    else:
+        kwargs["style_function"] = lambda f: style_fn(f["properties"])
+    layer = folium.GeoJson(
+        json.loads(data.to_json(drop_id=True)),
+        name=name,
+        show=show,
+        popup=folium.GeoJsonPopup(fields=present, aliases=aliases, labels=True, localize=False) if present else None,
+        tooltip=folium.GeoJsonTooltip(fields=[tooltip_field], labels=False) if tooltip_field in data.columns else None,
+        highlight_function=(lambda f: {"weight": 3, "color": "#000"}) if point_style is None else None,
+        smooth_factor=1.0,
+        **kwargs,
+    )
+    layer.add_to(m)
+    if search_field and search_field in data.columns:
+        folium.plugins.Search(
+            layer=layer, search_label=search_field, geom_type="Point" if point_style else "Polygon",
+            placeholder="搜索…" if language == "zh" else "Search…", collapsed=True, search_zoom=11,
+            position="topleft",
+        ).add_to(m)
+    return layer
+
+
+# --------------------------------------------------------------------------- the map
+
+
+def _basemap(m: folium.Map, cfg: MapConfig) -> None:
+    if cfg.basemap == "osm":
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap", control=True).add_to(m)
+    elif cfg.basemap == "tianditu":
+        key = cfg.tianditu_key or os.environ.get("TIANDITU_KEY", "")
+        for layer, name in (("vec", "天地图矢量"), ("cva", "天地图注记")):
+            folium.TileLayer(
+                tiles=f"https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+                f"&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}"
+                f"&TILECOL={{x}}&tk={key}",
+                attr="天地图 Tianditu", name=name, subdomains="01234567", overlay=layer == "cva",
+            ).add_to(m)
+    elif cfg.basemap == "gaode":
+        folium.TileLayer(
+            tiles="https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
+            attr="高德地图 AutoNavi (GCJ-02)", name="高德地图", subdomains="1234",
+        ).add_to(m)
+
+
+def _sector_maps(sectors: pd.DataFrame | None, language: str) -> tuple[dict, dict]:
+    if sectors is None:
+        return {}, {}
+    col = "name_zh" if language == "zh" else "name_en"
+    return dict(zip(sectors["code"], sectors["color"])), dict(zip(sectors["code"], sectors[col]))
+
+
+def _map_bounds(layers) -> tuple[float, float, float, float]:
+    """Lon/lat bounds of the boundary (or counties), else of every layer given."""
+    frames = [layers[k] for k in ("boundary", "counties") if layers.get(k) is not None and len(layers[k])][:1] or \
+        [g for g in layers.values() if isinstance(g, gpd.GeoDataFrame) and len(g) and not g.geometry.is_empty.all()]
+    if not frames:
+        raise EmptyLayerError("nothing to map: every layer given is empty", layer=", ".join(layers) or None,
+                              fix="pass at least one layer with features (counties or a boundary frame the map).")
+    b = np.array([g.to_crs(CGCS2000).total_bounds for g in frames])
+    return float(np.nanmin(b[:, 0])), float(np.nanmin(b[:, 1])), float(np.nanmax(b[:, 2])), float(np.nanmax(b[:, 3]))
+
+
+def build_map(
+    layers: dict[str, gpd.GeoDataFrame],
+    *,
+    config: MapConfig | None = None,
+    sectors: pd.DataFrame | None = None,
+    title: str | None = None,
+) -> folium.Map:
+    """Draw the input layers as a Folium map with a layer control and per-layer legends.
+
+    Parameters
+    ----------
+    layers
+        Layer name → GeoDataFrame (EPSG:4490); any of ``counties``,
+        ``prefectures``, ``parks``, ``rail_lines``, ``stations``, ``roads``,
+        ``hubs``, ``seats``.
+    config
+        Map options (language, basemap, simplification, precision).
+    sectors
+        Sector vocabulary (colours and labels); see :func:`spatial_planner.io.read_sectors`.
+    """
+    cfg = config or MapConfig()
+    zh = cfg.language == "zh"
+    lang = cfg.language
+    gcj = cfg.basemap == "gaode"
+    minx, miny, maxx, maxy = _map_bounds(layers)
+    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=7, tiles=None,
+                   prefer_canvas=True, control_scale=True)
+    # Only Leaflet and jQuery of Folium's defaults are used (no Bootstrap, no icon fonts).
+    m.default_js = [x for x in m.default_js if x[0] in KEEP_JS]
+    m.default_css = [x for x in m.default_css if x[0] in KEEP_CSS]
+    _basemap(m, cfg)
+    if title:
+        m.get_root().html.add_child(branca.element.Element(
+            f'<div style="position:fixed;top:8px;left:60px;z-index:1000;background:rgba(255,255,255,.9);'
+            f'padding:4px 10px;border-radius:4px;font:bold 15px sans-serif">{html.escape(title)}</div>'))
+    web = lambda name, **kw: prepare_for_web(layers[name], precision=cfg.precision, gcj02=gcj, **kw)  # noqa: E731
+    colour_of, sector_name = _sector_maps(sectors, lang)
+
+    if layers.get("counties") is not None:
+        c = web("counties", simplify_m=cfg.simplify_m, coverage=True)
+        prefs = sorted(c["prefecture_adcode"].astype(str).unique()) if "prefecture_adcode" in c else []
+        pcolour = {p: PREFECTURE_PALETTE[i % len(PREFECTURE_PALETTE)] for i, p in enumerate(prefs)}
+        c["_fill"] = c["prefecture_adcode"].astype(str).map(pcolour) if prefs else "#dddddd"
+        name = "县级行政区" if zh else "Counties"
+        layer = add_layer(
+            m, c, name=name, fields=["name_zh", "name_en", "adcode", "prefecture_zh", "kind", "area_km2", "_fill"],
+            language=lang, tooltip_field="name_zh" if zh else "name_en", search_field="name_zh",
+            style=lambda p: {"fillColor": p.get("_fill", "#ddd"), "color": "#555", "weight": 0.6, "fillOpacity": 0.35},
+        )
+        Legend(layer, name, [("#dddddd", "按所属地市着色" if zh else "shaded by prefecture", "box")],
+               position="bottomleft").add_to(m)
+
+    if layers.get("prefectures") is not None:
+        p = web("prefectures", simplify_m=cfg.simplify_m, coverage=True)
+        name = "地级行政区界" if zh else "Prefecture boundaries"
+        layer = add_layer(m, p, name=name, fields=["name_zh", "name_en", "adcode", "n_counties", "area_km2"],
+                          language=lang, tooltip_field="name_zh" if zh else "name_en",
+                          style={"fill": False, "color": "#222", "weight": 2.0})
+        Legend(layer, name, [("#222", "地级市界" if zh else "Prefecture boundary", "line")]).add_to(m)
+
+    if layers.get("roads") is not None and len(layers["roads"]):
+        drawn, left_out = roads_for_map(layers["roads"], cfg.max_road_features)
+        thin = len(drawn) < len(layers["roads"])
+        r = prepare_for_web(drawn, precision=cfg.precision, gcj02=gcj, simplify_m=cfg.simplify_m / 5 if thin else 0.0)
+        r["road_class_label"] = r["road_class"].map(lambda v: label(v, lang))
+        r["_road_class"] = r["road_class"]
+        name = "公路网" if zh else "Roads"
+        if thin:
+            shown = f"{len(drawn):,}/{len(layers['roads']):,}"
+            name += (f"（显示 {shown} 条；未画 {'、'.join(label(c, lang) for c in left_out)}，见 GeoPackage）" if zh
+                     else f" ({shown} drawn; not drawn: {', '.join(label(c, lang) for c in left_out)}; all in the GeoPackage)")
+        layer = add_layer(
+            m, r, name=name, fields=["name_zh", "name_en", "route_ref", "road_class_label", "design_speed_kmh",
+                                     "geometry_quality", "_road_class"],
+            language=lang, tooltip_field="name_zh" if zh else "name_en",
+            style=lambda p: {"color": ROAD_STYLE.get(p.get("_road_class"), ("#999", 1, None))[0],
+                             "weight": ROAD_STYLE.get(p.get("_road_class"), ("#999", 1, None))[1],
+                             "dashArray": ROAD_STYLE.get(p.get("_road_class"), ("#999", 1, None))[2],
+                             "opacity": 0.85},
+        )
+        present = [k for k in ROAD_STYLE if k in set(r["road_class"])]
+        Legend(layer, name, [(ROAD_STYLE[k][0], label(k, lang), "dash" if ROAD_STYLE[k][2] else "line")
+                             for k in present]).add_to(m)
+
+    if layers.get("rail_lines") is not None and len(layers["rail_lines"]):
+        r = web("rail_lines")
+        r["rail_class_label"] = r["rail_class"].map(lambda v: label(v, lang))
+        r["_rail_class"] = r["rail_class"]
+        name = "铁路网" if zh else "Railways"
+        layer = add_layer(
+            m, r, name=name, fields=["name_zh", "name_en", "rail_class_label", "design_speed_kmh", "opened",
+                                     "geometry_quality", "_rail_class"],
+            language=lang, tooltip_field="name_zh" if zh else "name_en",
+            style=lambda p: {"color": RAIL_STYLE.get(p.get("_rail_class"), ("#555", 2, None))[0],
+                             "weight": RAIL_STYLE.get(p.get("_rail_class"), ("#555", 2, None))[1],
+                             "dashArray": RAIL_STYLE.get(p.get("_rail_class"), ("#555", 2, None))[2]},
+        )
+        present = [k for k in RAIL_STYLE if k in set(r["rail_class"])]
+        Legend(layer, name, [(RAIL_STYLE[k][0], label(k, lang), "dash" if RAIL_STYLE[k][2] else "line")
+                             for k in present]).add_to(m)
+
+    if layers.get("parks") is not None and len(layers["parks"]):
+        pk = web("parks")
+        pk["lead_sector_label"] = pk["lead_sector"].map(lambda s: sector_name.get(s, s))
+        pk["sectors_label"] = pk["sectors"].map(
+            lambda s: "、".join(sector_name.get(x, x) for x in str(s).split(";") if x))
+        pk["level"] = pk["level"].map(lambda v: label(v, lang))
+        pk["_fill"] = pk["lead_sector"].map(lambda s: colour_of.get(s, "#999999"))
+        name = "产业园区（按首位产业）" if zh else "Industrial parks (by lead industry)"
+        layer = add_layer(
+            m, pk, name=name,
+            fields=["name_zh", "name_en", "level", "park_type", "prefecture_zh", "lead_sector_label", "sectors_label",
+                    "area_km2", "footprint_km2", "productivity", "low_productivity", "geometry_quality", "_fill"],
+            language=lang, tooltip_field="name_zh" if zh else "name_en", search_field="name_zh",
+            style=lambda p: {"fillColor": p.get("_fill", "#999"), "color": "#333", "weight": 1, "fillOpacity": 0.8},
+        )
+        present = [s for s in colour_of if s in set(layers["parks"]["lead_sector"])]
+        Legend(layer, name, [(colour_of[s], sector_name[s], "box") for s in present], position="bottomleft").add_to(m)
+        if "low_productivity" in layers["parks"] and layers["parks"]["low_productivity"].astype(bool).any():
+            low = pk[layers["parks"]["low_productivity"].astype(bool).to_numpy()]
+            lname = "地均产出偏低的园区" if zh else "Parks with low land productivity"
+            llayer = add_layer(m, low, name=lname, language=lang, show=False, tooltip_field="name_zh" if zh else "name_en",
+                               fields=["name_zh", "name_en", "level", "lead_sector_label", "productivity"],
+                               style={"fill": False, "color": "#e31a1c", "weight": 3, "dashArray": "4 3"})
+            Legend(llayer, lname, [("#e31a1c", "低于其级别下限" if zh else "below the floor of its level", "dash")]).add_to(m)
+
+    if layers.get("stations") is not None and len(layers["stations"]):
+        st = web("stations")
+        st["station_type_label"] = st["station_type"].map(lambda v: label(v, lang))
+        st["_station_type"] = st["station_type"]
+        name = "铁路车站" if zh else "Rail stations"
+        colours = {"hsr": "#c0392b", "conventional": "#34495e", "freight_terminal": "#d35400"}
+        layer = add_layer(
+            m, st, name=name, fields=["name_zh", "name_en", "station_type_label", "lines", "_station_type"],
+            language=lang, tooltip_field="name_zh" if zh else "name_en", show=False,
+            point_style=lambda p: {"color": "#222", "fillColor": colours.get(p.get("_station_type"), "#777"),
+                                   "radius": 4, "weight": 1, "fillOpacity": 0.9},
+        )
+        Legend(layer, name, [(v, label(k, lang) if k != "hsr" else ("高铁站" if zh else "HSR station"), "point")
+                             for k, v in colours.items() if k in set(st["station_type"])]).add_to(m)
+
+    if layers.get("hubs") is not None and len(layers["hubs"]):
+        h = web("hubs")
+        h["hub_type_label"] = h["hub_type"].map(lambda v: label(v, lang))
+        h["_hub_type"] = h["hub_type"]
+        name = "交通枢纽" if zh else "Transport hubs"
+        layer = add_layer(
+            m, h, name=name, fields=["name_zh", "name_en", "hub_type_label", "iata", "level", "geometry_quality",
+                                     "_hub_type"],
+            language=lang, tooltip_field="name_zh" if zh else "name_en", search_field=None,
+            point_style=lambda p: {"color": "#000", "fillColor": HUB_STYLE.get(p.get("_hub_type"), "#777"),
+                                   "radius": 8, "weight": 1.5, "fillOpacity": 0.95},
+        )
+        Legend(layer, name, [(HUB_STYLE[k], label(k, lang), "point") for k in HUB_STYLE
+                             if k in set(h["hub_type"])]).add_to(m)
+
+    if layers.get("seats") is not None and len(layers["seats"]):
+        s = web("seats")
+        name = "县级行政中心" if zh else "County seats"
+        layer = add_layer(
+            m, s, name=name, fields=["name_zh", "name_en", "adcode", "prefecture_zh"], language=lang,
+            tooltip_field="name_zh" if zh else "name_en", show=False,
+            point_style=lambda p: {"color": "#333", "fillColor": "#fff", "radius": 3, "weight": 1, "fillOpacity": 1},
+        )
+        Legend(layer, name, [("#ffffff", "县级政府驻地" if zh else "County government seat", "point")]).add_to(m)
+
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    folium.plugins.Fullscreen(position="topleft").add_to(m)
+    folium.plugins.MeasureControl(position="topleft", primary_length_unit="kilometers",
+                                  primary_area_unit="sqkilometers").add_to(m)
+    if cfg.basemap != "none":
+        folium.plugins.MiniMap(toggle_display=True).add_to(m)
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    m.get_root().header.add_child(branca.element.Element(
+        "<style>.leaflet-control-layers-expanded{max-height:52vh;overflow-y:auto;font-size:12px}</style>"))
+    return m
+
+
+# --------------------------------------------------------------------------- analysis layers
+
+
+# --------------------------------------------------------------------------- 点-带-网 layers
+
+
+@dataclass
+class MapConfig:
+    language: str = "zh"
+    basemap: str = "none"
+    tianditu_key: str = ""
+    simplify_m: float = 500.0
+    precision: int = 5
+    assets: str = "auto"
+    max_road_features: int = 20000

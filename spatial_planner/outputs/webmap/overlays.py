@@ -1,0 +1,215 @@
+"""Analysis overlays on the map: indicator choropleths, isochrones, rasters and the 点-带-网 plan layers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import folium
+import folium.plugins
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ...crs import wgs84_to_gcj02
+from ...symbology import (
+    FIELD_LABELS,
+    STRENGTH_EN,
+    STRENGTH_STYLE,
+    TIER_LABEL_EN,
+    TIER_STYLE,
+    minute_classes,
+    time_colour,
+    time_legend_items,
+)
+from .elements import IndicatorSwitch, Legend
+from .map import add_layer
+from .prepare import prepare_for_web, raster_to_rgba
+
+__all__ = ["add_choropleths", "add_isochrones", "add_raster", "add_plan_layers"]
+
+
+def add_choropleths(
+    m: folium.Map,
+    zones: gpd.GeoDataFrame,
+    indicators: dict[str, tuple[str, str]],
+    *,
+    language: str = "zh",
+    info_fields: Sequence[str] = ("name_zh", "prefecture_zh"),
+    classes: dict[str, tuple[list[float], list[str], list[str]]] | None = None,
+    name: str | None = None,
+) -> folium.GeoJson:
+    """One zone overlay whose colouring switches between indicators (a drop-down in its legend).
+
+    Parameters
+    ----------
+    indicators
+        Column → (zh label, en label), in menu order; the first is shown first.
+    classes
+        Column → (upper breaks, colours, class labels); travel-time classes by default.
+    """
+    cols = [c for c in indicators if c in zones.columns]
+    specs = []
+    for col in cols:
+        zh_label, en_label = indicators[col]
+        FIELD_LABELS.setdefault(col, (zh_label, en_label))
+        breaks, colours, labels = (classes or {}).get(col) or minute_classes(language)
+        specs.append({"column": col, "label": zh_label if language == "zh" else en_label,
+                      "breaks": breaks, "colors": colours, "classes": labels})
+    title = name or ("县域指标" if language == "zh" else "County indicators")
+    first = specs[0] if specs else None
+    layer = add_layer(
+        m, zones, name=title, fields=[*info_fields, *cols], language=language,
+        tooltip_field=info_fields[0] if info_fields else None, show=False,
+        style={"fillColor": "#cccccc", "color": "#666", "weight": 0.5, "fillOpacity": 0.75} if first is None else
+        (lambda p, f=first: {"fillColor": _class_colour(p.get(f["column"]), f), "color": "#666", "weight": 0.5,
+                             "fillOpacity": 0.75}),
+    )
+    if specs:
+        IndicatorSwitch(layer, title, specs).add_to(m)
+    return layer
+
+
+def _class_colour(value, spec: dict) -> str:
+    try:
+        v = float(str(value).replace(",", ""))
+    except (TypeError, ValueError):
+        return "#cccccc"
+    if not np.isfinite(v):
+        return "#cccccc"
+    for b, c in zip(spec["breaks"], spec["colors"]):
+        if v <= b:
+            return c
+    return spec["colors"][-1]
+
+
+def add_isochrones(m: folium.Map, iso: gpd.GeoDataFrame, *, language: str = "zh", precision: int = 5,
+                   gcj02: bool = False) -> folium.GeoJson:
+    """Isochrone bands of one or more hubs as one overlay (``hub_name``, ``minutes`` columns)."""
+    web = prepare_for_web(iso, precision=precision, gcj02=gcj02, simplify_m=50)
+    web["_fill"] = web["minutes"].map(time_colour)
+    web["band"] = [f"{int(a)}–{int(b)}" for a, b in zip(web["from_minutes"], web["minutes"])]
+    FIELD_LABELS.setdefault("hub_name", ("枢纽", "Hub"))
+    FIELD_LABELS.setdefault("band", ("时间带(分钟)", "Band (min)"))
+    name = "枢纽等时圈" if language == "zh" else "Hub isochrones"
+    layer = add_layer(m, web, name=name, fields=["hub_name", "band", "area_km2", "_fill"], language=language,
+                      tooltip_field="hub_name", show=False,
+                      style=lambda p: {"fillColor": p.get("_fill", "#ccc"), "color": p.get("_fill", "#ccc"),
+                                       "weight": 1, "fillOpacity": 0.35})
+    bands = sorted(set(zip(iso["from_minutes"], iso["minutes"])))
+    Legend(layer, name, [(time_colour(b), f"{int(a)}–{int(b)} " + ("分钟" if language == "zh" else "min"), "box")
+                         for a, b in bands], position="bottomleft").add_to(m)
+    return layer
+
+
+def add_raster(m: folium.Map, array: np.ndarray, transform, crs, *, name: str, language: str = "zh",
+               gcj02: bool = False, show: bool = False) -> folium.raster_layers.ImageOverlay:
+    """A minutes raster as a coloured image overlay with its own legend."""
+    rgba, bounds = raster_to_rgba(array, transform, crs)
+    if gcj02:
+        (s, w), (n, e) = bounds
+        (w2, e2), (s2, n2) = wgs84_to_gcj02([w, e], [s, n])
+        bounds = [[float(s2), float(w2)], [float(n2), float(e2)]]
+    layer = folium.raster_layers.ImageOverlay(rgba, bounds=bounds, name=name, opacity=0.8, show=show,
+                                              interactive=False, cross_origin=False, zindex=1)
+    layer.add_to(m)
+    Legend(layer, name, time_legend_items(language), position="bottomleft").add_to(m)
+    return layer
+
+
+def _line_layer(m, gdf, *, name, fields, language, style, tooltip_field, show=True, precision=5, gcj02=False):
+    web = prepare_for_web(gdf, precision=precision, gcj02=gcj02)
+    return add_layer(m, web, name=name, fields=fields, language=language, tooltip_field=tooltip_field, show=show,
+                     style=style)
+
+
+def add_plan_layers(m: folium.Map, plan, *, language: str = "zh", sectors: pd.DataFrame | None = None,
+                    precision: int = 5, gcj02: bool = False) -> None:
+    """Draw a :class:`~spatial_planner.analysis.Plan`: nodes by tier, belts, corridors, linkages,
+    priorities, clusters and 产业同构 pairs, each a toggled layer with its own legend."""
+    zh = language == "zh"
+    s_name = dict(zip(sectors["code"], sectors["name_zh" if zh else "name_en"])) if sectors is not None else {}
+    s_col = dict(zip(sectors["code"], sectors["color"])) if sectors is not None else {}
+
+    if len(plan.clusters):
+        c = plan.clusters.assign(sector_label=plan.clusters["sector"].map(lambda s: s_name.get(s, s)),
+                                 _fill=plan.clusters["sector"].map(lambda s: s_col.get(s, "#999")))
+        name = "跨县产业集群建议" if zh else "Cross-county clusters"
+        layer = _line_layer(m, c, name=name, language=language, show=False, precision=precision, gcj02=gcj02,
+                            fields=["name_zh", "sector_label", "member_names", "county_names", "n_parks", "mass",
+                                    "max_internal_min", "_fill"], tooltip_field="name_zh",
+                            style=lambda p: {"fillColor": p.get("_fill"), "color": p.get("_fill"), "weight": 2,
+                                             "dashArray": "6 3", "fillOpacity": 0.18})
+        present = list(dict.fromkeys(plan.clusters["sector"]))
+        Legend(layer, name, [(s_col.get(s, "#999"), s_name.get(s, s), "box") for s in present],
+               position="bottomleft").add_to(m)
+
+    if len(plan.belt_corridors):
+        bc = plan.belt_corridors.assign(_fill=plan.belt_corridors["sector"].map(lambda s: s_col.get(s, "#999")))
+        name = "产业带走廊" if zh else "Belt corridors"
+        layer = _line_layer(m, bc, name=name, language=language, precision=precision, gcj02=gcj02, show=False,
+                            fields=["name_zh", "name_en", "member_names", "county_names", "length_km", "score", "_fill"],
+                            tooltip_field="name_zh",
+                            style=lambda p: {"fillColor": p.get("_fill"), "color": p.get("_fill"), "weight": 0.5,
+                                             "fillOpacity": 0.15})
+        Legend(layer, name, [("#cccccc", "产业带两侧走廊范围" if zh else "corridor around each belt", "box")],
+               position="bottomleft").add_to(m)
+
+    if len(plan.corridors):
+        name = "多产业走廊（最密集段）" if zh else "Multi-industry corridors (densest stretch)"
+        layer = _line_layer(m, plan.corridors, name=name, language=language, show=False, precision=precision,
+                            gcj02=gcj02, fields=["name_zh", "n_parks", "mass", "top_sectors"], tooltip_field="name_zh",
+                            style={"color": "#6a3d9a", "weight": 9, "opacity": 0.35})
+        Legend(layer, name, [("#6a3d9a", "走廊段" if zh else "corridor stretch", "line")]).add_to(m)
+
+    if len(plan.belts):
+        b = plan.belts.assign(sector_label=plan.belts["sector"].map(lambda s: s_name.get(s, s)),
+                              _col=plan.belts["sector"].map(lambda s: s_col.get(s, "#999")))
+        name = "产业带（带）" if zh else "Industrial belts"
+        layer = _line_layer(m, b, name=name, language=language, precision=precision, gcj02=gcj02,
+                            fields=["name_zh", "name_en", "rank", "sector_label", "member_names", "county_names",
+                                    "length_km", "mass", "continuity", "accessibility", "score", "_col"],
+                            tooltip_field="name_zh" if zh else "name_en",
+                            style=lambda p: {"color": p.get("_col"), "weight": 7, "opacity": 0.9})
+        Legend(layer, name, [(s_col.get(s, "#999"), s_name.get(s, s), "line")
+                             for s in dict.fromkeys(plan.belts["sector"])]).add_to(m)
+
+    if len(plan.linkages):
+        lk = plan.linkages.assign(_cls=plan.linkages["strength_class"])
+        name = "节点联系（网）" if zh else "Linkages"
+        layer = _line_layer(m, lk, name=name, language=language, show=False, precision=precision, gcj02=gcj02,
+                            fields=["name_a", "name_b", "linkage", "strength_class", "_cls"], tooltip_field="name_a",
+                            style=lambda p: {"color": STRENGTH_STYLE.get(p.get("_cls"), ("#999", 1))[0],
+                                             "weight": STRENGTH_STYLE.get(p.get("_cls"), ("#999", 1))[1],
+                                             "opacity": 0.8})
+        Legend(layer, name, [(c, k if zh else STRENGTH_EN[k], "line") for k, (c, _) in STRENGTH_STYLE.items()
+                             if k in set(lk["_cls"])]).add_to(m)
+
+    if len(plan.priorities):
+        name = "优先建设/提升通道" if zh else "Priority links"
+        layer = _line_layer(m, plan.priorities, name=name, language=language, precision=precision, gcj02=gcj02,
+                            fields=["rank", "name_a", "name_b", "network_min", "ideal_min", "deficit", "utilisation",
+                                    "priority", "proposal", "reason_zh" if zh else "reason_en"],
+                            tooltip_field="proposal",
+                            style={"color": "#e31a1c", "weight": 4, "dashArray": "10 6", "opacity": 0.95})
+        Legend(layer, name, [("#e31a1c", "建议通道（按优先度排序）" if zh else "proposed link (ranked)", "dash")]).add_to(m)
+
+    if len(plan.isomorphism):
+        name = "产业同构县对" if zh else "Same-structure pairs (产业同构)"
+        layer = _line_layer(m, plan.isomorphism, name=name, language=language, show=False, precision=precision,
+                            gcj02=gcj02, fields=["name_a", "name_b", "similarity", "krugman_dissimilarity", "relation"],
+                            tooltip_field="name_a", style={"color": "#ff7f00", "weight": 3, "dashArray": "2 5"})
+        Legend(layer, name, [("#ff7f00", "结构相似的相邻/近距县对" if zh else "similar neighbouring counties", "dash")]).add_to(m)
+
+    if len(plan.nodes):
+        n = prepare_for_web(plan.nodes, precision=precision, gcj02=gcj02)
+        n["_tier"] = n["tier"]
+        name = "增长极（点，按培育层级）" if zh else "Growth poles (by tier)"
+        layer = add_layer(
+            m, n, name=name, language=language, tooltip_field="name_zh" if zh else "name_en",
+            fields=["name_zh", "name_en", "rank", "tier", "score", "s_mass", "s_gravity", "s_betweenness",
+                    "s_hub_access", "s_park_level", "total_linkage", "tier_rule", "provenance", "_tier"],
+            point_style=lambda p: {"color": "#222", "weight": 1, "fillOpacity": 0.95,
+                                   "fillColor": TIER_STYLE.get(p.get("_tier"), ("#ccc", 3))[0],
+                                   "radius": TIER_STYLE.get(p.get("_tier"), ("#ccc", 3))[1]},
+            search_field="name_zh")
+        Legend(layer, name, [(c, t if zh else TIER_LABEL_EN[t], "point") for t, (c, _) in TIER_STYLE.items()]).add_to(m)

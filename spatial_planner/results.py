@@ -1,0 +1,77 @@
+"""The results of a plan run: what the accessibility step and the 点-带-网 analysis produce."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:  # for annotations only: results sit below every package that fills them
+    from .network.graph import Network
+
+__all__ = ["Plan", "AccessResult"]
+
+
+@dataclass
+class Plan:
+    """Every output of the 点-带-网 analysis.
+
+    Attributes
+    ----------
+    nodes
+        County-seat growth poles with score parts, ``score``, ``tier`` and ``total_linkage`` (points).
+    belts, belt_corridors
+        Selected industrial belts: axis segments and corridor polygons.
+    corridors
+        Multi-industry corridors: the densest stretch of park mass along each axis.
+    linkages
+        The strongest gravity linkages as lines, classed by strength.
+    priorities
+        Ranked link proposals with their reasons (lines between seats).
+    clusters
+        Cross-county cluster proposals (hull polygons).
+    isomorphism
+        产业同构 pairs (lines between seats).
+    industry, lq
+        County × sector table and location quotients.
+    county_indices
+        Per county: specialisation, lead LQ sector, mass and the node score.
+    productivity
+        Per park: land productivity, its floor and the low-productivity flag.
+    report
+        Parameters, provenance, tier breaks and rules, inequality figures.
+    """
+
+    nodes: gpd.GeoDataFrame
+    belts: gpd.GeoDataFrame
+    belt_corridors: gpd.GeoDataFrame
+    corridors: gpd.GeoDataFrame
+    linkages: gpd.GeoDataFrame
+    priorities: gpd.GeoDataFrame
+    clusters: gpd.GeoDataFrame
+    isomorphism: gpd.GeoDataFrame
+    industry: pd.DataFrame
+    lq: pd.DataFrame
+    county_indices: pd.DataFrame
+    productivity: pd.DataFrame
+    report: dict = field(default_factory=dict)
+
+    def layers(self) -> dict[str, gpd.GeoDataFrame]:
+        """The plan's map/GeoPackage layers, in drawing order."""
+        return {"nodes": self.nodes, "belts": self.belts, "belt_corridors": self.belt_corridors,
+                "corridors": self.corridors, "linkages": self.linkages, "priorities": self.priorities,
+                "clusters": self.clusters, "isomorphism": self.isomorphism}
+
+
+@dataclass
+class AccessResult:
+    """Outputs of the accessibility step."""
+
+    network: Network
+    county_access: gpd.GeoDataFrame
+    isochrones: gpd.GeoDataFrame
+    rasters: dict[str, tuple[np.ndarray, object, object]]
+    indicators: dict[str, tuple[str, str]]

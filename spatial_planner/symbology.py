@@ -1,0 +1,230 @@
+"""Every palette and label of the planner, in one place: the web map, the PNG figures and the QGIS styles all draw from here."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "FIELD_LABELS",
+    "CLASS_LABELS",
+    "RAIL_STYLE",
+    "ROAD_STYLE",
+    "HUB_STYLE",
+    "PREFECTURE_PALETTE",
+    "label",
+    "TIME_BREAKS",
+    "TIME_COLOURS",
+    "time_colour",
+    "time_legend_items",
+    "minute_classes",
+    "TIER_STYLE",
+    "STRENGTH_STYLE",
+    "TIER_LABEL_EN",
+    "STRENGTH_EN",
+    "HUB_LABELS",
+    "STATION_COLOURS",
+]
+
+#: zh / en labels of the fields shown in popups and tooltips.
+FIELD_LABELS: dict[str, tuple[str, str]] = {
+    "name_zh": ("名称", "Name (zh)"),
+    "name_en": ("英文名", "Name"),
+    "adcode": ("行政区划代码", "Admin code"),
+    "prefecture_zh": ("所属地市", "Prefecture"),
+    "kind": ("类型", "Kind"),
+    "area_km2": ("面积(km²)", "Area (km²)"),
+    "level": ("级别", "Level"),
+    "park_type": ("园区类型", "Park type"),
+    "sectors_label": ("主导产业", "Leading industries"),
+    "lead_sector_label": ("首位产业", "Lead industry"),
+    "footprint_km2": ("示意面积(km²)", "Footprint (km²)"),
+    "rail_class_label": ("线路等级", "Line class"),
+    "design_speed_kmh": ("设计速度(km/h)", "Design speed (km/h)"),
+    "opened": ("开通年份", "Opened"),
+    "road_class_label": ("道路等级", "Road class"),
+    "route_ref": ("编号", "Route"),
+    "station_type_label": ("车站类型", "Station type"),
+    "hub_type_label": ("枢纽类型", "Hub type"),
+    "iata": ("IATA", "IATA"),
+    "geometry_quality": ("几何精度", "Geometry"),
+    "n_counties": ("县级单位数", "Counties"),
+    # the plan layers
+    "rank": ("排名", "Rank"), "score": ("综合得分", "Score"), "tier": ("培育层级", "Tier"),
+    "tier_rule": ("层级规则", "Tier rule"), "s_mass": ("经济规模(标准化)", "Mass (norm.)"),
+    "s_gravity": ("引力可达性(标准化)", "Gravity access (norm.)"),
+    "s_betweenness": ("网络中介性(标准化)", "Betweenness (norm.)"),
+    "s_hub_access": ("枢纽可达性(标准化)", "Hub access (norm.)"), "s_park_level": ("园区级别(标准化)", "Park level (norm.)"),
+    "total_linkage": ("联系总量", "Total linkage"), "member_names": ("成员园区", "Member parks"),
+    "county_names": ("涉及县区", "Counties"), "n_parks": ("园区数", "Parks"), "n_counties": ("县区数", "Counties"),
+    "length_km": ("长度(km)", "Length (km)"), "continuity": ("连续性", "Continuity"),
+    "accessibility": ("可达性", "Accessibility"), "mass": ("规模(代理)", "Mass (proxy)"),
+    "top_sectors": ("主要产业", "Main industries"), "linkage": ("联系强度", "Linkage"),
+    "strength_class": ("强度等级", "Strength"), "name_a": ("节点A", "Node A"), "name_b": ("节点B", "Node B"),
+    "network_min": ("现状时间(分钟)", "Network time (min)"), "ideal_min": ("理想时间(分钟)", "Ideal time (min)"),
+    "deficit": ("时间缺口", "Time deficit"), "utilisation": ("现状利用率", "Utilisation"),
+    "priority": ("优先度", "Priority"), "proposal": ("建议", "Proposal"), "reason_zh": ("理由", "Reason (zh)"),
+    "reason_en": ("理由(英)", "Reason"), "similarity": ("结构相似系数", "Similarity"),
+    "krugman_dissimilarity": ("克鲁格曼差异指数", "Krugman dissimilarity"), "relation": ("关系", "Relation"),
+    "sector_label": ("产业", "Industry"), "provenance": ("数据来源", "Provenance"),
+    "max_internal_min": ("内部最大车程(分钟)", "Max internal time (min)"),
+    "productivity": ("地均产出(亿元/km²)", "Output per km²"), "low_productivity": ("低效", "Low productivity"),
+}
+
+
+#: zh / en labels of class values.
+CLASS_LABELS: dict[str, tuple[str, str]] = {
+    "hsr": ("高速铁路", "High-speed rail"),
+    "intercity": ("城际铁路", "Intercity rail"),
+    "conventional": ("普速铁路", "Conventional rail"),
+    "freight": ("货运铁路", "Freight rail"),
+    "freight_terminal": ("铁路货运站", "Rail freight terminal"),
+    "expressway": ("国家高速公路", "National expressway"),
+    "provincial_expressway": ("省级高速公路", "Provincial expressway"),
+    "connector": ("县际连接线(示意)", "County connector (schematic)"),
+    "hub_connector": ("枢纽连接线(示意)", "Hub connector (schematic)"),
+    "first_class": ("一级公路", "Class I highway"),
+    "second_class": ("二级公路", "Class II highway"),
+    "third_class": ("三级公路", "Class III highway"),
+    "fourth_class": ("四级公路", "Class IV highway"),
+    "motorway": ("高速公路", "Motorway"),
+    "trunk": ("干线公路", "Trunk road"),
+    "primary": ("主要道路", "Primary road"),
+    "secondary": ("次要道路", "Secondary road"),
+    "tertiary": ("三级道路", "Tertiary road"),
+    "unclassified": ("乡村道路", "Unclassified road"),
+    "residential": ("街巷", "Residential street"),
+    "service": ("服务道路", "Service road"),
+    "link": ("匝道", "Link road"),
+    "airport": ("机场", "Airport"),
+    "rail_freight": ("铁路物流基地", "Rail freight terminal"),
+    "china_europe_train": ("中欧班列集结中心", "China–Europe train hub"),
+    "river_port": ("内河港口", "River port"),
+    "logistics_hub": ("物流枢纽", "Logistics hub"),
+    "national": ("国家级", "National"),
+    "provincial": ("省级", "Provincial"),
+    "municipal": ("市级", "Municipal"),
+    "schematic": ("示意", "schematic"),
+}
+
+
+RAIL_STYLE = {
+    "hsr": ("#c0392b", 3.5, None),
+    "intercity": ("#e67e22", 2.5, None),
+    "conventional": ("#34495e", 2.0, "6 4"),
+    "freight": ("#7f8c8d", 2.0, "2 4"),
+}
+
+
+ROAD_STYLE = {
+    "expressway": ("#27ae60", 3.0, None),
+    "provincial_expressway": ("#2ecc71", 2.0, None),
+    "connector": ("#b7950b", 1.0, "3 3"),
+    "hub_connector": ("#8e44ad", 1.2, "3 3"),
+    # JTG B01 classes and OSM highway classes (read_osm), widest first
+    "motorway": ("#27ae60", 3.0, None),
+    "trunk": ("#2ecc71", 2.2, None),
+    "first_class": ("#e67e22", 1.8, None),
+    "primary": ("#e67e22", 1.8, None),
+    "second_class": ("#d4ac0d", 1.4, None),
+    "secondary": ("#d4ac0d", 1.4, None),
+    "link": ("#7f8c8d", 1.0, None),
+    "third_class": ("#95a5a6", 1.0, None),
+    "tertiary": ("#95a5a6", 1.0, None),
+    "fourth_class": ("#b3b6b7", 0.7, None),
+    "unclassified": ("#b3b6b7", 0.7, None),
+    "residential": ("#cacfd2", 0.6, None),
+    "service": ("#d5d8dc", 0.5, None),
+}
+
+
+HUB_STYLE = {
+    "airport": "#8e44ad",
+    "china_europe_train": "#c0392b",
+    "rail_freight": "#d35400",
+    "river_port": "#2980b9",
+    "logistics_hub": "#16a085",
+}
+
+
+PREFECTURE_PALETTE = [
+    "#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69", "#fccde5", "#d9d9d9",
+    "#bc80bd", "#ccebc5", "#ffed6f", "#a6cee3", "#b2df8a", "#fb9a99", "#fdbf6f", "#cab2d6", "#ffff99",
+]
+
+
+def label(key: str, language: str = "zh") -> str:
+    """zh or en label of a field or class value (the key itself when unknown)."""
+    pair = FIELD_LABELS.get(key) or CLASS_LABELS.get(key)
+    if pair is None:
+        return key
+    return pair[0] if language == "zh" else pair[1]
+
+
+TIME_BREAKS = (15, 30, 45, 60, 90, 120, 180)
+
+
+TIME_COLOURS = ("#1a9850", "#66bd63", "#a6d96a", "#fee08b", "#fdae61", "#f46d43", "#d73027", "#a50026")
+
+
+def time_colour(v) -> str:
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return "#cccccc"
+    if not np.isfinite(x):
+        return "#cccccc"
+    for b, c in zip(TIME_BREAKS, TIME_COLOURS):
+        if x <= b:
+            return c
+    return TIME_COLOURS[-1]
+
+
+def time_legend_items(language: str) -> list[tuple[str, str, str]]:
+    lo = 0
+    items = []
+    for b, c in zip(TIME_BREAKS, TIME_COLOURS):
+        items.append((c, f"{lo}–{b} 分钟" if language == "zh" else f"{lo}–{b} min", "box"))
+        lo = b
+    items.append((TIME_COLOURS[-1], f"> {lo} 分钟" if language == "zh" else f"> {lo} min", "box"))
+    return items
+
+
+def minute_classes(language: str = "zh") -> tuple[list[float], list[str], list[str]]:
+    """Breaks, colours and class labels of travel-time choropleths."""
+    unit = "分钟" if language == "zh" else "min"
+    labels, lo = [], 0
+    for b in TIME_BREAKS:
+        labels.append(f"{lo}–{b} {unit}")
+        lo = b
+    labels.append(f"> {lo} {unit}")
+    return list(TIME_BREAKS), list(TIME_COLOURS), labels
+
+
+TIER_STYLE = {"国家级": ("#b2182b", 11), "省级": ("#ef8a62", 8), "市级": ("#fddbc7", 6), "县级": ("#f7f7f7", 3.5)}
+
+
+STRENGTH_STYLE = {"强": ("#08306b", 5.0), "较强": ("#2171b5", 3.5), "中等": ("#6baed6", 2.2), "一般": ("#bdd7e7", 1.2)}
+
+
+TIER_LABEL_EN = {"国家级": "national tier", "省级": "provincial tier", "市级": "city tier", "县级": "county tier"}
+
+
+STRENGTH_EN = {"强": "strong", "较强": "fairly strong", "中等": "medium", "一般": "weak"}
+
+
+#: zh / en names of hub kinds in column labels, charts and notes.
+HUB_LABELS = {
+    "airport": ("机场", "airport"),
+    "hsr": ("高铁站", "HSR station"),
+    "rail_freight": ("铁路货运枢纽", "rail freight hub"),
+    "rail-freight": ("铁路货运枢纽", "rail freight hub"),
+    "river_port": ("内河港口", "river port"),
+    "port": ("内河港口", "river port"),
+    "china_europe_train": ("中欧班列集结中心", "China–Europe train hub"),
+    "logistics_hub": ("物流枢纽", "logistics hub"),
+    "freight_terminal": ("铁路货运站", "rail freight terminal"),
+}
+
+
+#: Station colours of the web map.
+STATION_COLOURS: dict[str, str] = {"hsr": "#c0392b", "conventional": "#34495e", "freight_terminal": "#d35400"}
