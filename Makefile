@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test,notebooks]"
-	$(BIN)/python -m spatial_planner.outputs.webmap.assets fetch
+	$(BIN)/spatial-planner fetch-assets
 	@touch $(STAMP)
 
 ## make run: build the default Henan plan into $(OUT) (replacing an earlier run's outputs)

@@ -30,7 +30,7 @@ import numpy as np
 from scipy import sparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synthetic import road_grid  # noqa: E402
+from synthetic import GRID_CRS, road_grid  # noqa: E402
 
 from spatial_planner.analysis.accessibility import shortest_times, travel_time_surface  # noqa: E402
 from spatial_planner.network import network_from_arrays  # noqa: E402
@@ -72,7 +72,7 @@ def main(argv=None) -> None:
           f" {args.workers} workers", flush=True)
 
     def build():
-        net = network_from_arrays(xy, u, v, minutes, length, cls=cls)
+        net = network_from_arrays(xy, u, v, minutes, length, cls=cls, crs=GRID_CRS)
         net.csr("road")
         return net
 

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synthetic import road_grid  # noqa: E402
+from synthetic import GRID_CRS, road_grid  # noqa: E402
 
 from spatial_planner.analysis.accessibility import shortest_times  # noqa: E402
 from spatial_planner.analysis.linkages import edge_loads  # noqa: E402
@@ -41,7 +41,7 @@ def main(argv=None) -> None:
     ap.add_argument("--nx-sources", type=int, default=3, help="sources networkx runs before extrapolating")
     args = ap.parse_args(argv)
     xy, u, v, minutes, length, cls = road_grid(args.nodes)
-    net = network_from_arrays(xy, u, v, minutes, length, cls=cls)
+    net = network_from_arrays(xy, u, v, minutes, length, cls=cls, crs=GRID_CRS)
     net.csr("road")
     rng = np.random.default_rng(1)
     nodes = rng.choice(net.n_nodes, args.seats, replace=False)

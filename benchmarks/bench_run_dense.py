@@ -29,8 +29,8 @@ import shapely
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic import road_grid  # noqa: E402
 
-from spatial_planner.config import Config, LayerSource  # noqa: E402
-from spatial_planner.io import load_henan  # noqa: E402
+from spatial_planner.config import Config  # noqa: E402
+from spatial_planner.io import LayerSource, load_henan  # noqa: E402
 from spatial_planner.pipeline import run  # noqa: E402
 
 OSM_CLASS = {"expressway": "motorway", "primary": "primary", "residential": "residential"}

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synthetic import road_grid  # noqa: E402
+from synthetic import GRID_CRS, road_grid  # noqa: E402
 
 from spatial_planner.analysis.accessibility import shortest_times  # noqa: E402
 from spatial_planner.network import network_from_arrays  # noqa: E402
@@ -46,7 +46,7 @@ def main(argv=None) -> None:
     xy, u, v, minutes, length, cls = road_grid(args.nodes)
     print(f"graph: {len(xy):,} nodes, {len(u):,} two-way edges, generated in {time.perf_counter() - t0:.1f} s")
     t0 = time.perf_counter()
-    net = network_from_arrays(xy, u, v, minutes, length, cls=cls)
+    net = network_from_arrays(xy, u, v, minutes, length, cls=cls, crs=GRID_CRS)
     csr = net.csr("road")
     t_build = time.perf_counter() - t0
     csr_mb = (csr.data.nbytes + csr.indices.nbytes + csr.indptr.nbytes) / 1e6

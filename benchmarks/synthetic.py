@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
+#: The CRS the grid's metres are in: CGCS2000 / 3-degree Gauss-Krüger CM 114°E, where x = 200 km … lies.
+GRID_CRS = "EPSG:4547"
+
 
 def road_grid(n_nodes: int = 1_000_000, *, spacing_m: float = 600.0, seed: int = 42):
     """Return ``(xy, u, v, minutes, length_m, cls)`` of a connected road-like grid."""

@@ -251,17 +251,14 @@ def access_cmd(config_path, mode, target, resolution, out_path, zonal_path, over
 def scenario_cmd(config_path, links, out_path, top, overwrite) -> None:
     """情景分析：新增通道后各县可达性的变化 / what-if: accessibility change per county after adding links."""
     # the library is imported here, not at the top, so that `--help` answers at once
-    from .analysis.indices import industry_table_from_parks
     from .analysis.scenario import ScenarioLink, evaluate_scenario
     from .config import load_config
-    from .pipeline import load_network
+    from .pipeline import industry_of, load_network
 
     cfg = load_config(config_path)
     parsed = [ScenarioLink.parse(t) for t in links]
     layers, net = load_network(cfg)
-    codes = layers["counties"]["adcode"].astype(str)
-    mass = industry_table_from_parks(layers["parks"], index=codes).sum(axis=1)
-    res = evaluate_scenario(net, parsed, layers, mass=mass)
+    res = evaluate_scenario(net, parsed, layers, mass=industry_of(layers, cfg).mass)
     table = Table(title="受益最大的县区 Counties that gain most")
     cols = ["name_zh", "gain_gravity_pct"] + [c for c in res.columns if c.startswith("gain_min_to_")]
     table.add_column("adcode")
@@ -305,6 +302,23 @@ def validate_cmd(config_path, paths, kind) -> None:
     if n_err:
         err_console.print(f"[bold red]{n_err} 个错误 error(s)[/]")
         sys.exit(1)
+
+
+@cli.command("fetch-assets")
+def fetch_assets_cmd() -> None:
+    """取得地图脚本以便离线打开 / fetch the map's Leaflet files from npm, so maps work offline."""
+    import subprocess
+
+    # the library is imported here, not at the top, so that `--help` answers at once
+    from .outputs.webmap.assets import fetch_assets
+
+    try:
+        path = fetch_assets()
+    except (RuntimeError, subprocess.CalledProcessError, OSError) as exc:
+        err_console.print(f"[yellow]注意 Note:[/] 未取得网页脚本，地图将从网络加载 Leaflet / web assets not fetched "
+                          f"({escape(str(exc))}); maps will link Leaflet from the web", soft_wrap=True)
+        return
+    console.print(f"网页脚本 web assets: {escape(str(path))}", soft_wrap=True)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -26,6 +26,8 @@ __all__ = [
     "WGS84",
     "gk3_zone_crs",
     "projected_crs_for",
+    "study_area_crs",
+    "crs_label",
     "in_china",
     "wgs84_to_gcj02",
     "gcj02_to_wgs84",
@@ -86,6 +88,32 @@ def projected_crs_for(bounds: tuple[float, float, float, float]) -> CRS:
         )
     zone = int((cx + 180.0) // 6.0) + 1
     return CRS.from_epsg((32600 if cy >= 0 else 32700) + zone)
+
+
+def study_area_crs(area, projected_crs: str | int | CRS | None = "auto") -> CRS:
+    """The metric CRS of a study area: ``projected_crs`` when set, else :func:`projected_crs_for` its extent.
+
+    Parameters
+    ----------
+    area
+        The study area: a shapely geometry, or ``(minx, miny, maxx, maxy)``, in degrees.
+    projected_crs
+        ``"auto"`` (or empty) to choose for the area, or any CRS pyproj reads (``"EPSG:4547"``).
+    """
+    if projected_crs not in (None, "", "auto"):
+        return CRS.from_user_input(projected_crs)
+    bounds = tuple(area.bounds) if hasattr(area, "bounds") else tuple(area)
+    return projected_crs_for(bounds)
+
+
+def crs_label(crs: CRS | str, *, zh: bool = True) -> str:
+    """A short label of a projected CRS for map notes: ``CGCS2000 / 3° 高斯-克吕格 CM 114°E (EPSG:4547)``."""
+    crs = CRS.from_user_input(crs)
+    epsg = crs.to_epsg()
+    if epsg is not None and 4534 <= epsg <= 4554:
+        cm = 75 + 3 * (epsg - 4534)
+        return f"CGCS2000 / 3° {'高斯-克吕格' if zh else 'Gauss-Krüger'} CM {cm}°E (EPSG:{epsg})"
+    return f"{crs.name} (EPSG:{epsg})" if epsg is not None else crs.name
 
 
 def in_china(lon, lat):

@@ -6,7 +6,6 @@ through a callback, so the CLI can show it and notebooks can stay quiet.
 
 from __future__ import annotations
 
-import os
 import shutil
 import warnings
 from collections.abc import Callable
@@ -17,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._errors import DataFileError, DataWarning, OutputExistsError
+from ._errors import DataFileError, DataWarning
 from .analysis.accessibility import (
     cumulative_opportunities,
     gravity_potential,
@@ -38,17 +37,16 @@ from .analysis.belts import (
 )
 from .analysis.clusters import cross_county_clusters
 from .analysis.indices import (
+    IndustryTable,
     cosine_similarity,
     gini,
-    industry_table_from_csv,
-    industry_table_from_parks,
+    industry_table,
     isomorphism_pairs,
     krugman_dissimilarity,
     krugman_specialisation,
     land_productivity,
     location_quotient,
     neighbour_pairs,
-    park_mass,
     theil,
 )
 from .analysis.linkages import gravity_linkage, link_priorities, linkage_lines
@@ -61,6 +59,8 @@ from .analysis.nodes import (
 )
 from .analysis.places import find_place, select_targets
 from .config import Config
+from .crs import study_area_crs
+from .io._atomic import check_free, staged_outputs
 from .io.builtin import read_sectors
 from .io.gpkg import write_geopackage
 from .io.readers import load_layers
@@ -87,6 +87,8 @@ __all__ = [
     "OUTPUT_FILES",
     "RunResult",
     "load_network",
+    "network_of",
+    "industry_of",
     "coverage_notes",
     "accessibility_step",
     "run",
@@ -121,8 +123,22 @@ def load_network(cfg: Config | None = None) -> tuple[dict[str, gpd.GeoDataFrame]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
         layers = validate_layers(load_layers(cfg.layers)).layers
-    net = build_network(layers["roads"], layers.get("rail_lines"), layers.get("stations"), params=cfg.network)
-    return layers, net
+    return layers, network_of(layers, cfg)
+
+
+def network_of(layers: dict[str, gpd.GeoDataFrame], cfg: Config | None = None) -> Network:
+    """The multimodal network of validated layers, in the study area's metric CRS (``[study_area] projected_crs``)."""
+    cfg = cfg or Config()
+    area = study_area_of(layers)
+    crs = study_area_crs(area if area is not None else layers["roads"].total_bounds, cfg.study_area.projected_crs)
+    return build_network(layers["roads"], layers.get("rail_lines"), layers.get("stations"), params=cfg.network,
+                         crs=crs)
+
+
+def industry_of(layers: dict[str, gpd.GeoDataFrame], cfg: Config | None = None) -> IndustryTable:
+    """The plan's one industry table: ``[indices] statistics`` when given, else the park proxy."""
+    cfg = cfg or Config()
+    return industry_table(layers["parks"], layers["counties"]["adcode"].astype(str), cfg.indices.statistics or None)
 
 
 def coverage_notes(layers: dict[str, gpd.GeoDataFrame], net: Network) -> list[str]:
@@ -140,7 +156,8 @@ def coverage_notes(layers: dict[str, gpd.GeoDataFrame], net: Network) -> list[st
     return notes
 
 
-def accessibility_step(layers: dict[str, gpd.GeoDataFrame], cfg: Config) -> AccessResult:
+def accessibility_step(layers: dict[str, gpd.GeoDataFrame], cfg: Config, *,
+                       industry: IndustryTable | None = None) -> AccessResult:
     """Build the network and compute hub times per county, isochrones and travel-time rasters.
 
     County hub times are the network minutes from each county seat to the
@@ -151,9 +168,7 @@ def accessibility_step(layers: dict[str, gpd.GeoDataFrame], cfg: Config) -> Acce
     mass (``park_potential``) measure its access to industrial parks.
     """
     acc = cfg.accessibility
-    crs = None if cfg.study_area.projected_crs in ("", "auto") else cfg.study_area.projected_crs
-    net = build_network(layers["roads"], layers.get("rail_lines"), layers.get("stations"), params=cfg.network,
-                        crs=crs)
+    net = network_of(layers, cfg)
     seats = layers["seats"].set_index("adcode")
     counties = layers["counties"].copy()
     seat_pts = gpd.GeoDataFrame({"adcode": counties["adcode"]},
@@ -177,7 +192,8 @@ def accessibility_step(layers: dict[str, gpd.GeoDataFrame], cfg: Config) -> Acce
                                     geometry=seat_pts.geometry.values, crs=seat_pts.crs)
         t = od_wide(od_matrix(net, seat_ids, park_pts, mode="road", id_col="id", with_km=False,
                               scheduler=acc.scheduler or None))
-        m = pd.Series(park_mass(parks).to_numpy(), index=park_pts["id"].to_numpy())
+        industry = industry or industry_of(layers, cfg)
+        m = industry.park_mass.reindex(park_pts["id"].to_numpy()).fillna(0.0)
         cum = cumulative_opportunities(t, m, threshold=acc.opportunity_minutes)
         T = int(acc.opportunity_minutes)
         counties[f"parks_within_{T}"] = cum["count_within"].to_numpy()
@@ -242,11 +258,7 @@ def run(
     for kind in cfg.accessibility.raster_to:
         key = kind.replace("-", "_")
         targets[f"time_to_{key}.tif"] = out / f"time_to_{key}.tif"
-    if not overwrite:
-        existing = [str(p) for p in targets.values() if p.exists()]
-        if existing:
-            raise OutputExistsError(f"outputs exist: {', '.join(existing)}", layer=str(out),
-                                    fix="pass --overwrite, or choose another --out folder.")
+    check_free(targets.values(), overwrite=overwrite, where=str(out))
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always", DataWarning)
         progress("读取图层 Loading layers")
@@ -259,11 +271,12 @@ def run(
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
     progress("构建路网并计算可达性 Network and accessibility")
-    access = accessibility_step(layers, cfg)
+    industry = industry_of(layers, cfg)
+    access = accessibility_step(layers, cfg, industry=industry)
     caught += coverage_notes(layers, access.network)
     progress("点-带-网 分析 Nodes, belts and network")
 
-    plan = build_plan(layers, access, cfg)
+    plan = build_plan(layers, access, cfg, industry=industry)
 
     progress("绘制地图 Drawing the map")
     fmap = _plan_map(layers, access, plan, cfg)
@@ -279,19 +292,8 @@ def run(
 
 def _write_outputs(out: Path, targets: dict, gpkg_layers, layers, access, plan, fmap, cfg: Config, *,
                    overwrite: bool, notes: list[str] | None = None) -> dict[str, Path]:
-    """Write every output into a staging folder inside ``out``, then move them into place.
-
-    All the work happens before the first output is replaced, so a run killed
-    (or failing) at any point before the final moves leaves the previous
-    outputs as they were; each move is an atomic rename. A staging folder left
-    by a killed run is removed by the next run.
-    """
-    out.mkdir(parents=True, exist_ok=True)
-    for stale in out.glob(".staging-*"):
-        shutil.rmtree(stale, ignore_errors=True)
-    staging = out / f".staging-{os.getpid()}"
-    staging.mkdir()
-    try:
+    """Write every output into a staging folder inside ``out``, then move them into place (:func:`staged_outputs`)."""
+    with staged_outputs(out, overwrite=overwrite) as staging:
         stage = {name: staging / name for name in targets}
         write_geopackage(gpkg_layers, stage["plan.gpkg"], styles=_styles(gpkg_layers))
         write_csv(pd.DataFrame(access.county_access.drop(columns="geometry")), stage["county_access.csv"])
@@ -308,28 +310,7 @@ def _write_outputs(out: Path, targets: dict, gpkg_layers, layers, access, plan, 
             extra["shp"] = staging / "shp"
         write_html(render_html(fmap, assets=cfg.map.assets), stage["map.html"])
         names = list(targets) + [k for k in extra if k not in targets]
-        if not overwrite:
-            clash = [str(out / n) for n in names if (out / n).exists()]
-            if clash:
-                raise OutputExistsError(f"outputs exist: {', '.join(clash)}", layer=str(out),
-                                        fix="pass --overwrite, or choose another --out folder.")
-        final = {}
-        for name in names:
-            src, dst = staging / name, out / name
-            if not src.exists():
-                continue
-            if src.is_dir():
-                old = out / f".old-{name}-{os.getpid()}"
-                if dst.exists():
-                    dst.rename(old)
-                src.rename(dst)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(src, dst)
-            final[name] = dst
-        return final
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        return {name: out / name for name in names if (staging / name).exists()}
 
 
 def _write_report(plan, cfg: Config, access, layers, folder: Path, notes: list[str] | None = None
@@ -445,7 +426,8 @@ def _reorder_layer_control(fmap) -> None:
         fmap._children.move_to_end(k)
 
 
-def build_plan(layers: dict[str, gpd.GeoDataFrame], access, cfg: Config | None = None) -> Plan:
+def build_plan(layers: dict[str, gpd.GeoDataFrame], access, cfg: Config | None = None, *,
+               industry: IndustryTable | None = None) -> Plan:
     """Run every analysis of the 点-带-网 plan.
 
     Parameters
@@ -456,6 +438,8 @@ def build_plan(layers: dict[str, gpd.GeoDataFrame], access, cfg: Config | None =
         The :class:`~spatial_planner.plan.AccessResult` of the accessibility step (network and county hub times).
     cfg
         The run configuration.
+    industry
+        The industry table (:func:`industry_of`); built from ``cfg.indices.statistics`` or the parks when omitted.
     """
     cfg = cfg or Config()
     net = access.network
@@ -466,12 +450,9 @@ def build_plan(layers: dict[str, gpd.GeoDataFrame], access, cfg: Config | None =
     report: dict = {}
 
     # 1. the industry table (statistics or the park proxy) and its indices
-    if cfg.indices.statistics:
-        table = industry_table_from_csv(cfg.indices.statistics).reindex(codes, fill_value=0.0)
-        table.attrs["provenance"] = "statistics"
-    else:
-        table = industry_table_from_parks(parks, index=pd.Index(codes))
-    provenance = table.attrs.get("provenance", "proxy")
+    industry = industry or industry_of(layers, cfg)
+    table = industry.counties
+    provenance = industry.provenance
     report["provenance"] = provenance
     lq = location_quotient(table)
     spec = krugman_specialisation(table)
@@ -489,7 +470,7 @@ def build_plan(layers: dict[str, gpd.GeoDataFrame], access, cfg: Config | None =
     times = (od + od.T) / 2.0
 
     # 2. 产业同构 pairs
-    neigh = neighbour_pairs(counties)
+    neigh = neighbour_pairs(counties, crs=net.crs)
     iso = isomorphism_pairs(seats.assign(adcode=codes.to_numpy()), sim, threshold=cfg.indices.similarity_threshold,
                             neighbours=neigh, times=times, max_minutes=cfg.indices.isomorphism_minutes,
                             dissimilarity=dis)
@@ -569,12 +550,12 @@ def build_plan(layers: dict[str, gpd.GeoDataFrame], access, cfg: Config | None =
     members = axis_members(axes_gdf, parks_m, corridor_km=cfg.belts.corridor_km)
     park_access = parks["county_adcode"].astype(str).map(hub).fillna(0.0)
     park_access.index = parks["park_id"].astype(str)
-    cands = candidate_belts(members, parks, params=cfg.belts, access=park_access)
-    chosen = select_belts(cands, members, parks, params=cfg.belts, access=park_access)
+    cands = candidate_belts(members, parks, params=cfg.belts, access=park_access, industry=industry)
+    chosen = select_belts(cands, members, parks, params=cfg.belts, access=park_access, industry=industry)
     pnames = dict(zip(parks["park_id"].astype(str), parks["name_zh"]))
     belt_lines, belt_polys = belt_geometries(chosen, axes_gdf, corridor_km=cfg.belts.corridor_km, sectors=sectors,
                                              counties=counties, park_names=pnames)
-    corridors = axis_corridors(axes_gdf, members, parks, window_km=cfg.belts.corridor_window_km,
+    corridors = axis_corridors(axes_gdf, members, parks, industry=industry, window_km=cfg.belts.corridor_window_km,
                                min_parks=cfg.belts.min_parks, sectors=sectors)
     report["belts"] = {"corridor_km": cfg.belts.corridor_km, "max_gap_km": cfg.belts.max_gap_km,
                        "min_parks": cfg.belts.min_parks, "min_counties": cfg.belts.min_counties,
@@ -585,6 +566,7 @@ def build_plan(layers: dict[str, gpd.GeoDataFrame], access, cfg: Config | None =
                                 geometry=parks.geometry.representative_point().values, crs=parks.crs)
     ptimes = od_wide(od_matrix(net, park_pts, mode="road", id_col="id", with_km=False, scheduler=sched))
     clusters = cross_county_clusters(parks, ptimes, sectors=sectors, counties=counties, params=cfg.clusters,
+                                     mass=industry.park_mass,
                                      metric_crs=crs)
     report["clusters"] = {"max_minutes": cfg.clusters.max_minutes, "sector_field": cfg.clusters.sector_field,
                           "clusters": int(len(clusters))}

@@ -14,15 +14,18 @@ __all__ = [
     "label",
     "TIME_BREAKS",
     "TIME_COLOURS",
+    "minute_class",
     "time_colour",
-    "time_legend_items",
     "minute_classes",
     "TIER_STYLE",
     "STRENGTH_STYLE",
-    "TIER_LABEL_EN",
     "STRENGTH_EN",
     "HUB_LABELS",
     "STATION_COLOURS",
+    "TIERS",
+    "TIER_EN",
+    "TIER_LABEL_EN",
+    "STRENGTH_CLASSES",
 ]
 
 #: zh / en labels of the fields shown in popups and tooltips.
@@ -166,31 +169,24 @@ TIME_BREAKS = (15, 30, 45, 60, 90, 120, 180)
 TIME_COLOURS = ("#1a9850", "#66bd63", "#a6d96a", "#fee08b", "#fdae61", "#f46d43", "#d73027", "#a50026")
 
 
+def minute_class(minutes) -> np.ndarray:
+    """Travel-time class of each value: 0 for ≤ 15 min … ``len(TIME_BREAKS)`` above the last break (upper bounds inclusive)."""
+    return np.searchsorted(np.asarray(TIME_BREAKS, float), np.asarray(minutes, float), side="left")
+
+
 def time_colour(v) -> str:
+    """Colour of one travel time (grey when it is missing or not a number)."""
     try:
         x = float(v)
     except (TypeError, ValueError):
         return "#cccccc"
     if not np.isfinite(x):
         return "#cccccc"
-    for b, c in zip(TIME_BREAKS, TIME_COLOURS):
-        if x <= b:
-            return c
-    return TIME_COLOURS[-1]
-
-
-def time_legend_items(language: str) -> list[tuple[str, str, str]]:
-    lo = 0
-    items = []
-    for b, c in zip(TIME_BREAKS, TIME_COLOURS):
-        items.append((c, f"{lo}–{b} 分钟" if language == "zh" else f"{lo}–{b} min", "box"))
-        lo = b
-    items.append((TIME_COLOURS[-1], f"> {lo} 分钟" if language == "zh" else f"> {lo} min", "box"))
-    return items
+    return TIME_COLOURS[int(minute_class(x))]
 
 
 def minute_classes(language: str = "zh") -> tuple[list[float], list[str], list[str]]:
-    """Breaks, colours and class labels of travel-time choropleths."""
+    """Breaks, colours and class labels (``0–15 分钟`` … ``> 180 分钟``) of travel times, for every output."""
     unit = "分钟" if language == "zh" else "min"
     labels, lo = [], 0
     for b in TIME_BREAKS:
@@ -200,13 +196,19 @@ def minute_classes(language: str = "zh") -> tuple[list[float], list[str], list[s
     return list(TIME_BREAKS), list(TIME_COLOURS), labels
 
 
-TIER_STYLE = {"国家级": ("#b2182b", 11), "省级": ("#ef8a62", 8), "市级": ("#fddbc7", 6), "县级": ("#f7f7f7", 3.5)}
+#: Cultivation tiers of growth poles, the one palette of the web map, the figures and QGIS: colour (a sequential
+#: red ramp, darkest for the national tier), marker radius (px; QGIS markers are that diameter) and line width (px).
+TIER_STYLE: dict[str, tuple[str, float, float]] = {
+    "国家级": ("#b2182b", 11.0, 4.0),
+    "省级": ("#ef8a62", 8.0, 3.0),
+    "市级": ("#fddbc7", 6.0, 2.0),
+    "县级": ("#f7f7f7", 3.5, 1.5),
+}
 
 
 STRENGTH_STYLE = {"强": ("#08306b", 5.0), "较强": ("#2171b5", 3.5), "中等": ("#6baed6", 2.2), "一般": ("#bdd7e7", 1.2)}
 
 
-TIER_LABEL_EN = {"国家级": "national tier", "省级": "provincial tier", "市级": "city tier", "县级": "county tier"}
 
 
 STRENGTH_EN = {"强": "strong", "较强": "fairly strong", "中等": "medium", "一般": "weak"}
@@ -228,3 +230,15 @@ HUB_LABELS = {
 
 #: Station colours of the web map.
 STATION_COLOURS: dict[str, str] = {"hsr": "#c0392b", "conventional": "#34495e", "freight_terminal": "#d35400"}
+
+
+#: Cultivation tiers from the top.
+TIERS = ("国家级", "省级", "市级", "县级")
+
+
+TIER_EN = {"国家级": "national", "省级": "provincial", "市级": "city", "县级": "county"}
+#: English legend labels of the tiers ("national tier" …).
+TIER_LABEL_EN = {k: f"{v} tier" for k, v in TIER_EN.items()}
+
+
+STRENGTH_CLASSES = ("强", "较强", "中等", "一般")

@@ -19,6 +19,11 @@ import pandas as pd
 import pyogrio
 
 
+def _short(value: object, width: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= width else text[:width] + f"… ({len(text)} characters)"
+
+
 def _frames_differ(a: pd.DataFrame, b: pd.DataFrame, rtol: float) -> str | None:
     if list(a.columns) != list(b.columns):
         return f"columns differ: {sorted(set(a.columns) ^ set(b.columns)) or 'order'}"
@@ -44,7 +49,8 @@ def _frames_differ(a: pd.DataFrame, b: pd.DataFrame, rtol: float) -> str | None:
             xs, ys = (np.array(["<missing>" if pd.isna(v) else str(v) for v in s], dtype=object) for s in (x, y))
             if (xs != ys).any():
                 i = int(np.flatnonzero(xs != ys)[0])
-                return f"{int((xs != ys).sum())} values differ in '{col}' (row {i}: {xs[i]!r} vs {ys[i]!r})"
+                return (f"{int((xs != ys).sum())} values differ in '{col}' "
+                        f"(row {i}: {_short(xs[i])} vs {_short(ys[i])})")
     return None
 
 

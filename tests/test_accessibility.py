@@ -121,7 +121,7 @@ def two_way_graph(draw):
 def test_symmetric_od_on_random_two_way_graphs(graph):
     n, u, v, w, xy, sources, targets = graph
     keep = u != v
-    net = network_from_arrays(xy, u[keep], v[keep], w[keep], two_way=True)
+    net = network_from_arrays(xy, u[keep], v[keep], w[keep], two_way=True, crs="EPSG:4547")
     g = nx.Graph()
     g.add_nodes_from(range(n))
     for a, b, t in zip(u[keep], v[keep], w[keep]):
@@ -279,7 +279,7 @@ def test_random_graphs_equal_networkx(graph):
     keep = u != v
     u, v, w = u[keep], v[keep], w[keep]
     xy = np.column_stack([np.arange(n) * 100.0 + 500000, np.full(n, 3800000.0)])
-    net = network_from_arrays(xy, u, v, w, two_way=False)
+    net = network_from_arrays(xy, u, v, w, two_way=False, crs="EPSG:4547")
     ours = shortest_times(net, np.arange(n), workers=1)
     g = nx.DiGraph()
     g.add_nodes_from(range(n))

@@ -250,7 +250,7 @@ def test_default_styles_of_analysis_layers(henan_layers, sectors):
     root = ET.fromstring(styles["nodes"])
     markers = _symbol_layers(root)
     sizes = {c.get("value"): _options(markers[c.get("symbol")])["size"] for c in root.find("renderer-v2/categories")}
-    assert sizes == {"国家级": "10", "省级": "8", "市级": "6", "县级": "4"}
+    assert sizes == {"国家级": "22", "省级": "16", "市级": "12", "县级": "7"}  # the web map's marker diameters
 
 
 # --------------------------------------------------------------------------- styles in the GeoPackage
@@ -602,3 +602,36 @@ def test_unknown_encoding_is_refused(tmp_path, henan_layers):
     with pytest.raises(ConfigError, match="encoding"):
         write_shapefiles({"hubs": henan_layers["hubs"]}, tmp_path / "out", encoding="latin-1")
     assert not (tmp_path / "out").exists()
+
+
+def test_one_palette_for_the_web_map_the_figures_and_qgis(sectors):
+    """Tier colours and sizes come from spatial_planner.symbology in all three clients."""
+    from spatial_planner.outputs import figures
+    from spatial_planner.outputs.webmap import add_plan_layers, render_html
+    from spatial_planner.results import Plan
+    from spatial_planner.symbology import TIER_STYLE
+
+    nodes = gpd.GeoDataFrame({"name_zh": ["郑州", "洛阳", "开封", "兰考"], "name_en": ["a", "b", "c", "d"],
+                              "rank": [1, 2, 3, 4], "tier": list(TIER_STYLE), "score": [0.9, 0.6, 0.4, 0.1]},
+                             geometry=[Point(113.6 + i / 10, 34.7) for i in range(4)], crs="EPSG:4490")
+    # QGIS: each tier's marker has the palette's colour and the web marker's diameter
+    root = ET.fromstring(default_styles({"nodes": nodes}, sectors)["nodes"])
+    markers = _symbol_layers(root)
+    for cat in root.find("renderer-v2/categories"):
+        opts = _options(markers[cat.get("symbol")])
+        colour, radius, _ = TIER_STYLE[cat.get("value")]
+        assert opts["color"] == _rgb(colour) and float(opts["size"]) == 2 * radius
+    # web map: the nodes legend shows the same colours, and the markers are styled from the same table
+    empty = gpd.GeoDataFrame(geometry=[], crs="EPSG:4490")
+    plan = Plan(nodes=nodes, belts=empty, belt_corridors=empty, corridors=empty, linkages=empty, priorities=empty,
+                clusters=empty, isomorphism=empty, industry=pd.DataFrame(), lq=pd.DataFrame(),
+                county_indices=pd.DataFrame(), productivity=pd.DataFrame())
+    import folium
+
+    m = folium.Map(tiles=None)
+    add_plan_layers(m, plan, sectors=sectors)
+    page = render_html(m, assets="cdn")
+    for colour, radius, _ in TIER_STYLE.values():
+        assert f"background:{colour}" in page
+    # figures: the PNG maps and charts read the very same table
+    assert figures.TIER_STYLE is TIER_STYLE

@@ -113,3 +113,61 @@ def test_land_productivity_flags_against_level():
     stats = land_productivity(parks, output=pd.Series({"p1": 9000.0, "p2": 50.0}))
     assert stats.loc["p1", "productivity"] == 90.0 and stats["provenance"].iloc[0] == "statistics"
     assert bool(stats.loc["p2", "low_productivity"])
+
+
+def _parks():
+    return pd.DataFrame({
+        "park_id": ["p1", "p2", "p3", "p4"], "county_adcode": ["a", "a", "b", "c"],
+        "level": ["national", "provincial", "provincial", "municipal"],
+        "sectors": ["auto;food", "auto", "food", "auto"], "area_km2": [10.0, 20.0, 5.0, 8.0],
+    })
+
+
+def test_one_industry_table_from_the_park_proxy():
+    from spatial_planner.analysis.indices import industry_table
+
+    parks = _parks()
+    ind = industry_table(parks, ["a", "b", "c", "d"])
+    assert ind.provenance == "proxy"
+    pd.testing.assert_frame_equal(ind.counties, industry_table_from_parks(parks, index=pd.Index(["a", "b", "c", "d"])))
+    # p1: 10 km² × 2.0 split 0.6 / 0.4; p2: 20 × 1.0; p4: 8 × 0.6
+    assert ind.counties.loc["a", "auto"] == pytest.approx(12.0 + 20.0) and ind.counties.loc["d"].sum() == 0.0
+    assert ind.park_mass.to_dict() == pytest.approx({"p1": 20.0, "p2": 20.0, "p3": 5.0, "p4": 4.8})
+    assert ind.mass.to_dict() == pytest.approx({"a": 40.0, "b": 5.0, "c": 4.8, "d": 0.0})
+
+
+def test_statistics_reach_every_park_through_its_share_of_the_county():
+    from spatial_planner.analysis.indices import industry_table
+
+    parks = _parks()
+    stats = pd.DataFrame({"auto": [64.0, 0.0, 3.0], "food": [10.0, 7.0, 0.0]}, index=["a", "b", "c"])
+    ind = industry_table(parks, ["a", "b", "c"], stats)
+    assert ind.provenance == "statistics"
+    by = ind.parks.set_index(["park_id", "sector"])["mass"]
+    # county a's 64 of auto split by proxy shares 12 : 20 between p1 and p2
+    assert by[("p1", "auto")] == pytest.approx(64.0 * 12 / 32) and by[("p2", "auto")] == pytest.approx(64.0 * 20 / 32)
+    assert by[("p1", "food")] == pytest.approx(10.0) and by[("p3", "food")] == pytest.approx(7.0)
+    assert by[("p4", "auto")] == pytest.approx(3.0)
+    assert ind.park_mass["p1"] == pytest.approx(24.0 + 10.0)
+    # what the county statistics say is what the parks of each county and sector add up to
+    sums = ind.parks.groupby(["county_adcode", "sector"])["mass"].sum()
+    for (county, sector), value in sums.items():
+        assert value == pytest.approx(stats.loc[county, sector])
+
+
+def test_belts_and_clusters_read_the_industry_table():
+    from spatial_planner.analysis.belts import BeltParams, candidate_belts
+    from spatial_planner.analysis.clusters import ClusterParams, cross_county_clusters
+    from spatial_planner.analysis.indices import industry_table
+
+    parks = _parks().assign(lead_sector=["auto", "auto", "food", "auto"], name_zh=["甲", "乙", "丙", "丁"])
+    members = pd.DataFrame({"axis_id": "L", "park_id": ["p1", "p2", "p4"], "position_km": [0.0, 10.0, 20.0],
+                            "distance_km": 1.0})
+    stats = pd.DataFrame({"auto": [100.0, 0.0, 50.0], "food": [0.0, 0.0, 0.0]}, index=["a", "b", "c"])
+    ind = industry_table(parks, ["a", "b", "c"], stats)
+    belt = candidate_belts(members, parks, params=BeltParams(min_parks=3, min_counties=2), industry=ind)
+    assert belt.loc[belt["sector"] == "auto", "mass"].item() == pytest.approx(150.0)  # not the proxy's 36.8
+    geo = gpd.GeoDataFrame(parks, geometry=[Point(113 + i / 50, 34).buffer(0.01) for i in range(4)], crs=4490)
+    times = pd.DataFrame(10.0, index=parks["park_id"], columns=parks["park_id"])
+    clusters = cross_county_clusters(geo, times, params=ClusterParams(), mass=ind.park_mass, metric_crs="EPSG:4547")
+    assert clusters.loc[clusters["sector"] == "auto", "mass"].item() == pytest.approx(150.0)

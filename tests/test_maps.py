@@ -8,7 +8,7 @@ import pytest
 import shapely
 
 import spatial_planner as sp
-from spatial_planner.config import MapConfig
+from spatial_planner.outputs.webmap import MapConfig
 from spatial_planner.crs import wgs84_to_gcj02
 from spatial_planner.io import read_sectors
 from spatial_planner.outputs.webmap import build_map, prepare_for_web, render_html
@@ -116,3 +116,23 @@ def test_map_of_lines_only_and_of_nothing(henan):
     empty = henan["roads"].iloc[:0]
     with pytest.raises(sp.EmptyLayerError, match="nothing to map"):
         _render({"roads": empty})
+
+
+def test_web_assets_follow_the_installed_folium():
+    """Every script and stylesheet a rendered map links is one the asset fetcher knows, from Folium's own lists."""
+    import re
+
+    from spatial_planner.outputs.webmap.assets import _member, npm_source, used_assets
+
+    layers = sp.load_henan()
+    page = render_html(build_map({"counties": layers["counties"], "hubs": layers["hubs"]}), assets="cdn")
+    linked = set(re.findall(r'<script src="(https?://[^"]+)"', page) + re.findall(r'<link rel="stylesheet" href="(https?://[^"]+)"', page))
+    assert linked and linked <= set(used_assets())
+    assert all(npm_source(u) is not None for u in linked)
+    assert npm_source("https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js") == ("leaflet@1.9.3", "dist/leaflet.js")
+    assert npm_source("https://cdn.jsdelivr.net/gh/ljagis/leaflet-measure@2.1.7/dist/a.min.css") == (
+        "leaflet-measure@2.1.7", "dist/a.min.css")
+    assert npm_source("https://code.jquery.com/jquery-3.7.1.min.js") == ("jquery@3.7.1", "dist/jquery.min.js")
+    assert npm_source("https://example.org/x.js") is None
+    # a minified file the package does not ship is taken unminified, from dist/ first
+    assert _member(["src/x.js", "dist/x.js", "README.md"], "x.min.js") == "dist/x.js"

@@ -216,7 +216,8 @@ def test_paths_through_equals_networkx_on_random_graphs(seed):
     u, v = rng.integers(0, n, 3 * n), rng.integers(0, n, 3 * n)
     keep = u != v
     xy = np.column_stack([np.arange(n) * 100.0 + 500000, np.full(n, 3800000.0)])
-    net = network_from_arrays(xy, u[keep], v[keep], rng.uniform(0.5, 20.0, keep.sum()), two_way=seed % 2 == 0)
+    net = network_from_arrays(xy, u[keep], v[keep], rng.uniform(0.5, 20.0, keep.sum()), two_way=seed % 2 == 0,
+                              crs=CRS)
     nodes = sorted(rng.choice(n, min(n, 8), replace=False).tolist())
     _, pred = dijkstra(net.csr("road"), directed=True, indices=nodes, return_predecessors=True)
     ours = sum(paths_through(pred[k], s, np.array(nodes)) for k, s in enumerate(nodes))

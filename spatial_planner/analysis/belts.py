@@ -35,7 +35,7 @@ import pandas as pd
 import shapely
 from shapely.ops import substring
 
-from .indices import SECTOR_SHARES, park_mass
+from .indices import IndustryTable, industry_table
 
 __all__ = [
     "BeltParams",
@@ -109,15 +109,9 @@ def _segment(line, start_km: float, end_km: float, min_km: float = 1.0):
     return substring(line, start_km * 1000.0, end_km * 1000.0)
 
 
-def _sector_mass(parks: pd.DataFrame) -> pd.DataFrame:
-    """park_id × sector proxy mass (the park's mass split over its sectors)."""
-    mass = park_mass(parks)
-    rows = []
-    for pid, secs, m in zip(parks["park_id"].astype(str), parks["sectors"], mass):
-        ss = [s for s in str(secs).split(";") if s][:3]
-        for s, w in zip(ss, SECTOR_SHARES.get(len(ss), ())):
-            rows.append((pid, s, m * w))
-    return pd.DataFrame(rows, columns=["park_id", "sector", "mass"])
+def _industry(parks: pd.DataFrame, industry: IndustryTable | None) -> IndustryTable:
+    """The plan's industry table, or the park proxy when a caller gives none."""
+    return industry if industry is not None else industry_table(parks, parks["county_adcode"].astype(str).unique())
 
 
 def _runs(pos: np.ndarray, max_gap: float) -> list[tuple[int, int]]:
@@ -136,6 +130,7 @@ def candidate_belts(
     *,
     params: BeltParams | None = None,
     access: pd.Series | None = None,
+    industry: IndustryTable | None = None,
 ) -> pd.DataFrame:
     """Candidate belts: per axis and sector, maximal runs of member parks sharing the sector.
 
@@ -147,6 +142,9 @@ def candidate_belts(
         Parks with ``park_id, county_adcode, level, sectors`` (and areas).
     access
         Hub-access score (0–1) per ``park_id``; 1 for all when omitted.
+    industry
+        The plan's :class:`~spatial_planner.analysis.indices.IndustryTable`
+        (parks' sector masses); the park proxy when omitted.
 
     Returns
     -------
@@ -156,7 +154,7 @@ def candidate_belts(
         end_km, span_km, mass, continuity, accessibility, score``.
     """
     p = params or BeltParams()
-    sm = _sector_mass(parks)
+    sm = _industry(parks, industry).parks[["park_id", "sector", "mass"]]
     county = dict(zip(parks["park_id"].astype(str), parks["county_adcode"].astype(str)))
     acc = access if access is not None else pd.Series(1.0, index=parks["park_id"].astype(str))
     rows = []
@@ -191,12 +189,13 @@ def _belt_row(axis_id, sector, run: pd.DataFrame, counties, acc: pd.Series, p: B
 
 
 def select_belts(candidates: pd.DataFrame, members: pd.DataFrame, parks: pd.DataFrame, *,
-                 params: BeltParams | None = None, access: pd.Series | None = None) -> pd.DataFrame:
+                 params: BeltParams | None = None, access: pd.Series | None = None,
+                 industry: IndustryTable | None = None) -> pd.DataFrame:
     """Non-redundant top belts (see the module notes), strongest first, with a ``rank``."""
     p = params or BeltParams()
     county = dict(zip(parks["park_id"].astype(str), parks["county_adcode"].astype(str)))
     acc = access if access is not None else pd.Series(1.0, index=parks["park_id"].astype(str))
-    sm = _sector_mass(parks)
+    sm = _industry(parks, industry).parks[["park_id", "sector", "mass"]]
     chosen: list[dict] = []
     claimed: set[tuple[str, str]] = set()
     order = candidates.sort_values(["score", "axis_id", "sector"], ascending=[False, True, True])
@@ -273,8 +272,8 @@ def belt_geometries(belts: pd.DataFrame, axes: gpd.GeoDataFrame, *, corridor_km:
 
 
 def axis_corridors(axes: gpd.GeoDataFrame, members: pd.DataFrame, parks: pd.DataFrame, *,
-                   window_km: float = 80.0, min_parks: int = 3, sectors: pd.DataFrame | None = None
-                   ) -> gpd.GeoDataFrame:
+                   window_km: float = 80.0, min_parks: int = 3, sectors: pd.DataFrame | None = None,
+                   industry: IndustryTable | None = None) -> gpd.GeoDataFrame:
     """The densest ``window_km`` stretch of park mass (all sectors) along each axis.
 
     Returns
@@ -284,9 +283,9 @@ def axis_corridors(axes: gpd.GeoDataFrame, members: pd.DataFrame, parks: pd.Data
         ``axis_id, name_zh, start_km, end_km, n_parks, mass`` (in the window), ``mass_per_100km`` (of window),
         ``top_sectors`` and the segment, densest first.
     """
-    mass = park_mass(parks).to_numpy()
-    pm = dict(zip(parks["park_id"].astype(str), mass))
-    psec = dict(zip(parks["park_id"].astype(str), parks["sectors"]))
+    ind = _industry(parks, industry)
+    pm = ind.park_mass.to_dict()
+    by_park = {pid: grp for pid, grp in ind.parks.groupby("park_id", sort=False)}
     names = dict(zip(sectors["code"], sectors["name_zh"])) if sectors is not None else {}
     ax = axes.set_index("axis_id")
     rows = []
@@ -307,9 +306,9 @@ def axis_corridors(axes: gpd.GeoDataFrame, members: pd.DataFrame, parks: pd.Data
         ids = grp["park_id"].iloc[i:j].tolist()
         counts: dict[str, float] = {}
         for x in ids:
-            ss = [s for s in str(psec[x]).split(";") if s][:3]
-            for s, w in zip(ss, SECTOR_SHARES.get(len(ss), ())):
-                counts[s] = counts.get(s, 0.0) + pm[x] * w
+            if x in by_park:
+                for s, v in zip(by_park[x]["sector"], by_park[x]["mass"]):
+                    counts[s] = counts.get(s, 0.0) + v
         top = [names.get(s, s) for s, _ in sorted(counts.items(), key=lambda kv: -kv[1])[:3]]
         start, end = float(pos[i]), float(pos[j - 1])
         axis = ax.loc[axis_id]

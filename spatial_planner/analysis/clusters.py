@@ -45,6 +45,7 @@ def cross_county_clusters(
     counties: pd.DataFrame | None = None,
     params: ClusterParams | None = None,
     metric_crs=None,
+    mass: pd.Series | None = None,
 ) -> gpd.GeoDataFrame:
     """Group parks of one leading sector within ``max_minutes`` into clusters that cross county borders.
 
@@ -56,6 +57,8 @@ def cross_county_clusters(
         Park × park minutes, indexed by ``park_id`` (symmetric or not: the faster direction counts).
     metric_crs
         CRS for the hull buffer; chosen for the parks when omitted.
+    mass
+        Each park's mass by ``park_id`` (the plan's ``IndustryTable.park_mass``); the park proxy when omitted.
 
     Returns
     -------
@@ -69,7 +72,7 @@ def cross_county_clusters(
     t = np.fmin(t, t.T)
     sector = parks[p.sector_field].astype(str).to_numpy()
     county = parks["county_adcode"].astype(str).to_numpy()
-    mass = park_mass(parks).to_numpy()
+    mass = (mass.reindex(ids).fillna(0.0) if mass is not None else park_mass(parks)).to_numpy(float)
     link = (t <= p.max_minutes) & (sector[:, None] == sector[None, :])
     np.fill_diagonal(link, False)
     _, labels = connected_components(sparse.csr_matrix(link), directed=False)

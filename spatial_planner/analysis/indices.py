@@ -19,6 +19,8 @@ designated industrial land is concentrated by sector, not output.
 from __future__ import annotations
 
 import math
+import os
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -26,6 +28,7 @@ import pandas as pd
 import shapely
 
 from .._errors import DataFileError, MissingColumnError
+from ..crs import projected_crs_for
 from ..io.readers import read_table
 
 __all__ = [
@@ -33,7 +36,10 @@ __all__ = [
     "SECTOR_SHARES",
     "DEFAULT_AREA_KM2",
     "park_mass",
+    "park_sectors",
     "industry_table_from_parks",
+    "IndustryTable",
+    "industry_table",
     "industry_table_from_csv",
     "location_quotient",
     "krugman_specialisation",
@@ -68,6 +74,33 @@ def park_mass(parks: pd.DataFrame) -> pd.Series:
     return (area * factor).rename("mass")
 
 
+def park_sectors(parks: pd.DataFrame, *, by: str = "county_adcode") -> pd.DataFrame:
+    """Each park's proxy mass split over its 1–3 leading sectors (:data:`SECTOR_SHARES`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per park and sector: ``park_id``, ``by`` (the county), ``sector``, ``mass``.
+    """
+    mass = park_mass(parks)
+    ids = parks["park_id"].astype(str) if "park_id" in parks else pd.Series(parks.index.astype(str), index=parks.index)
+    rows = []
+    for pid, key, sectors, m in zip(ids, parks[by].astype(str), parks["sectors"], mass):
+        secs = _sectors(sectors)[:3]
+        for s, share in zip(secs, SECTOR_SHARES.get(len(secs), ())):
+            rows.append((pid, key, s, m * share))
+    return pd.DataFrame(rows, columns=["park_id", by, "sector", "mass"])
+
+
+def _pivot(long: pd.DataFrame, by: str, index: pd.Index | None) -> pd.DataFrame:
+    table = long.pivot_table(index=by, columns="sector", values="mass", aggfunc="sum", fill_value=0.0)
+    if index is not None:
+        table = table.reindex(index.astype(str), fill_value=0.0)
+    table = table.sort_index(axis=1)
+    table.columns.name = "sector"
+    return table
+
+
 def industry_table_from_parks(parks: pd.DataFrame, *, by: str = "county_adcode",
                               index: pd.Index | None = None) -> pd.DataFrame:
     """County (or other unit) × sector proxy table from park areas, levels and sectors.
@@ -87,20 +120,76 @@ def industry_table_from_parks(parks: pd.DataFrame, *, by: str = "county_adcode",
     pandas.DataFrame
         Rows × sectors, ``attrs["provenance"] = "proxy"``.
     """
-    mass = park_mass(parks)
-    rows = []
-    for key, sectors, m in zip(parks[by].astype(str), parks["sectors"], mass):
-        secs = _sectors(sectors)[:3]
-        for s, share in zip(secs, SECTOR_SHARES.get(len(secs), ())):
-            rows.append((key, s, m * share))
-    long = pd.DataFrame(rows, columns=[by, "sector", "value"])
-    table = long.pivot_table(index=by, columns="sector", values="value", aggfunc="sum", fill_value=0.0)
-    if index is not None:
-        table = table.reindex(index.astype(str), fill_value=0.0)
-    table = table.sort_index(axis=1)
-    table.columns.name = "sector"
+    table = _pivot(park_sectors(parks, by=by), by, index)
     table.attrs["provenance"] = "proxy"
     return table
+
+
+@dataclass
+class IndustryTable:
+    """The one industry table of a plan: county × sector values and each park's part of them.
+
+    Every score reads it: the indices and growth poles the county table, belts
+    and clusters the parks' sector masses, the seats' access to parks the
+    parks' totals. With statistics (:func:`industry_table_from_csv`) the
+    county values are the published ones and each park gets the share of its
+    county's value in a sector that its proxy mass has among the county's parks
+    of that sector; without, everything is the park proxy.
+
+    Attributes
+    ----------
+    counties
+        County × sector values, ``attrs["provenance"]`` ``"statistics"`` or ``"proxy"``.
+    parks
+        One row per park and sector: ``park_id, county_adcode, sector, mass``.
+    park_mass
+        Each park's mass over its sectors, indexed by ``park_id`` (every park).
+    """
+
+    counties: pd.DataFrame
+    parks: pd.DataFrame
+    park_mass: pd.Series
+
+    @property
+    def provenance(self) -> str:
+        return self.counties.attrs.get("provenance", "proxy")
+
+    @property
+    def mass(self) -> pd.Series:
+        """Each county's total over all sectors."""
+        return self.counties.sum(axis=1).rename("mass")
+
+
+def industry_table(parks: pd.DataFrame, counties: pd.Index, statistics: str | os.PathLike | pd.DataFrame | None = None
+                   ) -> IndustryTable:
+    """Build the plan's :class:`IndustryTable` from the parks, and from county statistics when given.
+
+    Parameters
+    ----------
+    parks
+        Parks with ``park_id, county_adcode, level, sectors`` (and areas).
+    counties
+        The adcodes of every county of the study area (rows of the table).
+    statistics
+        A CSV path (see :func:`industry_table_from_csv`) or a county × sector
+        table; ``None`` or ``""`` means the park proxy.
+    """
+    codes = pd.Index(counties).astype(str)
+    ids = parks["park_id"].astype(str)
+    long = park_sectors(parks)
+    if statistics is None or (isinstance(statistics, str) and not statistics):
+        table = _pivot(long, "county_adcode", codes)
+        table.attrs["provenance"] = "proxy"
+        return IndustryTable(table, long, pd.Series(park_mass(parks).to_numpy(), index=ids, name="mass"))
+    stats = statistics if isinstance(statistics, pd.DataFrame) else industry_table_from_csv(statistics)
+    table = stats.reindex(codes, fill_value=0.0)
+    table.attrs["provenance"] = "statistics"
+    proxy = long.groupby(["county_adcode", "sector"])["mass"].transform("sum").to_numpy()
+    stat = np.array([float(table.at[c, s]) if s in table.columns and c in table.index else 0.0
+                     for c, s in zip(long["county_adcode"], long["sector"])])
+    long = long.assign(mass=np.where(proxy > 0, long["mass"].to_numpy() * stat / np.where(proxy > 0, proxy, 1), 0.0))
+    totals = long.groupby("park_id")["mass"].sum().reindex(ids, fill_value=0.0)
+    return IndustryTable(table, long, pd.Series(totals.to_numpy(), index=ids, name="mass"))
 
 
 def industry_table_from_csv(path, *, key: str = "adcode") -> pd.DataFrame:
@@ -345,9 +434,12 @@ def land_productivity(parks: pd.DataFrame, output: pd.Series | None = None, *,
                          "provenance": provenance}, index=pd.Index(ids, name="park_id"))
 
 
-def neighbour_pairs(counties: gpd.GeoDataFrame, *, min_shared_m: float = 200.0, crs="EPSG:4547") -> set[tuple[str, str]]:
-    """Unordered ``(a, b)`` adcode pairs (``a < b``) of counties sharing at least ``min_shared_m`` of border."""
-    c = counties.to_crs(crs).reset_index(drop=True)
+def neighbour_pairs(counties: gpd.GeoDataFrame, *, min_shared_m: float = 200.0, crs=None) -> set[tuple[str, str]]:
+    """Unordered ``(a, b)`` adcode pairs (``a < b``) of counties sharing at least ``min_shared_m`` of border.
+
+    Borders are measured in ``crs`` (a metric CRS; chosen for the counties' extent when omitted).
+    """
+    c = counties.to_crs(crs or projected_crs_for(tuple(counties.to_crs(4490).total_bounds))).reset_index(drop=True)
     geoms = c.geometry.values
     tree = shapely.STRtree(geoms)
     left, right = tree.query(geoms, predicate="intersects")

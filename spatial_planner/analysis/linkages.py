@@ -30,17 +30,15 @@ from shapely.geometry import LineString
 
 from ..network.graph import Network
 from ..network.paths import walk_to_source
+from ..symbology import STRENGTH_CLASSES
 
 __all__ = [
-    "STRENGTH_CLASSES",
     "LinkParams",
     "gravity_linkage",
     "linkage_lines",
     "edge_loads",
     "link_priorities",
 ]
-
-STRENGTH_CLASSES = ("强", "较强", "中等", "一般")
 
 
 @dataclass

@@ -28,10 +28,9 @@ from scipy.sparse.csgraph import dijkstra
 
 from .._errors import ConfigError
 from ..network.paths import paths_through
+from ..symbology import TIER_EN, TIERS
 
 __all__ = [
-    "TIERS",
-    "TIER_EN",
     "PARK_LEVEL_SCORE",
     "NodeParams",
     "normalise",
@@ -42,9 +41,6 @@ __all__ = [
     "hub_access_score",
 ]
 
-#: Cultivation tiers from the top.
-TIERS = ("国家级", "省级", "市级", "县级")
-TIER_EN = {"国家级": "national", "省级": "provincial", "市级": "city", "县级": "county"}
 PARK_LEVEL_SCORE = {"national": 1.0, "provincial": 0.6, "municipal": 0.3}
 
 

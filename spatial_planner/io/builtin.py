@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.resources
 from pathlib import Path
 
@@ -21,6 +22,7 @@ __all__ = [
     "read_builtin",
     "read_sectors",
     "load_henan",
+    "builtin_extent",
 ]
 
 BUILTIN_LAYERS: tuple[str, ...] = LAYER_ORDER
@@ -62,3 +64,10 @@ def read_sectors() -> pd.DataFrame:
 def load_henan() -> dict[str, gpd.GeoDataFrame]:
     """All built-in Henan layers, keyed by layer name, in :data:`BUILTIN_LAYERS` order."""
     return {name: read_builtin(name) for name in BUILTIN_LAYERS}
+
+
+@functools.cache
+def builtin_extent() -> tuple[float, float, float, float]:
+    """Lon/lat extent of the built-in study area (its boundary layer): where user data are expected by default."""
+    minx, miny, maxx, maxy = read_builtin("boundary").total_bounds
+    return float(minx), float(miny), float(maxx), float(maxy)

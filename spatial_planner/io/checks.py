@@ -54,7 +54,6 @@ from ..crs import CGCS2000, gcj02_to_wgs84, in_china, wgs84_to_gcj02
 from ..schema import LAYER_ORDER, SCHEMAS, schema_for
 
 __all__ = [
-    "REFERENCE_BOUNDS",
     "feature_ids",
     "check_sqlite_file",
     "nonfinite_mask",
@@ -74,8 +73,6 @@ __all__ = [
     "conform_layer",
 ]
 
-#: Extent (lon/lat) of the built-in study area, Henan: used to rank Gauss-Krüger zone suggestions.
-REFERENCE_BOUNDS: tuple[float, float, float, float] = (110.3, 31.3, 116.7, 36.4)
 
 _FAMILY = {
     "Point": "point", "MultiPoint": "point",
@@ -227,7 +224,7 @@ def gk_candidates(
     x: np.ndarray,
     y: np.ndarray,
     *,
-    reference_bounds: tuple[float, float, float, float] | None = REFERENCE_BOUNDS,
+    reference_bounds: tuple[float, float, float, float] | None = None,
 ) -> list[tuple[int, str, bool]]:
     """CGCS2000 Gauss-Krüger CRSs under which projected coordinates fall in China.
 
@@ -242,8 +239,8 @@ def gk_candidates(
     x, y
         Eastings and northings in metres.
     reference_bounds
-        Lon/lat extent of the study area (Henan by default): candidates that
-        put the data there come first.
+        Lon/lat extent of the study area (the readers pass the built-in
+        data's): candidates that put the data there come first.
 
     Returns
     -------
@@ -298,7 +295,8 @@ def _describe_candidates(cands: list[tuple[int, str, bool]], limit: int = 3) -> 
     return text
 
 
-def check_coordinate_units(gdf: gpd.GeoDataFrame, label: str, ids: Sequence[object] | None = None) -> None:
+def check_coordinate_units(gdf: gpd.GeoDataFrame, label: str, ids: Sequence[object] | None = None, *,
+                           reference_bounds: tuple[float, float, float, float] | None = None) -> None:
     """Raise :class:`UnexpectedCRSError` when the coordinates do not fit the units of the layer's CRS.
 
     * Projected metres (values beyond ±360) in a layer whose CRS is in
@@ -327,7 +325,7 @@ def check_coordinate_units(gdf: gpd.GeoDataFrame, label: str, ids: Sequence[obje
         if not metric.any():
             return
         bad = _any_per_feature(metric, idx, len(gdf))
-        cands = gk_candidates(xy[metric, 0], xy[metric, 1])
+        cands = gk_candidates(xy[metric, 0], xy[metric, 1], reference_bounds=reference_bounds)
         x0, y0 = np.median(xy[metric], axis=0)
         msg = (f"坐标像投影坐标（米）而非经纬度 coordinates look like projected metres (e.g. x {x0:,.0f}, y {y0:,.0f}) "
                f"but the layer says {name}, in degrees; {int(bad.sum())} feature(s): {format_ids(list(ids[bad]))}")
@@ -362,7 +360,7 @@ def check_coordinate_units(gdf: gpd.GeoDataFrame, label: str, ids: Sequence[obje
     placed = finite & in_china(np.nan_to_num(lon), np.nan_to_num(lat))
     if placed.mean() >= 0.5:
         return
-    cands = gk_candidates(xy[:, 0], xy[:, 1])
+    cands = gk_candidates(xy[:, 0], xy[:, 1], reference_bounds=reference_bounds)
     cands = [c for c in cands if CRS.from_epsg(c[0]) != crs]
     if not cands:
         return

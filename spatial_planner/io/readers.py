@@ -38,7 +38,7 @@ from .._errors import (
 )
 from ..crs import CGCS2000
 from ..schema import LAYER_ORDER, schema_for
-from .builtin import BUILTIN_LAYERS, read_builtin
+from .builtin import BUILTIN_LAYERS, builtin_extent, read_builtin
 from .checks import (
     check_coordinate_units,
     check_finite_coordinates,
@@ -174,7 +174,7 @@ def _check_coordinates(gdf: gpd.GeoDataFrame, kind: str | None, label: str) -> g
         return gdf
     ids = feature_ids(gdf, kind)
     check_finite_coordinates(gdf, label, ids)
-    check_coordinate_units(gdf, label, ids)
+    check_coordinate_units(gdf, label, ids, reference_bounds=builtin_extent())
     return fix_axis_order(gdf, label, ids)
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import tempfile
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,6 +22,7 @@ from .._errors import (
     OutputExistsError,
 )
 from ..schema import SCHEMAS
+from ._atomic import atomic_output, check_free
 
 __all__ = [
     "FIELD_NAMES_CSV",
@@ -297,25 +296,6 @@ def _prepare_layer(name: str, df: pd.DataFrame, codec: str, *, table: bool) -> _
     return prep
 
 
-def _swap_folder(tmp: Path, final: Path, *, overwrite: bool) -> None:
-    """Rename ``tmp`` to ``final``; an existing ``final`` is moved aside first and deleted after."""
-    if not final.exists():
-        os.rename(tmp, final)
-        return
-    if not overwrite:
-        raise OutputExistsError(f"output exists: {final}", layer=str(final),
-                                fix="pass overwrite=True (--overwrite), or choose another folder.")
-    backup = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".old", dir=final.parent))
-    backup.rmdir()
-    os.rename(final, backup)
-    try:
-        os.rename(tmp, final)
-    except BaseException:
-        os.rename(backup, final)
-        raise
-    shutil.rmtree(backup, ignore_errors=True)
-
-
 def write_shapefiles(
     layers: Mapping[str, pd.DataFrame],
     folder: str | os.PathLike,
@@ -387,9 +367,7 @@ def write_shapefiles(
     if final.exists() and not final.is_dir():
         raise OutputExistsError(f"output exists and is not a folder: {final}", layer=str(final),
                                 fix="choose another folder for the shapefiles.")
-    if final.exists() and not overwrite:
-        raise OutputExistsError(f"output exists: {final}", layer=str(final),
-                                fix="pass overwrite=True (--overwrite), or choose another folder.")
+    check_free([final], overwrite=overwrite)
     prepared = []
     for name, df in layers.items():
         prepared.append(_prepare_layer(str(name), df, codec, table=not _has_geometry(df)))
@@ -404,11 +382,9 @@ def write_shapefiles(
                 raise DataFileError(f"layer '{p.name}' would overwrite {fname}", layer=p.name,
                                     fix="rename the layer so that each layer gets its own file names.")
             files[fname.lower()] = p.name
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
     result = {"folder": final, "encoding": enc, "files": {}, "field_names": {}, "long_text": {},
               "field_names_csv": final / FIELD_NAMES_CSV, "field_types_csv": final / FIELD_TYPES_CSV, "notes": []}
-    try:
+    with atomic_output(final, overwrite=overwrite, folder=True) as tmp:
         name_rows, type_rows = [], []
         for p in prepared:
             if p.table:
@@ -435,10 +411,6 @@ def write_shapefiles(
             tmp / FIELD_NAMES_CSV, index=False, encoding="utf-8-sig")
         pd.DataFrame(type_rows, columns=["layer", "field", "type", "has_missing"]).to_csv(
             tmp / FIELD_TYPES_CSV, index=False, encoding="utf-8-sig")
-        _swap_folder(tmp, final, overwrite=overwrite)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return result
 
 

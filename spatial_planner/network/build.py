@@ -424,7 +424,7 @@ def network_from_arrays(
     minutes: np.ndarray,
     length_m: np.ndarray | None = None,
     *,
-    crs: CRS | str = "EPSG:4547",
+    crs: CRS | str,
     cls: np.ndarray | str = "connector",
     params: NetworkParams | None = None,
     two_way: bool = True,
@@ -437,6 +437,8 @@ def network_from_arrays(
         ``(n, 2)`` projected coordinates.
     u, v, minutes, length_m
         Edge endpoints (node indices), travel times and lengths.
+    crs
+        The projected CRS of ``node_xy`` (required: nothing here can guess it).
     two_way
         Add the reverse of every edge.
     """

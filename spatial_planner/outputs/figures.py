@@ -5,9 +5,9 @@ in a CJK-capable font, at fixed sizes and resolutions and without a software
 stamp in the PNG metadata, so two runs on one machine write the same bytes.
 Each function writes its PNG atomically and returns the path.
 
-Charts take a :class:`~spatial_planner.analysis.Plan` (or the
-:class:`~spatial_planner.plan.AccessResult`); maps are drawn in the metric
-Gauss-Krüger CRS of Henan (EPSG:4547).
+Charts take a :class:`~spatial_planner.results.Plan` (or the
+:class:`~spatial_planner.results.AccessResult`); maps are drawn in the study
+area's metric CRS (the network's), e.g. a CGCS2000 Gauss-Krüger zone.
 
 Font
 ----
@@ -35,12 +35,18 @@ import matplotlib.patheffects as path_effects
 import numpy as np
 from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.ft2font import FT2Font
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
+from pyproj import CRS
+from rasterio.transform import array_bounds
+from rasterio.warp import Resampling, calculate_default_transform, reproject
 
 from .._errors import DataFileError
 from ..analysis.places import select_targets
+from ..crs import crs_label, study_area_crs
 from ..io._atomic import atomic_output
 from ..io.builtin import read_sectors
 from ..symbology import (
@@ -49,16 +55,16 @@ from ..symbology import (
     ROAD_STYLE,
     TIER_LABEL_EN,
     TIER_STYLE,
-    TIME_BREAKS,
     TIME_COLOURS,
     label,
+    minute_class,
+    minute_classes,
 )
 
 __all__ = [
     "CHART_SIZE",
     "MAP_SIZE",
     "DPI",
-    "METRIC_CRS",
     "SCORE_PARTS",
     "FACTOR_LABELS",
     "register_cjk_font",
@@ -78,8 +84,6 @@ CHART_SIZE = (10.0, 6.0)
 #: Map size in inches: 2100 × 1650 pixels.
 MAP_SIZE = (14.0, 11.0)
 DPI = 150
-#: Projected CRS of the static maps (CGCS2000 / 3-degree Gauss-Krüger CM 114°E).
-METRIC_CRS = "EPSG:4547"
 
 #: Text every candidate font must be able to draw.
 _GLYPH_PROBE = "增长极点带网河南优先通道产业集群枢纽分钟"
@@ -118,8 +122,6 @@ FACTOR_LABELS = {
 
 def _has_glyphs(path: str | os.PathLike, face_index: int = 0, text: str = _GLYPH_PROBE) -> bool:
     """Whether face ``face_index`` of a font file has a glyph for every character of ``text``."""
-    from matplotlib.ft2font import FT2Font
-
     try:
         font = FT2Font(str(path), face_index=face_index)
     except (OSError, RuntimeError, ValueError):
@@ -198,8 +200,6 @@ def _font_from_file(path: str | os.PathLike) -> font_manager.FontProperties:
                             layer=str(p), fix=_INSTALL_HINT)
     if not any(f.fname == str(p) for f in font_manager.fontManager.ttflist):
         font_manager.fontManager.addfont(str(p))
-    from matplotlib.ft2font import FT2Font
-
     family = FT2Font(str(p)).family_name
     return font_manager.FontProperties(family=family)
 
@@ -438,20 +438,6 @@ def chart_concentration(plan, path: str | os.PathLike, *, overwrite: bool = True
         return _save(fig, path, overwrite=overwrite)
 
 
-def _time_class_labels(zh: bool = True) -> list[str]:
-    labels, lo = [], 0
-    for b in TIME_BREAKS:
-        labels.append(f"{lo}–{b}")
-        lo = b
-    labels.append(f"> {lo}")
-    return [f"{s} 分钟" if zh else f"{s} min" for s in labels]
-
-
-def _time_classes(values: np.ndarray) -> np.ndarray:
-    """Class index (0 … len(TIME_BREAKS)) of each finite minute value (upper bounds inclusive)."""
-    return np.searchsorted(np.asarray(TIME_BREAKS, float), values, side="left")
-
-
 def chart_hub_access(access, path: str | os.PathLike, *, overwrite: bool = True) -> Path:
     """County seats per travel-time class to the nearest hub of each kind (``min_to_*``), with the median."""
     ca = access.county_access
@@ -463,12 +449,12 @@ def chart_hub_access(access, path: str | os.PathLike, *, overwrite: bool = True)
             return _save(fig, path, overwrite=overwrite)
         ax = fig.add_subplot()
         y = np.arange(len(cols))[::-1]
-        labels = _time_class_labels()
+        labels = minute_classes("zh")[2]
         n_classes = len(TIME_COLOURS)
         for yi, c in zip(y, cols):
             v = ca[c].astype(float).to_numpy()
             v = v[np.isfinite(v)]
-            counts = np.bincount(_time_classes(v), minlength=n_classes)[:n_classes] if len(v) else np.zeros(n_classes)
+            counts = np.bincount(minute_class(v), minlength=n_classes)[:n_classes] if len(v) else np.zeros(n_classes)
             share = counts / max(1, counts.sum()) * 100.0
             left = 0.0
             for k in range(n_classes):
@@ -526,15 +512,22 @@ def _dashes(dash: str | None, width: float):
     return (0, parts)
 
 
-def _to_metric(gdf: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+def _metric_crs(layers, crs) -> CRS:
+    """The maps' projected CRS: the one given (the network's), else the study area's (:func:`study_area_crs`)."""
+    if crs is not None:
+        return CRS.from_user_input(crs)
+    return study_area_crs(layers["counties"].to_crs(4490).total_bounds)
+
+
+def _to_metric(gdf: gpd.GeoDataFrame | None, crs) -> gpd.GeoDataFrame | None:
     if gdf is None or not len(gdf):
         return None
-    return gdf.to_crs(METRIC_CRS)
+    return gdf.to_crs(crs)
 
 
-def _base(ax, layers, *, county_fill: str = "#ececec") -> gpd.GeoDataFrame:
+def _base(ax, layers, crs, *, county_fill: str = "#ececec") -> gpd.GeoDataFrame:
     """Counties (light fill) and prefecture borders; returns the metric counties."""
-    counties = layers["counties"].to_crs(METRIC_CRS)
+    counties = layers["counties"].to_crs(crs)
     counties.plot(ax=ax, facecolor=county_fill, edgecolor="#ffffff", linewidth=0.5, zorder=1)
     _borders(ax, layers, counties)
     return counties
@@ -546,11 +539,11 @@ def _borders(ax, layers, counties, *, zorder: float = 2) -> None:
         key = "prefecture_adcode" if "prefecture_adcode" in counties else None
         pref = counties.dissolve(by=key) if key else None
     else:
-        pref = pref.to_crs(METRIC_CRS)
+        pref = pref.to_crs(counties.crs)
     if pref is not None:
         pref.boundary.plot(ax=ax, color="#8c8c8c", linewidth=0.9, zorder=zorder)
     outline = counties.union_all()
-    gpd.GeoSeries([outline], crs=METRIC_CRS).boundary.plot(ax=ax, color="#4d4d4d", linewidth=1.4, zorder=zorder)
+    gpd.GeoSeries([outline], crs=counties.crs).boundary.plot(ax=ax, color="#4d4d4d", linewidth=1.4, zorder=zorder)
 
 
 def _frame(ax, counties: gpd.GeoDataFrame, *, pad: float = 0.04) -> None:
@@ -573,8 +566,10 @@ def _frame(ax, counties: gpd.GeoDataFrame, *, pad: float = 0.04) -> None:
 
 
 def map_plan_png(layers: dict[str, gpd.GeoDataFrame], plan, path: str | os.PathLike, *, language: str = "zh",
-                 overwrite: bool = True) -> Path:
-    """The 点-带-网 plan as a static map for slides (EPSG:4547).
+                 overwrite: bool = True, crs=None, area_name: tuple[str, str] = ("", "")) -> Path:
+    """The 点-带-网 plan as a static map for slides, in ``crs`` (the study area's metric CRS by default).
+
+    ``area_name`` is the study area's ``(zh, en)`` name for the title.
 
     Counties with prefecture borders, rail lines by class, expressways, belts
     coloured by sector and labelled with their id (listed in the legend),
@@ -587,12 +582,13 @@ def map_plan_png(layers: dict[str, gpd.GeoDataFrame], plan, path: str | os.PathL
     with _style():
         fig = _figure(MAP_SIZE, layout=None)
         ax = fig.add_axes((0.01, 0.06, 0.70, 0.87))
-        counties = _base(ax, layers)
+        crs = _metric_crs(layers, crs)
+        counties = _base(ax, layers, crs)
         handles: list = [Patch(facecolor="#ececec", edgecolor="#8c8c8c",
                                label="县区 / 地市界" if zh else "Counties / prefecture borders")]
         labels: list[tuple] = []  # (x, y, text, kwargs, required)
 
-        rail = _to_metric(layers.get("rail_lines"))
+        rail = _to_metric(layers.get("rail_lines"), crs)
         if rail is not None and "rail_class" in rail:
             for cls in ("freight", "conventional", "intercity", "hsr"):
                 sub = rail[rail["rail_class"] == cls]
@@ -602,8 +598,8 @@ def map_plan_png(layers: dict[str, gpd.GeoDataFrame], plan, path: str | os.PathL
                 lw = w * 0.55
                 sub.plot(ax=ax, color=c, linewidth=lw, linestyle=_dashes(dash, w), zorder=4)
                 handles.append(Line2D([], [], color=c, linewidth=lw, linestyle=_dashes(dash, w),
-                                      label=_RAIL_LABELS[cls][0 if zh else 1]))
-        roads = _to_metric(layers.get("roads"))
+                                      label=label(cls, "zh" if zh else "en")))
+        roads = _to_metric(layers.get("roads"), crs)
         if roads is not None and "road_class" in roads:
             for cls in ("trunk", "provincial_expressway", "motorway", "expressway"):  # the main roads, OSM or authored
                 sub = roads[roads["road_class"] == cls]
@@ -614,18 +610,18 @@ def map_plan_png(layers: dict[str, gpd.GeoDataFrame], plan, path: str | os.PathL
                 sub.plot(ax=ax, color=c, linewidth=lw, linestyle=_dashes(dash, w), zorder=3, alpha=0.9)
                 handles.append(Line2D([], [], color=c, linewidth=lw, label=label(cls, "zh" if zh else "en")))
 
-        pr = _to_metric(plan.priorities)
+        pr = _to_metric(plan.priorities, crs)
         if pr is not None:
             pr.plot(ax=ax, color="#e31a1c", linewidth=2.0, linestyle=(0, (4, 2.5)), zorder=6)
             handles.append(Line2D([], [], color="#e31a1c", linewidth=2.0, linestyle=(0, (4, 2.5)),
                                   label="优先建设/提升通道" if zh else "Priority link"))
 
-        belts = _to_metric(plan.belts)
+        belts = _to_metric(plan.belts, crs)
         if belts is not None:
             belts = belts.sort_values("rank")
             for rec in belts.itertuples():
                 c = col.get(rec.sector, "#999999")
-                gpd.GeoSeries([rec.geometry], crs=METRIC_CRS).plot(ax=ax, color=c, linewidth=6, alpha=0.8,
+                gpd.GeoSeries([rec.geometry], crs=crs).plot(ax=ax, color=c, linewidth=6, alpha=0.8,
                                                                    zorder=5, capstyle="round")
                 name = str(rec.name_zh) if zh else _wrap(str(getattr(rec, "name_en", rec.name_zh)), 44)
                 handles.append(Line2D([], [], color=c, linewidth=5, alpha=0.8, label=f"{rec.belt_id} {name}"))
@@ -634,12 +630,12 @@ def map_plan_png(layers: dict[str, gpd.GeoDataFrame], plan, path: str | os.PathL
                     labels.append((pt.x, pt.y, str(rec.belt_id),
                                    {"fontsize": 8, "fontweight": "bold", "color": _darker(c, 0.55)}, True))
 
-        nodes = _to_metric(plan.nodes)
+        nodes = _to_metric(plan.nodes, crs)
         if nodes is not None:
             order = list(TIER_STYLE)[::-1]
             for tier in order:
                 sub = nodes[nodes["tier"] == tier]
-                c, r = TIER_STYLE[tier]
+                c, r, _ = TIER_STYLE[tier]
                 if len(sub):
                     ax.scatter(sub.geometry.x, sub.geometry.y, s=(r * 1.25) ** 2, color=c, edgecolor="#222222",
                                linewidth=0.6, zorder=7 + order.index(tier) * 0.1)
@@ -659,12 +655,13 @@ def map_plan_png(layers: dict[str, gpd.GeoDataFrame], plan, path: str | os.PathL
         _scale_bar(ax)
         fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.725, 0.935), frameon=False,
                    title="图例" if zh else "Legend", alignment="left", fontsize=8, title_fontsize=10)
-        title = ("河南省先进制造业集群 点-带-网 空间布局（示意）" if zh
-                 else "Henan advanced-manufacturing clusters: nodes, belts and network (schematic)")
+        title = (f"{area_name[0]}先进制造业集群 点-带-网 空间布局（示意）" if zh
+                 else f"{area_name[1] + ' ' if area_name[1] else ''}advanced-manufacturing clusters: "
+                      "nodes, belts and network (schematic)")
         note = ("示意 schematic：铁路、高速公路、产业带与园区几何为示意性绘制，适用于省域尺度规划，非测绘成果。"
-                "坐标系 CGCS2000 / 3° 高斯-克吕格 (EPSG:4547)。" if zh else
+                f"坐标系 {crs_label(crs)}。" if zh else
                 "示意 schematic: rail, expressway, belt and park geometry is authored and schematic, for "
-                "province-scale planning, not survey-grade. CRS CGCS2000 / 3° Gauss-Krüger (EPSG:4547).")
+                f"province-scale planning, not survey-grade. CRS {crs_label(crs, zh=False)}.")
         _frame_texts(fig, title, note)
         return _save(fig, path, overwrite=overwrite)
 
@@ -709,38 +706,29 @@ def _wrap(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(text, width)) or text
 
 
-_RAIL_LABELS = {"hsr": ("高速铁路", "High-speed rail"), "intercity": ("城际铁路", "Intercity rail"),
-                "conventional": ("普速铁路", "Conventional rail"), "freight": ("货运铁路", "Freight rail")}
 def _darker(hex_colour: str, f: float = 0.65) -> str:
     rgb = matplotlib.colors.to_rgb(hex_colour)
     return matplotlib.colors.to_hex(tuple(c * f for c in rgb))
 
 
 def map_access_png(access, layers: dict[str, gpd.GeoDataFrame], path: str | os.PathLike, kind: str = "airport", *,
-                   language: str = "zh", overwrite: bool = True) -> Path:
+                   language: str = "zh", overwrite: bool = True, crs=None) -> Path:
     """The travel-time raster to the nearest hub of ``kind`` (``access.rasters[kind]``) in the
     :data:`~spatial_planner.maps.TIME_BREAKS` classes, with county outlines and the target hubs."""
-    from matplotlib.colors import BoundaryNorm, ListedColormap
-    from rasterio.transform import array_bounds
-    from rasterio.warp import Resampling, reproject
-
-
     key = kind.replace("-", "_")
     if key not in access.rasters:
         raise KeyError(f"no travel-time raster for {kind!r}; rasters: {', '.join(access.rasters) or 'none'}")
     zh = language == "zh"
+    map_crs = crs
     arr, transform, crs = access.rasters[key]
     arr = np.asarray(arr, dtype=np.float32)
-    from pyproj import CRS
-
-    if CRS.from_user_input(crs) != CRS.from_user_input(METRIC_CRS):
-        from rasterio.warp import calculate_default_transform
-
+    metric = CRS.from_user_input(crs if map_crs is None else map_crs)  # the raster's own CRS unless one is asked for
+    if CRS.from_user_input(crs) != metric:
         h, w = arr.shape
         l_, b_, r_, t_ = array_bounds(h, w, transform)
-        dst_t, dw, dh = calculate_default_transform(crs, METRIC_CRS, w, h, l_, b_, r_, t_)
+        dst_t, dw, dh = calculate_default_transform(crs, metric, w, h, l_, b_, r_, t_)
         out = np.full((dh, dw), np.nan, dtype=np.float32)
-        reproject(arr, out, src_transform=transform, src_crs=crs, dst_transform=dst_t, dst_crs=METRIC_CRS,
+        reproject(arr, out, src_transform=transform, src_crs=crs, dst_transform=dst_t, dst_crs=metric,
                   resampling=Resampling.nearest, src_nodata=np.nan, dst_nodata=np.nan)
         arr, transform = out, dst_t
     h, w = arr.shape
@@ -749,10 +737,10 @@ def map_access_png(access, layers: dict[str, gpd.GeoDataFrame], path: str | os.P
     with _style():
         fig = _figure(MAP_SIZE, layout=None)
         ax = fig.add_axes((0.01, 0.06, 0.76, 0.87))
-        counties = layers["counties"].to_crs(METRIC_CRS)
+        counties = layers["counties"].to_crs(metric)
         counties.plot(ax=ax, facecolor="#f2f2f2", edgecolor="none", zorder=0)
         valid = np.isfinite(arr)
-        classes = np.ma.masked_array(np.where(valid, _time_classes(np.where(valid, arr, 0.0)), 0), mask=~valid)
+        classes = np.ma.masked_array(np.where(valid, minute_class(np.where(valid, arr, 0.0)), 0), mask=~valid)
         cmap = ListedColormap(list(TIME_COLOURS)).with_extremes(bad=(0, 0, 0, 0))
         norm = BoundaryNorm(np.arange(len(TIME_COLOURS) + 1) - 0.5, cmap.N)
         ax.imshow(classes, extent=(left, right, bottom, top), origin="upper", cmap=cmap, norm=norm,
@@ -760,10 +748,10 @@ def map_access_png(access, layers: dict[str, gpd.GeoDataFrame], path: str | os.P
         counties.boundary.plot(ax=ax, color="#ffffff", linewidth=0.45, zorder=2)
         _borders(ax, layers, counties, zorder=3)
         try:
-            targets = select_targets(layers, kind).to_crs(METRIC_CRS)
+            targets = select_targets(layers, kind).to_crs(metric)
         except (KeyError, ValueError, LookupError):
             targets = None
-        handles = [Patch(color=c, label=lab) for c, lab in zip(TIME_COLOURS, _time_class_labels(zh))]
+        handles = [Patch(color=c, label=lab) for c, lab in zip(TIME_COLOURS, minute_classes("zh" if zh else "en")[2])]
         if targets is not None and len(targets):
             pts = targets.geometry.representative_point()
             ax.scatter(pts.x, pts.y, marker="*", s=190, color="#1a1a1a", edgecolor="white", linewidth=0.8, zorder=6)

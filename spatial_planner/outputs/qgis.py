@@ -38,6 +38,7 @@ from ..symbology import (
     ROAD_STYLE,
     STATION_COLOURS,
     STRENGTH_STYLE,
+    TIER_STYLE,
     TIME_BREAKS,
     TIME_COLOURS,
     minute_classes,
@@ -46,7 +47,6 @@ from ..symbology import (
 __all__ = [
     "QGIS_VERSION",
     "LABEL_FONT",
-    "TIER_STYLE",
     "qml_single",
     "qml_categorized",
     "qml_graduated",
@@ -60,13 +60,6 @@ QGIS_VERSION = "3.28.0"
 LABEL_FONT = "Noto Sans CJK SC"
 
 
-#: Cultivation tiers of growth poles: colour, marker size (px) and line width (px).
-TIER_STYLE: dict[str, tuple[str, float, float]] = {
-    "国家级": ("#b2182b", 10.0, 4.0),
-    "省级": ("#ef8a62", 8.0, 3.0),
-    "市级": ("#67a9cf", 6.0, 2.0),
-    "县级": ("#2166ac", 4.0, 1.5),
-}
 
 _GEOMETRIES = {"polygon": ("fill", "SimpleFill", 2), "line": ("line", "SimpleLine", 1),
                "point": ("marker", "SimpleMarker", 0)}
@@ -537,8 +530,8 @@ def _line_classes(gdf: pd.DataFrame, column: str, palette: Mapping[str, tuple], 
 def _tiered(name: str, gdf: gpd.GeoDataFrame, kind: str) -> str:
     cats = []
     for t in _present(gdf, "tier", list(TIER_STYLE)):
-        colour, size, width = TIER_STYLE.get(t, ("#999999", 4.0, 1.0))
-        extra = {"size": size} if kind == "point" else ({"width": width} if kind == "line" else {})
+        colour, radius, width = TIER_STYLE.get(t, ("#999999", 2.0, 1.0))
+        extra = {"size": 2 * radius} if kind == "point" else ({"width": width} if kind == "line" else {})
         cats.append((t, colour, str(t), extra))
     label_field = "name_zh" if name == "nodes" and "name_zh" in gdf.columns else None
     return qml_categorized(kind, "tier", cats, opacity=0.9 if kind != "polygon" else 0.6, label_field=label_field)

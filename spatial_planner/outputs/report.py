@@ -4,9 +4,8 @@ Every table says where its numbers come from (``statistics`` or the park
 ``proxy``) and which parameters produced it, so a planner can defend each line.
 
 * :func:`markdown_report`: the report in Markdown (optionally with figure links);
-* :func:`markdown_to_html`: the small Markdown converter the HTML page uses
-  (headings, paragraphs, pipe tables, lists, blockquotes, fenced code, images,
-  code spans, bold and links; every piece of text HTML-escaped);
+* :func:`markdown_to_html`: the report's Markdown as HTML (markdown-it-py: CommonMark and pipe tables,
+  raw HTML shown as text, figures embedded);
 * :func:`html_report`: a self-contained HTML page (figures embedded, table of contents);
 * :func:`write_report`: ``report.md``, ``report.html``, ``figures/*.png`` and ``maps/*.png`` into a folder.
 """
@@ -18,13 +17,14 @@ import dataclasses
 import datetime as _dt
 import html as _html
 import os
-import re
 from pathlib import Path
 
 import pandas as pd
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
-from .._errors import DataFileError, OutputExistsError
-from ..io._atomic import atomic_output
+from .._errors import DataFileError
+from ..io._atomic import atomic_output, check_free
 from . import figures as F
 
 __all__ = [
@@ -189,25 +189,9 @@ def _params(cfg) -> str:
 
 # --------------------------------------------------------------------------- Markdown → HTML
 
-_HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
-_FENCE = re.compile(r"^[ ]{0,3}(`{3,}|~{3,})[ \t]*([^`\s]*)[^`]*$")
-_HR = re.compile(r"^[ ]{0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
-_OL_ITEM = re.compile(r"^[ ]{0,3}(\d{1,9})[.)][ \t]+(.*)$")
-_UL_ITEM = re.compile(r"^[ ]{0,3}[-*+][ \t]+(.*)$")
-_QUOTE = re.compile(r"^[ ]{0,3}>[ ]?(.*)$")
-_TABLE_SEP = re.compile(r"^[ ]{0,3}\|?[ \t]*:?-+:?[ \t]*(\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$")
-_IMAGE_LINE = re.compile(r"^[ ]{0,3}!\[([^\]]*)\]\(([^()\s]+)(?:[ \t]+\"([^\"]*)\")?\)[ \t]*$")
-_INLINE = re.compile(
-    r"(?P<tick>`+)(?P<code>.+?)(?P=tick)"
-    r"|!\[(?P<alt>[^\]]*)\]\((?P<src>[^()\s]+)\)"
-    r"|\[(?P<ltext>[^\]]+)\]\((?P<href>[^()\s]+)\)"
-    r"|\*\*(?P<bold>.+?)\*\*"
-    r"|(?<![\w*])\*(?P<em>[^*\s](?:[^*]*[^*\s])?)\*(?![\w*])"
-    r"|\\(?P<esc>[\\`*_{}\[\]()#+\-.!|>~<])"
-)
-_SAFE_URL = re.compile(r"^(?:https?:|mailto:|#|[^:]*$)", re.IGNORECASE)
 _MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
          ".webp": "image/webp", ".svg": "image/svg+xml"}
+_ALIGN = {"text-align:right": "r", "text-align:center": "c", "text-align:left": "l"}
 
 
 def _esc(text: str) -> str:
@@ -220,7 +204,6 @@ class _Figures:
     def __init__(self, figures: dict[str, str | os.PathLike] | None):
         self.paths: dict[str, Path] = {}
         self.index: dict[str, str] = {}
-        self.used: list[str] = []
         for key, path in (figures or {}).items():
             p = Path(path)
             self.paths[key] = p
@@ -241,204 +224,78 @@ class _Figures:
                                     fix="write the figures first (write_report does), or drop the entry.") from exc
             mime = _MIME.get(p.suffix.lower(), "application/octet-stream")
             self._uri[key] = f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
-        if key not in self.used:
-            self.used.append(key)
         return self._uri[key]
 
 
-def _image(alt: str, src: str, figs: _Figures | None) -> str:
-    key = figs.key(src) if figs is not None else None
-    if key is not None:
-        url = figs.uri(key)
-    elif _SAFE_URL.match(src):
-        url = src
-    else:
-        return _esc(alt)
-    return f'<img src="{_esc(url)}" alt="{_esc(alt)}">'
+def _cell_open(renderer, tokens, idx, options, env) -> str:
+    """Table cells carry their alignment as a class (``r``, ``c``, ``l``) that the page's CSS styles."""
+    tok = tokens[idx]
+    cls = _ALIGN.get((tok.attrGet("style") or "").replace(" ", ""))
+    return f'<{tok.tag} class="{cls}">' if cls else f"<{tok.tag}>"
 
 
-def _inline(text: str, figs: _Figures | None = None) -> str:
-    """Inline Markdown (code spans, images, links, bold, emphasis, backslash escapes) with all text escaped."""
-    out, pos = [], 0
-    for m in _INLINE.finditer(text):
-        out.append(_esc(text[pos:m.start()]))
-        pos = m.end()
-        if m.group("tick"):
-            out.append(f"<code>{_esc(m.group('code').strip() if m.group('code').strip() else m.group('code'))}</code>")
-        elif m.group("src") is not None:
-            out.append(_image(m.group("alt"), m.group("src"), figs))
-        elif m.group("href") is not None:
-            href, inner = m.group("href"), _inline(m.group("ltext"), figs)
-            out.append(f'<a href="{_esc(href)}">{inner}</a>' if _SAFE_URL.match(href) else inner)
-        elif m.group("bold") is not None:
-            out.append(f"<strong>{_inline(m.group('bold'), figs)}</strong>")
-        elif m.group("em") is not None:
-            out.append(f"<em>{_inline(m.group('em'), figs)}</em>")
-        else:
-            out.append(_esc(m.group("esc")))
-    out.append(_esc(text[pos:]))
-    return "".join(out)
+def _markdown() -> MarkdownIt:
+    """CommonMark with pipe tables; raw HTML in the text is shown as text, never passed through."""
+    md = MarkdownIt("commonmark", {"html": False}).enable("table")
+    md.add_render_rule("th_open", _cell_open)
+    md.add_render_rule("td_open", _cell_open)
+    md.add_render_rule("table_open", lambda *_: '<div class="table-wrap"><table>\n')
+    md.add_render_rule("table_close", lambda *_: "</table></div>\n")
+    return md
 
 
-def _split_row(line: str) -> list[str]:
-    """Cells of a pipe-table row; ``\\|`` is a literal pipe."""
-    s = line.strip()
-    if s.startswith("|"):
-        s = s[1:]
-    if s.endswith("|") and not s.endswith("\\|"):
-        s = s[:-1]
-    cells, cur, i = [], [], 0
-    while i < len(s):
-        ch = s[i]
-        if ch == "\\" and i + 1 < len(s) and s[i + 1] == "|":
-            cur.append("|")
-            i += 2
+def _lone_image(tokens, i: int) -> bool:
+    """Whether token ``i`` is the inline content of a paragraph that holds one image and nothing else."""
+    kids = tokens[i].children or []
+    return (tokens[i].type == "inline" and len(kids) == 1 and kids[0].type == "image"
+            and tokens[i - 1].type == "paragraph_open")
+
+
+def _convert(text: str, figs: _Figures) -> tuple[str, list[tuple[int, str, str]], set[str]]:
+    """HTML of the Markdown, its headings ``(level, id, inner html)`` and the figure keys it shows.
+
+    Headings get ids ``sec-1``, ``sec-2`` …; images of known figures are
+    embedded as ``data:`` URIs, and an image alone in its paragraph becomes a
+    ``<figure>`` captioned with its alt text.
+    """
+    md = _markdown()
+    tokens = md.parse(text)
+    toc, used, n = [], set(), 0
+    for i, tok in enumerate(tokens):
+        if tok.type == "heading_open":
+            n += 1
+            tok.attrSet("id", f"sec-{n}")
+            toc.append((int(tok.tag[1]), f"sec-{n}", md.renderer.renderInline(tokens[i + 1].children, md.options, {})))
+        for img in (c for c in (tok.children or []) if c.type == "image"):
+            key = figs.key(img.attrGet("src") or "")
+            if key is not None:
+                used.add(key)
+                img.attrSet("src", figs.uri(key))
+    out: list[Token] = []
+    skip = set()
+    for i, tok in enumerate(tokens):
+        if i in skip:
             continue
-        if ch == "|":
-            cells.append("".join(cur).strip())
-            cur = []
-        else:
-            cur.append(ch)
-        i += 1
-    cells.append("".join(cur).strip())
-    return cells
-
-
-def _align(spec: str) -> str:
-    spec = spec.strip()
-    if spec.startswith(":") and spec.endswith(":"):
-        return ' class="c"'
-    if spec.endswith(":"):
-        return ' class="r"'
-    if spec.startswith(":"):
-        return ' class="l"'
-    return ""
-
-
-def _is_table_start(lines: list[str], i: int) -> bool:
-    return ("|" in lines[i] and i + 1 < len(lines) and bool(_TABLE_SEP.match(lines[i + 1]))
-            and "|" in lines[i + 1])
-
-
-def _starts_block(lines: list[str], i: int) -> bool:
-    line = lines[i]
-    return bool(_HEADING.match(line) or _FENCE.match(line) or _HR.match(line) or _QUOTE.match(line)
-                or _OL_ITEM.match(line) or _UL_ITEM.match(line) or _IMAGE_LINE.match(line)
-                or _is_table_start(lines, i))
-
-
-class _Converter:
-    def __init__(self, figs: _Figures | None, heading_ids: bool = True):
-        self.figs = figs
-        self.heading_ids = heading_ids
-        self.toc: list[tuple[int, str, str]] = []
-        self._n = 0
-
-    def blocks(self, text: str) -> list[tuple[str, str]]:
-        """``(kind, html)`` per block; ``kind`` is ``h1`` … ``h6`` for headings, else the element name."""
-        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-        out: list[tuple[str, str]] = []
-        i, n = 0, len(lines)
-        while i < n:
-            line = lines[i]
-            if not line.strip():
-                i += 1
-                continue
-            if m := _FENCE.match(line):
-                fence, info = m.group(1), m.group(2)
-                body, i = [], i + 1
-                while i < n and not (lines[i].strip().startswith(fence[0] * len(fence))
-                                     and set(lines[i].strip()) == {fence[0]}):
-                    body.append(lines[i])
-                    i += 1
-                i += 1  # closing fence (or the end)
-                cls = f' class="language-{_esc(info)}"' if info else ""
-                out.append(("pre", f"<pre><code{cls}>{_esc(chr(10).join(body))}</code></pre>"))
-                continue
-            if m := _HEADING.match(line):
-                level = len(m.group(1))
-                inner = _inline(m.group(2), self.figs)
-                if self.heading_ids:
-                    self._n += 1
-                    hid = f"sec-{self._n}"
-                    self.toc.append((level, hid, inner))
-                    out.append((f"h{level}", f'<h{level} id="{hid}">{inner}</h{level}>'))
-                else:
-                    out.append((f"h{level}", f"<h{level}>{inner}</h{level}>"))
-                i += 1
-                continue
-            if _is_table_start(lines, i):
-                head = _split_row(line)
-                aligns = [_align(c) for c in _split_row(lines[i + 1])]
-                aligns = (aligns + [""] * len(head))[:len(head)]
-                rows, i = [], i + 2
-                while i < n and lines[i].strip() and "|" in lines[i]:
-                    cells = (_split_row(lines[i]) + [""] * len(head))[:len(head)]
-                    rows.append(cells)
-                    i += 1
-                th = "".join(f"<th{a}>{_inline(c, self.figs)}</th>" for c, a in zip(head, aligns))
-                body = "".join("<tr>" + "".join(f"<td{a}>{_inline(c, self.figs)}</td>" for c, a in zip(r, aligns))
-                               + "</tr>\n" for r in rows)
-                out.append(("table", f'<div class="table-wrap"><table>\n<thead>\n<tr>{th}</tr>\n</thead>\n'
-                                     f"<tbody>\n{body}</tbody>\n</table></div>"))
-                continue
-            if _HR.match(line):
-                out.append(("hr", "<hr>"))
-                i += 1
-                continue
-            if _QUOTE.match(line):
-                inner = []
-                while i < n and (m := _QUOTE.match(lines[i])):
-                    inner.append(m.group(1))
-                    i += 1
-                sub = _Converter(self.figs, heading_ids=False)
-                out.append(("blockquote", "<blockquote>\n" + "\n".join(h for _, h in sub.blocks("\n".join(inner)))
-                            + "\n</blockquote>"))
-                continue
-            if _OL_ITEM.match(line) or _UL_ITEM.match(line):
-                ordered = bool(_OL_ITEM.match(line))
-                pattern = _OL_ITEM if ordered else _UL_ITEM
-                items: list[list[str]] = []
-                start = int(_OL_ITEM.match(line).group(1)) if ordered else 1
-                while i < n and lines[i].strip():
-                    if m := pattern.match(lines[i]):
-                        items.append([m.group(2) if ordered else m.group(1)])
-                    elif lines[i].startswith((" ", "\t")) and items:
-                        items[-1].append(lines[i].strip())
-                    else:
-                        break
-                    i += 1
-                tag = "ol" if ordered else "ul"
-                attr = f' start="{start}"' if ordered and start != 1 else ""
-                lis = "".join(f"<li>{_inline(chr(10).join(it), self.figs)}</li>\n" for it in items)
-                out.append((tag, f"<{tag}{attr}>\n{lis}</{tag}>"))
-                continue
-            if m := _IMAGE_LINE.match(line):
-                alt, src = m.group(1), m.group(2)
-                cap = m.group(3) or alt
-                img = _image(alt, src, self.figs)
-                out.append(("figure", f"<figure>{img}<figcaption>{_inline(cap, self.figs)}</figcaption></figure>"))
-                i += 1
-                continue
-            para = []
-            while i < n and lines[i].strip() and (not para or not _starts_block(lines, i)):
-                para.append(lines[i].strip())
-                i += 1
-            out.append(("p", f"<p>{_inline(chr(10).join(para), self.figs)}</p>"))
-        return out
+        if _lone_image(tokens, i):
+            figure = Token("html_block", "", 0)
+            figure.content = (f"<figure>{md.renderer.renderInline(tok.children, md.options, {})}"
+                              f"<figcaption>{_esc(tok.children[0].content)}</figcaption></figure>\n")
+            out[-1] = figure  # in place of the paragraph_open
+            skip.add(i + 1)  # and its paragraph_close
+            continue
+        out.append(tok)
+    return md.renderer.render(out, md.options, {}), toc, used
 
 
 def markdown_to_html(text: str, figures: dict[str, str | os.PathLike] | None = None) -> str:
-    """Convert the report's Markdown to an HTML fragment (one block per line).
+    """Convert the report's Markdown (CommonMark with pipe tables, by markdown-it-py) to an HTML fragment.
 
-    Supports ATX headings (given ids ``sec-1``, ``sec-2`` …), paragraphs, pipe
-    tables with alignment, ordered and bullet lists, blockquotes, fenced code,
-    images (``figures`` maps image names to files embedded as ``data:`` URIs),
-    code spans, ``**bold**``, ``*emphasis*`` and links (``http``, ``https``,
-    ``mailto``, anchors and relative paths only). All text is HTML-escaped;
-    raw HTML in the Markdown is shown as text.
+    Headings get ids ``sec-1``, ``sec-2`` …; ``figures`` maps image names to
+    files embedded as ``data:`` URIs; table cells carry their alignment as a
+    class. All text is HTML-escaped: raw HTML in the Markdown is shown as text,
+    and no link to ``javascript:`` or the like is made.
     """
-    return "\n".join(h for _, h in _Converter(_Figures(figures)).blocks(text))
+    return _convert(text, _Figures(figures))[0]
 
 
 _CSS = """
@@ -527,20 +384,17 @@ def html_report(markdown_text: str, figures: dict[str, str | os.PathLike] | None
         The page title (``<title>``; also the heading when the Markdown has no level-1 heading).
     """
     figs = _Figures(figures)
-    conv = _Converter(figs)
-    blocks = conv.blocks(markdown_text)
-    rest = [k for k in figs.paths if k not in figs.used]
+    _, _, used = _convert(markdown_text, figs)
+    rest = [k for k in figs.paths if k not in used]
     if rest:
-        extra = ["## 附图 Figures", ""]
-        for k in rest:
-            extra += [f"![{Path(k).stem}]({k})", ""]
-        blocks += conv.blocks("\n".join(extra))
-    head_blocks: list[str] = []
-    if blocks and blocks[0][0] == "h1":
-        head_blocks.append(blocks.pop(0)[1])
+        markdown_text = markdown_text.rstrip("\n") + "\n\n## 附图 Figures\n\n" + "".join(
+            f"![{Path(k).stem}]({k})\n\n" for k in rest)
+    body, toc, _ = _convert(markdown_text, figs)
+    if body.startswith("<h1"):
+        head, _, body = body.partition("\n")
     else:
-        head_blocks.append(f"<h1>{_esc(title)}</h1>")
-    body = "\n".join([*head_blocks, _toc_html(conv.toc), *(h for _, h in blocks)])
+        head = f"<h1>{_esc(title)}</h1>"
+    body = "\n".join([head, _toc_html(toc), body])
     return "\n".join([
         "<!DOCTYPE html>",
         '<html lang="zh-CN">',
@@ -606,11 +460,7 @@ def write_report(plan, cfg, access, layers, out_dir: str | os.PathLike, *, overw
 
     out = Path(out_dir)
     targets, kind = _report_targets(access, out)
-    if not overwrite:
-        existing = [str(p) for p in targets.values() if p.exists()]
-        if existing:
-            raise OutputExistsError(f"outputs exist: {', '.join(existing)}", layer=str(out),
-                                    fix="pass overwrite=True (--overwrite), or choose another folder.")
+    check_free(targets.values(), overwrite=overwrite, where=str(out))
     F.cjk_font()  # fail early, before anything is written, when no CJK font is available
     t = targets
     F.chart_node_scores(plan, t["figures/node_scores.png"], overwrite=overwrite)
@@ -619,8 +469,10 @@ def write_report(plan, cfg, access, layers, out_dir: str | os.PathLike, *, overw
     F.chart_concentration(plan, t["figures/concentration.png"], overwrite=overwrite)
     if "figures/hub_access.png" in t:
         F.chart_hub_access(access, t["figures/hub_access.png"], overwrite=overwrite)
-    F.map_plan_png(layers, plan, t["maps/plan_zh.png"], language="zh", overwrite=overwrite)
-    F.map_plan_png(layers, plan, t["maps/plan_en.png"], language="en", overwrite=overwrite)
+    crs = access.network.crs if access is not None else None
+    names = (cfg.study_area.name_zh, cfg.study_area.name_en)
+    F.map_plan_png(layers, plan, t["maps/plan_zh.png"], language="zh", overwrite=overwrite, crs=crs, area_name=names)
+    F.map_plan_png(layers, plan, t["maps/plan_en.png"], language="en", overwrite=overwrite, crs=crs, area_name=names)
     links = {key: path for key, (path, _) in REPORT_FIGURES.items() if path in t}
     if kind is not None:
         F.map_access_png(access, layers, t[f"maps/time_to_{kind}.png"], kind=kind, overwrite=overwrite)

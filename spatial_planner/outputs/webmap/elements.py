@@ -136,7 +136,7 @@ def render_html(m: folium.Map, *, assets: str = "auto") -> str:
     ----------
     assets
         ``"inline"`` writes Leaflet and its plugins into the page (it then works
-        offline; see :mod:`spatial_planner.webassets`), ``"cdn"`` links them
+        offline; see :mod:`spatial_planner.outputs.webmap.assets`), ``"cdn"`` links them
         from the web, ``"auto"`` inlines when the assets have been fetched.
     """
     _stable_ids(m)
@@ -146,7 +146,7 @@ def render_html(m: folium.Map, *, assets: str = "auto") -> str:
     html_text, missing = inline_assets(html_text)
     if missing and assets == "inline":
         raise DataFileError(f"web assets not available for: {', '.join(missing)}", layer="map.html",
-                            fix="run `python -m spatial_planner.webassets fetch` (needs npm), or set map.assets = \"cdn\".")
+                            fix="run `spatial-planner fetch-assets` (needs npm), or set map.assets = \"cdn\".")
     return html_text
 
 

@@ -25,7 +25,14 @@ import pandas as pd
 
 from ..._errors import EmptyLayerError
 from ...crs import CGCS2000
-from ...symbology import HUB_STYLE, PREFECTURE_PALETTE, RAIL_STYLE, ROAD_STYLE, label
+from ...symbology import (
+    HUB_STYLE,
+    PREFECTURE_PALETTE,
+    RAIL_STYLE,
+    ROAD_STYLE,
+    STATION_COLOURS,
+    label,
+)
 from .assets import KEEP_CSS, KEEP_JS
 from .elements import Legend
 from .prepare import escaped_properties, prepare_for_web, roads_for_map
@@ -263,7 +270,7 @@ def build_map(
         st["station_type_label"] = st["station_type"].map(lambda v: label(v, lang))
         st["_station_type"] = st["station_type"]
         name = "铁路车站" if zh else "Rail stations"
-        colours = {"hsr": "#c0392b", "conventional": "#34495e", "freight_terminal": "#d35400"}
+        colours = STATION_COLOURS
         layer = add_layer(
             m, st, name=name, fields=["name_zh", "name_en", "station_type_label", "lines", "_station_type"],
             language=lang, tooltip_field="name_zh" if zh else "name_en", show=False,

@@ -19,7 +19,6 @@ from ...symbology import (
     TIER_STYLE,
     minute_classes,
     time_colour,
-    time_legend_items,
 )
 from .elements import IndicatorSwitch, Legend
 from .map import add_layer
@@ -112,7 +111,7 @@ def add_raster(m: folium.Map, array: np.ndarray, transform, crs, *, name: str, l
     layer = folium.raster_layers.ImageOverlay(rgba, bounds=bounds, name=name, opacity=0.8, show=show,
                                               interactive=False, cross_origin=False, zindex=1)
     layer.add_to(m)
-    Legend(layer, name, time_legend_items(language), position="bottomleft").add_to(m)
+    Legend(layer, name, [(c, text, "box") for c, text in zip(*minute_classes(language)[1:])], position="bottomleft").add_to(m)
     return layer
 
 
@@ -212,4 +211,4 @@ def add_plan_layers(m: folium.Map, plan, *, language: str = "zh", sectors: pd.Da
                                    "fillColor": TIER_STYLE.get(p.get("_tier"), ("#ccc", 3))[0],
                                    "radius": TIER_STYLE.get(p.get("_tier"), ("#ccc", 3))[1]},
             search_field="name_zh")
-        Legend(layer, name, [(c, t if zh else TIER_LABEL_EN[t], "point") for t, (c, _) in TIER_STYLE.items()]).add_to(m)
+        Legend(layer, name, [(c, t if zh else TIER_LABEL_EN[t], "point") for t, (c, *_) in TIER_STYLE.items()]).add_to(m)

@@ -12,7 +12,7 @@ import shapely
 
 from ...crs import CGCS2000, projected_crs_for, shift_geometry_to_gcj02
 from ...network.graph import ROAD_SPEEDS
-from ...symbology import TIME_BREAKS, TIME_COLOURS
+from ...symbology import TIME_COLOURS, minute_class
 
 __all__ = ["roads_for_map", "prepare_for_web", "escaped_properties", "raster_to_rgba"]
 
@@ -128,7 +128,7 @@ def raster_to_rgba(array: np.ndarray, transform, crs, *, max_pixels: int = 1_500
               dst_crs="EPSG:3857", resampling=Resampling.nearest, src_nodata=np.nan, dst_nodata=np.nan)
     rgba = np.zeros((dh, dw, 4), dtype=np.uint8)
     valid = np.isfinite(out)
-    idx = np.searchsorted(np.asarray(TIME_BREAKS, float), out[valid], side="left")
+    idx = minute_class(out[valid])
     palette = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in TIME_COLOURS], dtype=np.uint8)
     rgba[valid, :3] = palette[np.minimum(idx, len(TIME_COLOURS) - 1)]
     rgba[valid, 3] = 170
