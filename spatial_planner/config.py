@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ._errors import ConfigError
 from .analysis.belts import BeltParams
+from .analysis.county_access import AccessParams
 from .analysis.clusters import ClusterParams
 from .analysis.linkages import LinkParams
 from .analysis.nodes import NodeParams
@@ -28,7 +29,6 @@ from .schema import LAYER_ORDER
 __all__ = [
     "StudyArea",
     "OutputConfig",
-    "AccessibilityConfig",
     "IndicesConfig",
     "Config",
     "config_from_dict",
@@ -60,22 +60,6 @@ class OutputConfig:
 
 
 @dataclass
-class AccessibilityConfig:
-    """What ``run`` computes in the accessibility step."""
-
-    hub_types: list[str] = field(default_factory=lambda: ["airport", "hsr", "rail_freight", "river_port"])
-    isochrone_hubs: list[str] = field(default_factory=lambda: ["AP_CGO", "CE_ZZ"])
-    isochrone_minutes: list[float] = field(default_factory=lambda: [30.0, 60.0, 90.0])
-    raster_to: list[str] = field(default_factory=lambda: ["airport", "hsr", "rail_freight"])
-    resolution_m: float = 1000.0
-    opportunity_minutes: float = 60.0
-    decay: str = "exp"
-    half_life_min: float = 30.0
-    workers: int = 0
-    scheduler: str = ""
-
-
-@dataclass
 class IndicesConfig:
     """``[indices]``: the industry table and the 产业同构 test."""
 
@@ -93,7 +77,7 @@ class Config:
     output: OutputConfig = field(default_factory=OutputConfig)
     map: MapConfig = field(default_factory=MapConfig)
     network: NetworkParams = field(default_factory=NetworkParams)
-    accessibility: AccessibilityConfig = field(default_factory=AccessibilityConfig)
+    accessibility: AccessParams = field(default_factory=AccessParams)
     indices: IndicesConfig = field(default_factory=IndicesConfig)
     nodes: NodeParams = field(default_factory=NodeParams)
     belts: BeltParams = field(default_factory=BeltParams)

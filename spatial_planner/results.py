@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:  # for annotations only: results sit below every package that fills them
+    from .analysis.indices import IndustryTable
     from .network.graph import Network
 
 __all__ = ["Plan", "AccessResult"]
@@ -35,14 +36,19 @@ class Plan:
         Cross-county cluster proposals (hull polygons).
     isomorphism
         产业同构 pairs (lines between seats).
-    industry, lq
-        County × sector table and location quotients.
+    industry
+        The :class:`~spatial_planner.analysis.indices.IndustryTable` every score read
+        (``industry.counties`` is the county × sector table, with its provenance).
+    lq
+        Location quotients of the county × sector table.
     county_indices
         Per county: specialisation, lead LQ sector, mass and the node score.
     productivity
         Per park: land productivity, its floor and the low-productivity flag.
     report
         Parameters, provenance, tier breaks and rules, inequality figures.
+    access
+        The accessibility step the plan was built on (network, county hub times, rasters, isochrones).
     """
 
     nodes: gpd.GeoDataFrame
@@ -53,11 +59,17 @@ class Plan:
     priorities: gpd.GeoDataFrame
     clusters: gpd.GeoDataFrame
     isomorphism: gpd.GeoDataFrame
-    industry: pd.DataFrame
+    industry: IndustryTable
     lq: pd.DataFrame
     county_indices: pd.DataFrame
     productivity: pd.DataFrame
     report: dict = field(default_factory=dict)
+    access: AccessResult | None = None
+
+    @property
+    def network(self) -> Network | None:
+        """The network the plan was computed on."""
+        return self.access.network if self.access is not None else None
 
     def layers(self) -> dict[str, gpd.GeoDataFrame]:
         """The plan's map/GeoPackage layers, in drawing order."""

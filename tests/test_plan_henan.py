@@ -14,7 +14,7 @@ from spatial_planner.pipeline import accessibility_step
 def plan_and_access(henan):
     cfg = Config()
     access = accessibility_step(henan, cfg)
-    return build_plan(henan, access, cfg), access, cfg
+    return build_plan(henan, cfg, access=access), access, cfg
 
 
 def test_every_belt_member_lies_within_the_corridor_of_its_axis(plan_and_access, henan):
@@ -71,7 +71,7 @@ def test_linkages_priorities_clusters_and_diagnosis(plan_and_access):
 
 def test_tables_deterministic_across_two_runs(plan_and_access, henan):
     plan, _, cfg = plan_and_access
-    again = build_plan(henan, accessibility_step(henan, cfg), cfg)
+    again = build_plan(henan, cfg)
     for name in ("nodes", "belts", "priorities", "clusters", "linkages", "isomorphism"):
         a = pd.DataFrame(getattr(plan, name).drop(columns="geometry"))
         b = pd.DataFrame(getattr(again, name).drop(columns="geometry"))

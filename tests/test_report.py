@@ -39,7 +39,7 @@ def built():
         cfg = Config()
         layers = validate_layers(load_henan()).layers
         access = accessibility_step(layers, cfg)
-        plan = build_plan(layers, access, cfg)
+        plan = build_plan(layers, cfg, access=access)
     return cfg, layers, access, plan
 
 

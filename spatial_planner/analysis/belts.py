@@ -45,6 +45,8 @@ __all__ = [
     "select_belts",
     "belt_geometries",
     "axis_corridors",
+    "transport_axes",
+    "find_belts",
 ]
 
 
@@ -321,3 +323,51 @@ def axis_corridors(axes: gpd.GeoDataFrame, members: pd.DataFrame, parks: pd.Data
             "geometry"]
     out = gpd.GeoDataFrame(rows, columns=cols, geometry="geometry", crs=axes.crs)
     return out.sort_values(["mass", "axis_id"], ascending=[False, True]).reset_index(drop=True)
+
+
+def transport_axes(rail_lines: gpd.GeoDataFrame | None, roads: gpd.GeoDataFrame, *, crs) -> gpd.GeoDataFrame:
+    """The axes of belts: rail lines merged by name and expressways merged by route, in metric ``crs``."""
+    axes = []
+    if rail_lines is not None and len(rail_lines):
+        axes.append(build_axes(rail_lines, kind="rail", crs=crs, id_col="line_id"))
+    expw = roads[roads["road_class"].isin(["expressway", "provincial_expressway"])]
+    if len(expw):
+        axes.append(build_axes(expw.assign(name_zh=expw["name_zh"].astype(str)), kind="expressway", crs=crs,
+                               id_col="route_ref"))
+    return gpd.GeoDataFrame(pd.concat(axes, ignore_index=True), geometry="geometry", crs=crs)
+
+
+def find_belts(
+    axes: gpd.GeoDataFrame,
+    parks: gpd.GeoDataFrame,
+    *,
+    hub_access: pd.Series,
+    industry: IndustryTable | None = None,
+    params: BeltParams | None = None,
+    sectors: pd.DataFrame,
+    counties: pd.DataFrame | None = None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame, dict]:
+    """The 带 of a plan: belts along the axes, their corridors and the multi-industry corridors.
+
+    ``hub_access`` is each county's hub-access score (0–1), given to its parks.
+
+    Returns
+    -------
+    (belts, belt_corridors, corridors, report)
+        In EPSG:4490, with the counts and parameters used in ``report``.
+    """
+    p = params or BeltParams()
+    members = axis_members(axes, parks.to_crs(axes.crs), corridor_km=p.corridor_km)
+    park_access = parks["county_adcode"].astype(str).map(hub_access).fillna(0.0)
+    park_access.index = parks["park_id"].astype(str)
+    cands = candidate_belts(members, parks, params=p, access=park_access, industry=industry)
+    chosen = select_belts(cands, members, parks, params=p, access=park_access, industry=industry)
+    names = dict(zip(parks["park_id"].astype(str), parks["name_zh"]))
+    lines, polys = belt_geometries(chosen, axes, corridor_km=p.corridor_km, sectors=sectors, counties=counties,
+                                   park_names=names)
+    corridors = axis_corridors(axes, members, parks, industry=industry, window_km=p.corridor_window_km,
+                               min_parks=p.min_parks, sectors=sectors)
+    report = {"corridor_km": p.corridor_km, "max_gap_km": p.max_gap_km, "min_parks": p.min_parks,
+              "min_counties": p.min_counties, "axes": int(len(axes)), "candidates": int(len(cands)),
+              "selected": int(len(chosen))}
+    return lines.to_crs("EPSG:4490"), polys.to_crs("EPSG:4490"), corridors.to_crs("EPSG:4490"), report

@@ -52,6 +52,8 @@ __all__ = [
     "PRODUCTIVITY_FLOOR",
     "land_productivity",
     "neighbour_pairs",
+    "national_zones",
+    "concentration",
 ]
 
 LEVEL_FACTOR = {"national": 2.0, "provincial": 1.0, "municipal": 0.6}
@@ -450,4 +452,31 @@ def neighbour_pairs(counties: gpd.GeoDataFrame, *, min_shared_m: float = 200.0, 
             shared = shapely.intersection(shapely.boundary(geoms[i]), shapely.boundary(geoms[j]))
             if shared.length >= min_shared_m:
                 out.add((min(codes[i], codes[j]), max(codes[i], codes[j])))
+    return out
+
+
+def national_zones(parks: pd.DataFrame, counties: pd.Index) -> pd.Series:
+    """Number of national-level parks in each county."""
+    nat = parks[parks["level"] == "national"]
+    return nat.groupby(nat["county_adcode"].astype(str)).size().reindex(counties, fill_value=0)
+
+
+def concentration(factors: dict[str, pd.Series], groups: pd.Series) -> dict[str, dict]:
+    """Where high-end resources concentrate: Theil (total, between and within ``groups``), Gini and the top 3 groups.
+
+    Parameters
+    ----------
+    factors
+        Name → value per county (e.g. ``mass``, ``advanced_mass``, ``national_zones``).
+    groups
+        The group (prefecture) of each county.
+    """
+    out = {}
+    for name, values in factors.items():
+        th = theil(values, groups)
+        by_group = values.groupby(groups).sum().sort_values(ascending=False)
+        out[name] = {"theil": round(th["total"], 4), "theil_between_prefectures": round(th["between"], 4),
+                     "theil_within_prefectures": round(th["within"], 4), "gini_counties": round(gini(values), 4),
+                     "top3_prefecture_share": round(float(by_group.head(3).sum() / max(by_group.sum(), 1e-12)), 4),
+                     "top3_prefectures": list(by_group.head(3).index)}
     return out

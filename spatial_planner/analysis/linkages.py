@@ -38,6 +38,7 @@ __all__ = [
     "linkage_lines",
     "edge_loads",
     "link_priorities",
+    "linkage_network",
 ]
 
 
@@ -267,3 +268,29 @@ def link_priorities(
 
 # --------------------------------------------------------------------------- scenarios
 
+
+def linkage_network(
+    net: Network,
+    mass: pd.Series,
+    times: pd.DataFrame,
+    seats: gpd.GeoDataFrame,
+    *,
+    tiers: pd.Series,
+    dissimilarity: pd.DataFrame | None = None,
+    params: LinkParams | None = None,
+) -> tuple[gpd.GeoDataFrame, pd.Series, gpd.GeoDataFrame, dict]:
+    """The 网 of a plan: gravity linkages between seats, the strongest as lines, and the ranked link proposals.
+
+    Returns
+    -------
+    (lines, totals, priorities, report)
+        :func:`linkage_lines`, each node's total linkage, :func:`link_priorities` and the parameters used.
+    """
+    p = params or LinkParams()
+    g = gravity_linkage(mass, times, beta=p.beta, t_min=p.t_min, dissimilarity=dissimilarity,
+                        complementarity=p.complementarity)
+    lines, totals = linkage_lines(g, seats, n_lines=p.n_lines)
+    prio = link_priorities(net, g, times, seats, tiers=tiers, params=p)
+    report = {"beta": p.beta, "mode": p.mode, "t_min": p.t_min, "complementarity": p.complementarity,
+              "reference_speed_kmh": p.reference_speed_kmh}
+    return lines, totals, prio, report

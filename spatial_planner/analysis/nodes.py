@@ -29,6 +29,7 @@ from scipy.sparse.csgraph import dijkstra
 from .._errors import ConfigError
 from ..network.paths import paths_through
 from ..symbology import TIER_EN, TIERS
+from .accessibility import gravity_potential
 
 __all__ = [
     "PARK_LEVEL_SCORE",
@@ -39,6 +40,8 @@ __all__ = [
     "score_nodes",
     "assign_tiers",
     "hub_access_score",
+    "park_level_score",
+    "growth_poles",
 ]
 
 PARK_LEVEL_SCORE = {"national": 1.0, "provincial": 0.6, "municipal": 0.3}
@@ -198,6 +201,7 @@ def assign_tiers(
 
 
 def hub_access_score(county_access: pd.DataFrame, kinds=("airport", "hsr", "rail_freight")) -> pd.Series:
+    """Each county's access to hubs, 0–1: ``1 − t / max t`` per hub kind (``min_to_<kind>``), averaged."""
     parts = []
     for k in kinds:
         col = f"min_to_{k}"
@@ -205,3 +209,52 @@ def hub_access_score(county_access: pd.DataFrame, kinds=("airport", "hsr", "rail
             t = county_access[col].astype(float)
             parts.append(1.0 - t / t.max())
     return pd.concat(parts, axis=1).mean(axis=1) if parts else pd.Series(0.0, index=county_access.index)
+
+
+def park_level_score(parks: pd.DataFrame, counties: pd.Index) -> pd.Series:
+    """Each county's highest park level as a score (:data:`PARK_LEVEL_SCORE`; 0 without a park)."""
+    score = parks["level"].map(PARK_LEVEL_SCORE).fillna(0.0)
+    return score.groupby(parks["county_adcode"].astype(str)).max().reindex(counties, fill_value=0.0)
+
+
+def growth_poles(
+    net,
+    seats: pd.DataFrame,
+    mass: pd.Series,
+    times: pd.DataFrame,
+    *,
+    hub_access: pd.Series,
+    park_level: pd.Series,
+    has_national_zone: pd.Series,
+    params: NodeParams | None = None,
+    half_life: float = 30.0,
+    decay: str = "exp",
+) -> tuple[pd.DataFrame, dict]:
+    """Score every county seat as a growth pole and put it in a tier.
+
+    Parameters
+    ----------
+    net
+        The network (for the seats' betweenness on the road network).
+    seats
+        Seat points indexed by adcode, with ``is_prefecture_seat``.
+    mass, times
+        County masses and the symmetric seat-to-seat minutes.
+    hub_access, park_level, has_national_zone
+        Per county (:func:`hub_access_score`, :func:`park_level_score`, a national zone in the county).
+    half_life, decay
+        Of the gravity potential of the other counties' mass.
+
+    Returns
+    -------
+    (tiered, report)
+        :func:`assign_tiers`'s table (score parts, ``score``, ``tier`` …) indexed like ``mass``, and its report.
+    """
+    codes = mass.index
+    grav = gravity_potential(times, mass, half_life=half_life, include_self=False, kind=decay)
+    betw = betweenness_between(net, net.attach(seats)["node"].to_dict(), mode="road")
+    parts = pd.DataFrame({"mass": mass, "gravity": grav.reindex(codes), "betweenness": betw.reindex(codes),
+                          "hub_access": hub_access.to_numpy(), "park_level": park_level.reindex(codes)}, index=codes)
+    scored = score_nodes(parts, params)
+    return assign_tiers(scored, params=params, has_national_zone=has_national_zone,
+                        is_prefecture_seat=seats["is_prefecture_seat"].reindex(codes).astype(bool))

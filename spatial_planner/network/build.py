@@ -28,6 +28,8 @@ graph in a projected metric CRS:
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -243,6 +245,147 @@ def _explode_lines(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return g.explode(index_parts=False).reset_index(drop=True)
 
 
+@dataclass
+class _Noded:
+    """One layer's lines noded into segments: node coordinates, segments and what noding found."""
+
+    xy: np.ndarray
+    segments: pd.DataFrame  # u, v, length_m, minutes, layer, cls, line_id, name
+    moved: int
+    split: int
+    zero: int
+    zero_lines: list[str]
+    components: list[int] = field(default_factory=list)
+
+
+def _segment_table(u, v, length, minutes, what: str, lines: gpd.GeoDataFrame, src: np.ndarray, id_col: str
+                   ) -> pd.DataFrame:
+    return pd.DataFrame({
+        "u": u, "v": v, "length_m": length, "minutes": minutes, "layer": what,
+        "cls": lines[f"{what}_class"].astype(str).to_numpy()[src],
+        "line_id": lines.get(id_col, pd.Series("", index=lines.index)).astype(str).to_numpy()[src],
+        "name": lines.get("name_zh", pd.Series("", index=lines.index)).astype(str).to_numpy()[src],
+    })
+
+
+def _road_segments(roads: gpd.GeoDataFrame, crs: CRS | str | None, p: NetworkParams, missing: dict[str, int]
+                   ) -> tuple[_Noded, np.ndarray, CRS]:
+    """The road layer noded, with each segment's speed, detour and direction; each segment's one-way code; and
+    the metric CRS (``crs``, or one chosen for the roads' extent)."""
+    r = _explode_lines(roads)
+    if len(r) == 0:
+        raise InvalidGeometryError(
+            "道路图层没有几何 every road of the layer has an empty geometry", layer="roads",
+            ids=list(_line_ids(roads, "road_id")), fix="load a road layer with line geometries.",
+        )
+    ids = _line_ids(r, "road_id")
+    _check_lines(r, "road", ids)
+    crs = CRS.from_user_input(crs if crs is not None else projected_crs_for(tuple(r.to_crs(CGCS2000).total_bounds)))
+    r = r.to_crs(crs)
+    speed = _speed(r.get("design_speed_kmh", pd.Series(np.nan, index=r.index)), r["road_class"].astype(str),
+                   p.road_speeds, missing, "road", ids)
+    detour = _detour(r.get("detour_factor", pd.Series(1.0, index=r.index)), ids)
+    oneway = _oneway(r.get("oneway", pd.Series("", index=r.index)), ids)
+    xy, u, v, length, src, moved, split, zero = _line_edges(r.geometry.values, 0, p.snap_tolerance_m)
+    seg_oneway = oneway[src]
+    u, v = np.where(seg_oneway < 0, v, u), np.where(seg_oneway < 0, u, v)  # oneway=-1: against the line
+    if len(u) == 0:
+        raise InvalidGeometryError(
+            f"道路图层没有长度不为零的路段 the road layer has no segment of non-zero length ({len(xy)} node(s) after "
+            f"snapping within {p.snap_tolerance_m:g} m): every road is a point or shorter than the tolerance",
+            layer="roads", ids=list(dict.fromkeys(ids)),
+            fix="load real road lines (at least two distinct points each), or lower network.snap_tolerance_m.",
+        )
+    length = length * detour[src]
+    minutes = length / (speed[src] * p.road_speed_factor * 1000.0 / 60.0)
+    segments = _segment_table(u, v, length, minutes, "road", r, src, "road_id")
+    return _Noded(xy, segments, moved, split, zero, _lines_without_segments(ids, src)), seg_oneway, crs
+
+
+def _rail_segments(rail_lines: gpd.GeoDataFrame | None, crs: CRS, p: NetworkParams, missing: dict[str, int],
+                   offset: int) -> _Noded | None:
+    """The rail layer noded (node ids from ``offset`` on), with its components; ``None`` without rail lines."""
+    rl = _explode_lines(rail_lines) if rail_lines is not None and len(rail_lines) else None
+    if rl is None or not len(rl):
+        return None
+    ids = _line_ids(rl, "line_id")
+    _check_lines(rl, "rail", ids)
+    rl = rl.to_crs(crs)
+    speed = _speed(rl.get("design_speed_kmh", pd.Series(np.nan, index=rl.index)), rl["rail_class"].astype(str),
+                   p.rail_speeds, missing, "rail", ids)
+    xy, u, v, length, src, moved, split, zero = _line_edges(rl.geometry.values, offset, p.snap_tolerance_m)
+    minutes = length / (speed[src] * p.rail_speed_factor * 1000.0 / 60.0)
+    graph = sparse.coo_matrix((np.ones(len(u)), (u - offset, v - offset)), shape=(len(xy), len(xy)))
+    _, labels = connected_components(graph, directed=False)
+    return _Noded(xy, _segment_table(u, v, length, minutes, "rail", rl, src, "line_id"), moved, split, zero,
+                  _lines_without_segments(ids, src), sorted(np.bincount(labels).tolist(), reverse=True))
+
+
+def _attach_stations(stations: gpd.GeoDataFrame | None, crs: CRS, rail: _Noded | None, road_xy: np.ndarray
+                     ) -> pd.DataFrame:
+    """Each station's rail node (the nearest node of a line it serves, else of any line) and nearest road node."""
+    cols = ["station_id", "name_zh", "station_type", "rail_node", "road_node"]
+    if rail is None or stations is None or not len(stations):
+        return pd.DataFrame([], columns=cols)
+    offset = len(road_xy)  # rail node ids follow the road nodes
+    nodes_of_line: dict[str, set[int]] = {}
+    for lid, a, b in zip(rail.segments["line_id"], rail.segments["u"], rail.segments["v"]):
+        nodes_of_line.setdefault(lid, set()).update((int(a) - offset, int(b) - offset))
+    road_tree, rail_tree = cKDTree(road_xy), cKDTree(rail.xy)
+    rows = []
+    for rec in stations.to_crs(crs).itertuples():
+        pt = np.array([rec.geometry.x, rec.geometry.y])
+        served = [x for x in str(getattr(rec, "lines", "") or "").split(";") if x]
+        cand = sorted(set().union(*(nodes_of_line.get(x, set()) for x in served))) if served else []
+        if cand:
+            rail_node = cand[int(np.argmin(np.hypot(*(rail.xy[cand] - pt).T)))]
+        else:
+            _, rail_node = rail_tree.query(pt)
+        _, road_node = road_tree.query(pt)
+        rows.append((str(rec.station_id), str(getattr(rec, "name_zh", "")), str(rec.station_type),
+                     int(rail_node) + offset, int(road_node)))
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _directed_edges(segments: pd.DataFrame, two_way: np.ndarray, stations: pd.DataFrame, xy: np.ndarray,
+                    p: NetworkParams) -> tuple[pd.DataFrame, int, list[str]]:
+    """Every directed edge: the segments, their reverse where two-way, and boarding and alighting at stations.
+
+    Returns the edges, the number of duplicate segments and the lines that have them.
+    """
+    key = np.minimum(segments["u"], segments["v"]) * (1 << 32) + np.maximum(segments["u"], segments["v"])
+    n_dup = int(pd.Series(key).duplicated().sum())
+    dup_lines = list(dict.fromkeys(segments["line_id"][pd.Series(key).duplicated(keep=False).to_numpy()].astype(str)))
+    back = segments[two_way]
+    parts = [segments.assign(reverse=False), back.assign(u=back["v"], v=back["u"], reverse=True)]
+    if len(stations):
+        gap = np.hypot(*(xy[stations["rail_node"]] - xy[stations["road_node"]]).T)
+        walk = gap * p.access_detour / (p.access_speed_kmh * 1000.0 / 60.0)
+        penalty = np.where(stations["station_type"] == "freight_terminal", p.freight_transfer_min,
+                           p.boarding_penalty_min)
+        board = pd.DataFrame({"u": stations["road_node"], "v": stations["rail_node"], "length_m": gap,
+                              "minutes": walk + penalty, "layer": "board", "cls": stations["station_type"],
+                              "line_id": stations["station_id"], "name": stations["name_zh"]})
+        board["reverse"] = False
+        parts += [board, board.assign(u=board["v"], v=board["u"], minutes=walk, layer="alight")]
+    return pd.concat(parts, ignore_index=True), n_dup, dup_lines
+
+
+def _road_components(road: pd.DataFrame, seg_oneway: np.ndarray, n_road: int) -> tuple[list[int], int]:
+    """Sizes of the road network's connected parts, and the road nodes one-way streets cut off."""
+    ru, rv = road["u"].to_numpy(), road["v"].to_numpy()
+    _, lab = connected_components(sparse.coo_matrix((np.ones(len(ru)), (ru, rv)), shape=(n_road, n_road)),
+                                  directed=False)
+    traps = 0
+    if (seg_oneway != 0).any():
+        two = seg_oneway == 0
+        directed = sparse.coo_matrix((np.ones(len(ru) + int(two.sum())), (np.r_[ru, rv[two]], np.r_[rv, ru[two]])),
+                                     shape=(n_road, n_road))
+        _, strong = connected_components(directed, directed=True, connection="strong")
+        traps = int(n_road - np.bincount(strong).max())
+    return sorted(np.bincount(lab).tolist(), reverse=True), traps
+
+
 def build_network(
     roads: gpd.GeoDataFrame,
     rail_lines: gpd.GeoDataFrame | None = None,
@@ -278,131 +421,24 @@ def build_network(
     if roads is None or len(roads) == 0:
         raise EmptyLayerError("the road layer has no features", layer="roads",
                               fix="load a road layer; every mode reaches places by road.")
-    r = _explode_lines(roads)
-    if len(r) == 0:
-        raise InvalidGeometryError(
-            "道路图层没有几何 every road of the layer has an empty geometry", layer="roads",
-            ids=list(_line_ids(roads, "road_id")), fix="load a road layer with line geometries.",
-        )
-    r_ids = _line_ids(r, "road_id")
-    _check_lines(r, "road", r_ids)
-    if crs is None:
-        crs = projected_crs_for(tuple(r.to_crs(CGCS2000).total_bounds))
-    crs = CRS.from_user_input(crs)
     missing: dict[str, int] = {}
-
-    r = r.to_crs(crs)
-    r_speed = _speed(r.get("design_speed_kmh", pd.Series(np.nan, index=r.index)), r["road_class"].astype(str),
-                     p.road_speeds, missing, "road", r_ids)
-    r_detour = _detour(r.get("detour_factor", pd.Series(1.0, index=r.index)), r_ids)
-    r_oneway = _oneway(r.get("oneway", pd.Series("", index=r.index)), r_ids)
-    rep_r, ru, rv, rlen, rsrc, moved_r, split_r, zero_r = _line_edges(r.geometry.values, 0, p.snap_tolerance_m)
-    seg_oneway = r_oneway[rsrc]
-    ru, rv = np.where(seg_oneway < 0, rv, ru), np.where(seg_oneway < 0, ru, rv)  # oneway=-1: against the line
-    if len(ru) == 0:
-        raise InvalidGeometryError(
-            f"道路图层没有长度不为零的路段 the road layer has no segment of non-zero length ({len(rep_r)} node(s) after "
-            f"snapping within {p.snap_tolerance_m:g} m): every road is a point or shorter than the tolerance",
-            layer="roads", ids=list(dict.fromkeys(r_ids)),
-            fix="load real road lines (at least two distinct points each), or lower network.snap_tolerance_m.",
-        )
-    zero_lines = _lines_without_segments(r_ids, rsrc)
-    r_len = rlen * r_detour[rsrc]
-    r_min = r_len / (r_speed[rsrc] * p.road_speed_factor * 1000.0 / 60.0)
-    edges = [pd.DataFrame({
-        "u": ru, "v": rv, "length_m": r_len, "minutes": r_min, "layer": "road",
-        "cls": r["road_class"].astype(str).to_numpy()[rsrc],
-        "line_id": r.get("road_id", pd.Series("", index=r.index)).astype(str).to_numpy()[rsrc],
-        "name": r.get("name_zh", pd.Series("", index=r.index)).astype(str).to_numpy()[rsrc],
-    })]
-    node_xy = [rep_r]
-    n_road = len(rep_r)
-    moved, n_split, n_zero = moved_r, split_r, zero_r
-    rail_comp: list[int] = []
-    st_rows = []
-    rl = _explode_lines(rail_lines) if rail_lines is not None and len(rail_lines) else None
-    if rl is not None and len(rl):
-        rl_ids = _line_ids(rl, "line_id")
-        _check_lines(rl, "rail", rl_ids)
-        rl = rl.to_crs(crs)
-        rl_speed = _speed(rl.get("design_speed_kmh", pd.Series(np.nan, index=rl.index)),
-                          rl["rail_class"].astype(str), p.rail_speeds, missing, "rail", rl_ids)
-        rep_l, lu, lv, llen, lsrc, moved_l, split_l, zero_l = _line_edges(rl.geometry.values, n_road,
-                                                                           p.snap_tolerance_m)
-        zero_lines += _lines_without_segments(rl_ids, lsrc)
-        l_min = llen / (rl_speed[lsrc] * p.rail_speed_factor * 1000.0 / 60.0)
-        edges.append(pd.DataFrame({
-            "u": lu, "v": lv, "length_m": llen, "minutes": l_min, "layer": "rail",
-            "cls": rl["rail_class"].astype(str).to_numpy()[lsrc],
-            "line_id": rl.get("line_id", pd.Series("", index=rl.index)).astype(str).to_numpy()[lsrc],
-            "name": rl.get("name_zh", pd.Series("", index=rl.index)).astype(str).to_numpy()[lsrc],
-        }))
-        node_xy.append(rep_l)
-        moved, n_split, n_zero = moved + moved_l, n_split + split_l, n_zero + zero_l
-        rail_edges = edges[-1]
-        if stations is not None and len(stations):
-            st = stations.to_crs(crs)
-            rail_xy = rep_l
-            road_tree = cKDTree(rep_r)
-            line_of_node: dict[str, set[int]] = {}
-            for lid, a, b in zip(rail_edges["line_id"], rail_edges["u"], rail_edges["v"]):
-                line_of_node.setdefault(lid, set()).update((int(a) - n_road, int(b) - n_road))
-            all_rail = cKDTree(rail_xy)
-            for rec in st.itertuples():
-                pt = np.array([rec.geometry.x, rec.geometry.y])
-                served = [x for x in str(getattr(rec, "lines", "") or "").split(";") if x]
-                cand = sorted(set().union(*(line_of_node.get(x, set()) for x in served))) if served else []
-                if cand:
-                    cxy = rail_xy[cand]
-                    k = int(np.argmin(np.hypot(*(cxy - pt).T)))
-                    rail_node = cand[k]
-                else:
-                    _, rail_node = all_rail.query(pt)
-                _, road_node = road_tree.query(pt)
-                st_rows.append((str(rec.station_id), str(getattr(rec, "name_zh", "")), str(rec.station_type),
-                                int(rail_node) + n_road, int(road_node)))
-        rail_csr = sparse.coo_matrix((np.ones(len(lu)), (lu - n_road, lv - n_road)),
-                                     shape=(len(rep_l), len(rep_l)))
-        _, rl_lab = connected_components(rail_csr, directed=False)
-        rail_comp = sorted(np.bincount(rl_lab).tolist(), reverse=True)
-    stations_df = pd.DataFrame(st_rows, columns=["station_id", "name_zh", "station_type", "rail_node", "road_node"])
-    # Rails and two-way roads: add the reverse of every segment; one-way roads keep their direction only.
-    segments = pd.concat(edges, ignore_index=True)
-    key = np.minimum(segments["u"], segments["v"]) * (1 << 32) + np.maximum(segments["u"], segments["v"])
-    n_dup = int(pd.Series(key).duplicated().sum())
-    dup_lines = list(dict.fromkeys(segments["line_id"][pd.Series(key).duplicated(keep=False).to_numpy()].astype(str)))
-    two_way = np.r_[seg_oneway == 0, np.ones(len(segments) - len(ru), dtype=bool)]
-    back = segments[two_way]
-    parts = [segments.assign(reverse=False), back.assign(u=back["v"], v=back["u"], reverse=True)]
-    if len(stations_df):
-        xy_all = np.vstack(node_xy)
-        gap = np.hypot(*(xy_all[stations_df["rail_node"]] - xy_all[stations_df["road_node"]]).T)
-        walk = gap * p.access_detour / (p.access_speed_kmh * 1000.0 / 60.0)
-        penalty = np.where(stations_df["station_type"] == "freight_terminal", p.freight_transfer_min,
-                           p.boarding_penalty_min)
-        board = pd.DataFrame({"u": stations_df["road_node"], "v": stations_df["rail_node"], "length_m": gap,
-                              "minutes": walk + penalty, "layer": "board", "cls": stations_df["station_type"],
-                              "line_id": stations_df["station_id"], "name": stations_df["name_zh"]})
-        board["reverse"] = False
-        parts += [board, board.assign(u=board["v"], v=board["u"], minutes=walk, layer="alight")]
-    all_edges = pd.concat(parts, ignore_index=True)
-    xy = np.vstack(node_xy)
+    road, seg_oneway, crs = _road_segments(roads, crs, p, missing)
+    n_road = len(road.xy)
+    rail = _rail_segments(rail_lines, crs, p, missing, n_road)
+    layers_ = [road] + ([rail] if rail is not None else [])
+    xy = np.vstack([x.xy for x in layers_])
+    stations_df = _attach_stations(stations, crs, rail, road.xy)
+    segments = pd.concat([x.segments for x in layers_], ignore_index=True)
+    two_way = np.r_[seg_oneway == 0, np.ones(len(segments) - len(road.segments), dtype=bool)]
+    all_edges, n_dup, dup_lines = _directed_edges(segments, two_way, stations_df, xy, p)
     layer = np.concatenate([np.zeros(n_road, dtype=np.int8), np.ones(len(xy) - n_road, dtype=np.int8)])
-    road_g = sparse.coo_matrix((np.ones(len(ru)), (ru, rv)), shape=(n_road, n_road))
-    _, lab = connected_components(road_g, directed=False)
-    road_comp = sorted(np.bincount(lab).tolist(), reverse=True)
-    traps = 0
-    if (seg_oneway != 0).any():
-        directed = sparse.coo_matrix((np.ones(len(ru) + int(two_way[:len(ru)].sum())),
-                                      (np.r_[ru, rv[seg_oneway == 0]], np.r_[rv, ru[seg_oneway == 0]])),
-                                     shape=(n_road, n_road))
-        _, strong = connected_components(directed, directed=True, connection="strong")
-        traps = int(n_road - np.bincount(strong).max())
+    road_comp, traps = _road_components(road.segments, seg_oneway, n_road)
     report = NetworkReport(
-        n_nodes=int(len(xy)), n_edges=int(len(all_edges)), snapped_vertices=int(moved),
-        t_junction_splits=int(n_split), zero_length_edges=int(n_zero), duplicate_edges=n_dup,
-        road_components=road_comp, rail_components=rail_comp, stations_attached=int(len(stations_df)),
-        missing_speeds=missing, zero_length_lines=zero_lines, duplicate_lines=dup_lines if n_dup else [],
+        n_nodes=int(len(xy)), n_edges=int(len(all_edges)), snapped_vertices=sum(x.moved for x in layers_),
+        t_junction_splits=sum(x.split for x in layers_), zero_length_edges=sum(x.zero for x in layers_),
+        duplicate_edges=n_dup, road_components=road_comp, rail_components=rail.components if rail is not None else [],
+        stations_attached=int(len(stations_df)), missing_speeds=missing,
+        zero_length_lines=[i for x in layers_ for i in x.zero_lines], duplicate_lines=dup_lines if n_dup else [],
         oneway_segments=int((seg_oneway != 0).sum()), one_way_traps=traps,
     )
     # number the nodes along a Hilbert curve (road nodes first, then rail) so that searches read memory in order

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from .._errors import (
@@ -134,105 +135,138 @@ def validate_layer(
         points), mixed geometry types, and out-of-range numbers (negative
         ``area_km2``, speeds or detour factors).
     """
-    schema = schema_for(kind)
-    label = name or kind
-    collect = problems is not None
-
-    def fail(exc: SpatialPlannerError):
-        if not collect:
-            raise exc
-        problems.append(_problem_from(exc, label))
-
-    if gdf.crs is None:
-        fail(NoCRSError("图层没有坐标参考系 the layer has no CRS", layer=label,
-                        fix="set the CRS in the source file or in the config."))
-        return gdf
-    if len(gdf) == 0:
-        fail(EmptyLayerError("图层为空 the layer has no features", layer=label,
-                             fix="check the file and the layer name; an empty export is a common cause."))
-        return gdf
-    missing = [c for c in schema.required if c not in gdf.columns]
-    if missing:
-        fail(MissingColumnError(missing, layer=label, available=[c for c in gdf.columns if c != "geometry"]))
+    chk = _Checker(schema_for(kind), name or kind, problems)
+    if not chk.readable(gdf):
         return gdf
     if repair:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", DataWarning)
-            gdf = normalise_geometry_types(gdf, schema.geometry, label=label, id_column=schema.id_column)
-        for w in caught:
-            warnings.warn(w.message, w.category, stacklevel=2)
-            if collect and issubclass(w.category, DataWarning):
-                problems.append(Problem("repaired", label, 1, [], str(w.message).split("] ", 1)[-1],
-                                        "fix the source geometry to silence this."))
-    ids = gdf[schema.id_column].astype(str)
-    blank = ids[(ids.str.strip() == "") | gdf[schema.id_column].isna()]
-    if len(blank):
-        fail(InvalidValueError(f"empty ids in column '{schema.id_column}'", layer=label, column=schema.id_column,
-                               ids=[f"row {i}" for i in blank.index],
-                               fix=f"give every feature a value in '{schema.id_column}'."))
-    dups = ids[ids.duplicated(keep=False)].unique().tolist()
-    if dups:
-        fail(DuplicateIdError(dups, layer=label, column=schema.id_column))
-
-    for exc in check_numeric_columns(gdf, kind, label=label, ids=ids.to_numpy(dtype=object)):
-        fail(exc)
-
-    geoms = gdf.geometry.values
-    null = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    if null.any():
-        fail(InvalidGeometryError("要素没有几何 features without geometry", layer=label,
-                                  ids=ids[null].tolist(), fix="draw or geocode these features, or remove them."))
-    nonfinite = ~null & nonfinite_mask(gdf)
-    if nonfinite.any():
-        fail(InvalidGeometryError(
-            f"坐标含 NaN 或无穷值 {int(nonfinite.sum())} feature(s) with NaN or infinite coordinates", layer=label,
-            ids=ids[nonfinite].tolist(),
-            fix="fill in the missing coordinates (empty cells in a spreadsheet export are a common cause) "
-                "or delete these features."))
-    types = np.array([g.geom_type if not n else None for g, n in zip(geoms, null)], dtype=object)
-    wrong, type_error = geometry_type_error(types, schema.geometry, label=label, ids=ids.to_numpy(dtype=object))
-    if type_error is not None:
-        fail(type_error)
-    invalid = ~null & ~nonfinite & ~wrong & ~shapely.is_valid(geoms)
-    if invalid.any():
-        reasons = shapely.is_valid_reason(geoms[invalid])
-        if repair:
-            fixed = np.array([keep_family_parts(g, schema.geometry) for g in shapely.make_valid(geoms[invalid])],
-                             dtype=object)
-            lost = np.array([g is None for g in fixed], dtype=bool)
-            pos = np.flatnonzero(invalid)
-            if lost.any():
-                fail(InvalidGeometryError(
-                    f"无法修复的几何 {int(lost.sum())} invalid geometr{'y' if lost.sum() == 1 else 'ies'} that "
-                    f"make_valid cannot turn into a {schema.geometry} ({reasons[lost][0]})", layer=label,
-                    ids=ids.iloc[pos[lost]].tolist(),
-                    fix=f"redraw these features as proper {schema.geometry}s (a ring needs at least three distinct "
-                        "points) or delete them."))
-            if (~lost).any():
-                done = pos[~lost]
-                new = geoms.copy()
-                new[done] = fixed[~lost]
-                gdf = gdf.set_geometry(gpd.GeoSeries(new, index=gdf.index, crs=gdf.crs))
-                n_done = len(done)
-                done_ids = ids.iloc[done].tolist()
-                msg = (f"[{label}] 修复了 {n_done} 个无效几何 repaired {n_done} invalid "
-                       f"geometr{'y' if n_done == 1 else 'ies'} with make_valid: {format_ids(done_ids)} "
-                       f"({reasons[~lost][0]})")
-                warnings.warn(msg, DataWarning, stacklevel=2)
-                if collect:
-                    problems.append(Problem("repaired", label, n_done, done_ids,
-                                            f"invalid geometry repaired with make_valid ({reasons[~lost][0]})",
-                                            "fix the source geometry to silence this."))
-        else:
-            fail(InvalidGeometryError(f"无效几何 invalid geometries ({reasons[0]})", layer=label,
-                                      ids=ids[invalid].tolist(), fix="repair them (QGIS: Fix geometries)."))
-
-    usable = ~null & ~nonfinite & ~wrong
+        gdf = chk.normalise_types(gdf)
+    ids = chk.ids(gdf)
+    for exc in check_numeric_columns(gdf, kind, label=chk.label, ids=ids.to_numpy(dtype=object)):
+        chk.fail(exc)
+    usable = chk.usable_geometries(gdf, ids)
+    gdf = chk.invalid_geometries(gdf, ids, usable, repair=repair)
     if study_area is not None and usable.any():
         outside = _outside(gdf.loc[usable], study_area, tolerance_m)
         if outside.any():
-            fail(OutsideStudyAreaError(ids[usable][outside].tolist(), layer=label, area=area_name))
+            chk.fail(OutsideStudyAreaError(ids[usable][outside].tolist(), layer=chk.label, area=area_name))
     return gdf
+
+
+class _Checker:
+    """The checks of :func:`validate_layer` for one layer: each raises, or records a :class:`Problem` and goes on."""
+
+    def __init__(self, schema, label: str, problems: list[Problem] | None):
+        self.schema, self.label, self.problems = schema, label, problems
+
+    def fail(self, exc: SpatialPlannerError) -> None:
+        if self.problems is None:
+            raise exc
+        self.problems.append(_problem_from(exc, self.label))
+
+    def repaired(self, count: int, ids: list, message: str) -> None:
+        if self.problems is not None:
+            self.problems.append(Problem("repaired", self.label, count, ids, message,
+                                         "fix the source geometry to silence this."))
+
+    def readable(self, gdf: gpd.GeoDataFrame) -> bool:
+        """A CRS, features and the required columns: without them nothing else can be checked."""
+        if gdf.crs is None:
+            self.fail(NoCRSError("图层没有坐标参考系 the layer has no CRS", layer=self.label,
+                                 fix="set the CRS in the source file or in the config."))
+            return False
+        if len(gdf) == 0:
+            self.fail(EmptyLayerError("图层为空 the layer has no features", layer=self.label,
+                                      fix="check the file and the layer name; an empty export is a common cause."))
+            return False
+        missing = [c for c in self.schema.required if c not in gdf.columns]
+        if missing:
+            self.fail(MissingColumnError(missing, layer=self.label,
+                                         available=[c for c in gdf.columns if c != "geometry"]))
+            return False
+        return True
+
+    def normalise_types(self, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """MultiPoints split and GeometryCollections unpacked (:func:`normalise_geometry_types`), each reported."""
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DataWarning)
+            gdf = normalise_geometry_types(gdf, self.schema.geometry, label=self.label,
+                                           id_column=self.schema.id_column)
+        for w in caught:
+            warnings.warn(w.message, w.category, stacklevel=3)
+            if issubclass(w.category, DataWarning):
+                self.repaired(1, [], str(w.message).split("] ", 1)[-1])
+        return gdf
+
+    def ids(self, gdf: gpd.GeoDataFrame) -> pd.Series:
+        """The ids as text, after checking that none is empty and none repeats."""
+        col = self.schema.id_column
+        ids = gdf[col].astype(str)
+        blank = ids[(ids.str.strip() == "") | gdf[col].isna()]
+        if len(blank):
+            self.fail(InvalidValueError(f"empty ids in column '{col}'", layer=self.label, column=col,
+                                        ids=[f"row {i}" for i in blank.index],
+                                        fix=f"give every feature a value in '{col}'."))
+        dups = ids[ids.duplicated(keep=False)].unique().tolist()
+        if dups:
+            self.fail(DuplicateIdError(dups, layer=self.label, column=col))
+        return ids
+
+    def usable_geometries(self, gdf: gpd.GeoDataFrame, ids: pd.Series) -> np.ndarray:
+        """Which features have a geometry of the layer's type with finite coordinates (the others are reported)."""
+        geoms = gdf.geometry.values
+        null = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+        if null.any():
+            self.fail(InvalidGeometryError("要素没有几何 features without geometry", layer=self.label,
+                                           ids=ids[null].tolist(), fix="draw or geocode these features, or remove them."))
+        nonfinite = ~null & nonfinite_mask(gdf)
+        if nonfinite.any():
+            self.fail(InvalidGeometryError(
+                f"坐标含 NaN 或无穷值 {int(nonfinite.sum())} feature(s) with NaN or infinite coordinates",
+                layer=self.label, ids=ids[nonfinite].tolist(),
+                fix="fill in the missing coordinates (empty cells in a spreadsheet export are a common cause) "
+                    "or delete these features."))
+        types = np.array([g.geom_type if not n else None for g, n in zip(geoms, null)], dtype=object)
+        wrong, type_error = geometry_type_error(types, self.schema.geometry, label=self.label,
+                                                ids=ids.to_numpy(dtype=object))
+        if type_error is not None:
+            self.fail(type_error)
+        return ~null & ~nonfinite & ~wrong
+
+    def invalid_geometries(self, gdf: gpd.GeoDataFrame, ids: pd.Series, usable: np.ndarray, *, repair: bool
+                           ) -> gpd.GeoDataFrame:
+        """Invalid geometries repaired with ``make_valid`` (keeping the layer's type) and reported, or refused."""
+        geoms = gdf.geometry.values
+        invalid = usable & ~shapely.is_valid(geoms)
+        if not invalid.any():
+            return gdf
+        reasons = shapely.is_valid_reason(geoms[invalid])
+        family = self.schema.geometry
+        if not repair:
+            self.fail(InvalidGeometryError(f"无效几何 invalid geometries ({reasons[0]})", layer=self.label,
+                                           ids=ids[invalid].tolist(), fix="repair them (QGIS: Fix geometries)."))
+            return gdf
+        fixed = np.array([keep_family_parts(g, family) for g in shapely.make_valid(geoms[invalid])], dtype=object)
+        lost = np.array([g is None for g in fixed], dtype=bool)
+        pos = np.flatnonzero(invalid)
+        if lost.any():
+            self.fail(InvalidGeometryError(
+                f"无法修复的几何 {int(lost.sum())} invalid geometr{'y' if lost.sum() == 1 else 'ies'} that "
+                f"make_valid cannot turn into a {family} ({reasons[lost][0]})", layer=self.label,
+                ids=ids.iloc[pos[lost]].tolist(),
+                fix=f"redraw these features as proper {family}s (a ring needs at least three distinct "
+                    "points) or delete them."))
+        if (~lost).any():
+            done = pos[~lost]
+            new = geoms.copy()
+            new[done] = fixed[~lost]
+            gdf = gdf.set_geometry(gpd.GeoSeries(new, index=gdf.index, crs=gdf.crs))
+            done_ids = ids.iloc[done].tolist()
+            n = len(done)
+            warnings.warn(f"[{self.label}] 修复了 {n} 个无效几何 repaired {n} invalid "
+                          f"geometr{'y' if n == 1 else 'ies'} with make_valid: {format_ids(done_ids)} "
+                          f"({reasons[~lost][0]})", DataWarning, stacklevel=3)
+            self.repaired(n, done_ids, f"invalid geometry repaired with make_valid ({reasons[~lost][0]})")
+        return gdf
 
 
 def _outside(gdf: gpd.GeoDataFrame, area, tolerance_m: float) -> np.ndarray:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import branca.element
@@ -139,6 +139,22 @@ def _map_bounds(layers) -> tuple[float, float, float, float]:
     return float(np.nanmin(b[:, 0])), float(np.nanmin(b[:, 1])), float(np.nanmax(b[:, 2])), float(np.nanmax(b[:, 3]))
 
 
+@dataclass
+class _Context:
+    """What every layer drawer of :func:`build_map` needs."""
+
+    cfg: MapConfig
+    lang: str
+    zh: bool
+    colour_of: dict
+    sector_name: dict
+    web: Callable[..., gpd.GeoDataFrame]
+
+    @property
+    def gcj(self) -> bool:
+        return self.cfg.basemap == "gaode"
+
+
 def build_map(
     layers: dict[str, gpd.GeoDataFrame],
     *,
@@ -174,137 +190,12 @@ def build_map(
         m.get_root().html.add_child(branca.element.Element(
             f'<div style="position:fixed;top:8px;left:60px;z-index:1000;background:rgba(255,255,255,.9);'
             f'padding:4px 10px;border-radius:4px;font:bold 15px sans-serif">{html.escape(title)}</div>'))
-    web = lambda name, **kw: prepare_for_web(layers[name], precision=cfg.precision, gcj02=gcj, **kw)  # noqa: E731
     colour_of, sector_name = _sector_maps(sectors, lang)
-
-    if layers.get("counties") is not None:
-        c = web("counties", simplify_m=cfg.simplify_m, coverage=True)
-        prefs = sorted(c["prefecture_adcode"].astype(str).unique()) if "prefecture_adcode" in c else []
-        pcolour = {p: PREFECTURE_PALETTE[i % len(PREFECTURE_PALETTE)] for i, p in enumerate(prefs)}
-        c["_fill"] = c["prefecture_adcode"].astype(str).map(pcolour) if prefs else "#dddddd"
-        name = "县级行政区" if zh else "Counties"
-        layer = add_layer(
-            m, c, name=name, fields=["name_zh", "name_en", "adcode", "prefecture_zh", "kind", "area_km2", "_fill"],
-            language=lang, tooltip_field="name_zh" if zh else "name_en", search_field="name_zh",
-            style=lambda p: {"fillColor": p.get("_fill", "#ddd"), "color": "#555", "weight": 0.6, "fillOpacity": 0.35},
-        )
-        Legend(layer, name, [("#dddddd", "按所属地市着色" if zh else "shaded by prefecture", "box")],
-               position="bottomleft").add_to(m)
-
-    if layers.get("prefectures") is not None:
-        p = web("prefectures", simplify_m=cfg.simplify_m, coverage=True)
-        name = "地级行政区界" if zh else "Prefecture boundaries"
-        layer = add_layer(m, p, name=name, fields=["name_zh", "name_en", "adcode", "n_counties", "area_km2"],
-                          language=lang, tooltip_field="name_zh" if zh else "name_en",
-                          style={"fill": False, "color": "#222", "weight": 2.0})
-        Legend(layer, name, [("#222", "地级市界" if zh else "Prefecture boundary", "line")]).add_to(m)
-
-    if layers.get("roads") is not None and len(layers["roads"]):
-        drawn, left_out = roads_for_map(layers["roads"], cfg.max_road_features)
-        thin = len(drawn) < len(layers["roads"])
-        r = prepare_for_web(drawn, precision=cfg.precision, gcj02=gcj, simplify_m=cfg.simplify_m / 5 if thin else 0.0)
-        r["road_class_label"] = r["road_class"].map(lambda v: label(v, lang))
-        r["_road_class"] = r["road_class"]
-        name = "公路网" if zh else "Roads"
-        if thin:
-            shown = f"{len(drawn):,}/{len(layers['roads']):,}"
-            name += (f"（显示 {shown} 条；未画 {'、'.join(label(c, lang) for c in left_out)}，见 GeoPackage）" if zh
-                     else f" ({shown} drawn; not drawn: {', '.join(label(c, lang) for c in left_out)}; all in the GeoPackage)")
-        layer = add_layer(
-            m, r, name=name, fields=["name_zh", "name_en", "route_ref", "road_class_label", "design_speed_kmh",
-                                     "geometry_quality", "_road_class"],
-            language=lang, tooltip_field="name_zh" if zh else "name_en",
-            style=lambda p: {"color": ROAD_STYLE.get(p.get("_road_class"), ("#999", 1, None))[0],
-                             "weight": ROAD_STYLE.get(p.get("_road_class"), ("#999", 1, None))[1],
-                             "dashArray": ROAD_STYLE.get(p.get("_road_class"), ("#999", 1, None))[2],
-                             "opacity": 0.85},
-        )
-        present = [k for k in ROAD_STYLE if k in set(r["road_class"])]
-        Legend(layer, name, [(ROAD_STYLE[k][0], label(k, lang), "dash" if ROAD_STYLE[k][2] else "line")
-                             for k in present]).add_to(m)
-
-    if layers.get("rail_lines") is not None and len(layers["rail_lines"]):
-        r = web("rail_lines")
-        r["rail_class_label"] = r["rail_class"].map(lambda v: label(v, lang))
-        r["_rail_class"] = r["rail_class"]
-        name = "铁路网" if zh else "Railways"
-        layer = add_layer(
-            m, r, name=name, fields=["name_zh", "name_en", "rail_class_label", "design_speed_kmh", "opened",
-                                     "geometry_quality", "_rail_class"],
-            language=lang, tooltip_field="name_zh" if zh else "name_en",
-            style=lambda p: {"color": RAIL_STYLE.get(p.get("_rail_class"), ("#555", 2, None))[0],
-                             "weight": RAIL_STYLE.get(p.get("_rail_class"), ("#555", 2, None))[1],
-                             "dashArray": RAIL_STYLE.get(p.get("_rail_class"), ("#555", 2, None))[2]},
-        )
-        present = [k for k in RAIL_STYLE if k in set(r["rail_class"])]
-        Legend(layer, name, [(RAIL_STYLE[k][0], label(k, lang), "dash" if RAIL_STYLE[k][2] else "line")
-                             for k in present]).add_to(m)
-
-    if layers.get("parks") is not None and len(layers["parks"]):
-        pk = web("parks")
-        pk["lead_sector_label"] = pk["lead_sector"].map(lambda s: sector_name.get(s, s))
-        pk["sectors_label"] = pk["sectors"].map(
-            lambda s: "、".join(sector_name.get(x, x) for x in str(s).split(";") if x))
-        pk["level"] = pk["level"].map(lambda v: label(v, lang))
-        pk["_fill"] = pk["lead_sector"].map(lambda s: colour_of.get(s, "#999999"))
-        name = "产业园区（按首位产业）" if zh else "Industrial parks (by lead industry)"
-        layer = add_layer(
-            m, pk, name=name,
-            fields=["name_zh", "name_en", "level", "park_type", "prefecture_zh", "lead_sector_label", "sectors_label",
-                    "area_km2", "footprint_km2", "productivity", "low_productivity", "geometry_quality", "_fill"],
-            language=lang, tooltip_field="name_zh" if zh else "name_en", search_field="name_zh",
-            style=lambda p: {"fillColor": p.get("_fill", "#999"), "color": "#333", "weight": 1, "fillOpacity": 0.8},
-        )
-        present = [s for s in colour_of if s in set(layers["parks"]["lead_sector"])]
-        Legend(layer, name, [(colour_of[s], sector_name[s], "box") for s in present], position="bottomleft").add_to(m)
-        if "low_productivity" in layers["parks"] and layers["parks"]["low_productivity"].astype(bool).any():
-            low = pk[layers["parks"]["low_productivity"].astype(bool).to_numpy()]
-            lname = "地均产出偏低的园区" if zh else "Parks with low land productivity"
-            llayer = add_layer(m, low, name=lname, language=lang, show=False, tooltip_field="name_zh" if zh else "name_en",
-                               fields=["name_zh", "name_en", "level", "lead_sector_label", "productivity"],
-                               style={"fill": False, "color": "#e31a1c", "weight": 3, "dashArray": "4 3"})
-            Legend(llayer, lname, [("#e31a1c", "低于其级别下限" if zh else "below the floor of its level", "dash")]).add_to(m)
-
-    if layers.get("stations") is not None and len(layers["stations"]):
-        st = web("stations")
-        st["station_type_label"] = st["station_type"].map(lambda v: label(v, lang))
-        st["_station_type"] = st["station_type"]
-        name = "铁路车站" if zh else "Rail stations"
-        colours = STATION_COLOURS
-        layer = add_layer(
-            m, st, name=name, fields=["name_zh", "name_en", "station_type_label", "lines", "_station_type"],
-            language=lang, tooltip_field="name_zh" if zh else "name_en", show=False,
-            point_style=lambda p: {"color": "#222", "fillColor": colours.get(p.get("_station_type"), "#777"),
-                                   "radius": 4, "weight": 1, "fillOpacity": 0.9},
-        )
-        Legend(layer, name, [(v, label(k, lang) if k != "hsr" else ("高铁站" if zh else "HSR station"), "point")
-                             for k, v in colours.items() if k in set(st["station_type"])]).add_to(m)
-
-    if layers.get("hubs") is not None and len(layers["hubs"]):
-        h = web("hubs")
-        h["hub_type_label"] = h["hub_type"].map(lambda v: label(v, lang))
-        h["_hub_type"] = h["hub_type"]
-        name = "交通枢纽" if zh else "Transport hubs"
-        layer = add_layer(
-            m, h, name=name, fields=["name_zh", "name_en", "hub_type_label", "iata", "level", "geometry_quality",
-                                     "_hub_type"],
-            language=lang, tooltip_field="name_zh" if zh else "name_en", search_field=None,
-            point_style=lambda p: {"color": "#000", "fillColor": HUB_STYLE.get(p.get("_hub_type"), "#777"),
-                                   "radius": 8, "weight": 1.5, "fillOpacity": 0.95},
-        )
-        Legend(layer, name, [(HUB_STYLE[k], label(k, lang), "point") for k in HUB_STYLE
-                             if k in set(h["hub_type"])]).add_to(m)
-
-    if layers.get("seats") is not None and len(layers["seats"]):
-        s = web("seats")
-        name = "县级行政中心" if zh else "County seats"
-        layer = add_layer(
-            m, s, name=name, fields=["name_zh", "name_en", "adcode", "prefecture_zh"], language=lang,
-            tooltip_field="name_zh" if zh else "name_en", show=False,
-            point_style=lambda p: {"color": "#333", "fillColor": "#fff", "radius": 3, "weight": 1, "fillOpacity": 1},
-        )
-        Legend(layer, name, [("#ffffff", "县级政府驻地" if zh else "County government seat", "point")]).add_to(m)
-
+    cx = _Context(cfg, lang, zh, colour_of, sector_name,
+                  lambda name, **kw: prepare_for_web(layers[name], precision=cfg.precision, gcj02=gcj, **kw))
+    for name, draw in _DRAWERS.items():  # context first, points last: the order of the layer control
+        if layers.get(name) is not None and (name in ("counties", "prefectures") or len(layers[name])):
+            draw(m, layers, cx)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     folium.plugins.Fullscreen(position="topleft").add_to(m)
     folium.plugins.MeasureControl(position="topleft", primary_length_unit="kilometers",
@@ -317,11 +208,147 @@ def build_map(
     return m
 
 
-# --------------------------------------------------------------------------- analysis layers
+# --------------------------------------------------------------------------- the input layers
 
 
-# --------------------------------------------------------------------------- 点-带-网 layers
+def _draw_counties(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context) -> None:
+    cfg, lang, zh, web = cx.cfg, cx.lang, cx.zh, cx.web
+    c = web("counties", simplify_m=cfg.simplify_m, coverage=True)
+    prefs = sorted(c["prefecture_adcode"].astype(str).unique()) if "prefecture_adcode" in c else []
+    pcolour = {p: PREFECTURE_PALETTE[i % len(PREFECTURE_PALETTE)] for i, p in enumerate(prefs)}
+    c["_fill"] = c["prefecture_adcode"].astype(str).map(pcolour) if prefs else "#dddddd"
+    name = "县级行政区" if zh else "Counties"
+    layer = add_layer(
+        m, c, name=name, fields=["name_zh", "name_en", "adcode", "prefecture_zh", "kind", "area_km2", "_fill"],
+        language=lang, tooltip_field="name_zh" if zh else "name_en", search_field="name_zh",
+        style=lambda p: {"fillColor": p.get("_fill", "#ddd"), "color": "#555", "weight": 0.6, "fillOpacity": 0.35},
+    )
+    Legend(layer, name, [("#dddddd", "按所属地市着色" if zh else "shaded by prefecture", "box")],
+           position="bottomleft").add_to(m)
 
+def _draw_prefectures(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context) -> None:
+    cfg, lang, zh, web = cx.cfg, cx.lang, cx.zh, cx.web
+    p = web("prefectures", simplify_m=cfg.simplify_m, coverage=True)
+    name = "地级行政区界" if zh else "Prefecture boundaries"
+    layer = add_layer(m, p, name=name, fields=["name_zh", "name_en", "adcode", "n_counties", "area_km2"],
+                      language=lang, tooltip_field="name_zh" if zh else "name_en",
+                      style={"fill": False, "color": "#222", "weight": 2.0})
+    Legend(layer, name, [("#222", "地级市界" if zh else "Prefecture boundary", "line")]).add_to(m)
+
+def _draw_roads(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context) -> None:
+    cfg, lang, zh, gcj = cx.cfg, cx.lang, cx.zh, cx.gcj
+    drawn, left_out = roads_for_map(layers["roads"], cfg.max_road_features)
+    thin = len(drawn) < len(layers["roads"])
+    r = prepare_for_web(drawn, precision=cfg.precision, gcj02=gcj, simplify_m=cfg.simplify_m / 5 if thin else 0.0)
+    r["road_class_label"] = r["road_class"].map(lambda v: label(v, lang))
+    r["_road_class"] = r["road_class"]
+    name = "公路网" if zh else "Roads"
+    if thin:
+        shown = f"{len(drawn):,}/{len(layers['roads']):,}"
+        name += (f"（显示 {shown} 条；未画 {'、'.join(label(c, lang) for c in left_out)}，见 GeoPackage）" if zh
+                 else f" ({shown} drawn; not drawn: {', '.join(label(c, lang) for c in left_out)}; all in the GeoPackage)")
+    layer = add_layer(
+        m, r, name=name, fields=["name_zh", "name_en", "route_ref", "road_class_label", "design_speed_kmh",
+                                 "geometry_quality", "_road_class"],
+        language=lang, tooltip_field="name_zh" if zh else "name_en",
+        style=lambda p: {"color": ROAD_STYLE.get(p.get("_road_class"), ("#999", 1, None))[0],
+                         "weight": ROAD_STYLE.get(p.get("_road_class"), ("#999", 1, None))[1],
+                         "dashArray": ROAD_STYLE.get(p.get("_road_class"), ("#999", 1, None))[2],
+                         "opacity": 0.85},
+    )
+    present = [k for k in ROAD_STYLE if k in set(r["road_class"])]
+    Legend(layer, name, [(ROAD_STYLE[k][0], label(k, lang), "dash" if ROAD_STYLE[k][2] else "line")
+                         for k in present]).add_to(m)
+
+def _draw_rail_lines(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context) -> None:
+    lang, zh, web = cx.lang, cx.zh, cx.web
+    r = web("rail_lines")
+    r["rail_class_label"] = r["rail_class"].map(lambda v: label(v, lang))
+    r["_rail_class"] = r["rail_class"]
+    name = "铁路网" if zh else "Railways"
+    layer = add_layer(
+        m, r, name=name, fields=["name_zh", "name_en", "rail_class_label", "design_speed_kmh", "opened",
+                                 "geometry_quality", "_rail_class"],
+        language=lang, tooltip_field="name_zh" if zh else "name_en",
+        style=lambda p: {"color": RAIL_STYLE.get(p.get("_rail_class"), ("#555", 2, None))[0],
+                         "weight": RAIL_STYLE.get(p.get("_rail_class"), ("#555", 2, None))[1],
+                         "dashArray": RAIL_STYLE.get(p.get("_rail_class"), ("#555", 2, None))[2]},
+    )
+    present = [k for k in RAIL_STYLE if k in set(r["rail_class"])]
+    Legend(layer, name, [(RAIL_STYLE[k][0], label(k, lang), "dash" if RAIL_STYLE[k][2] else "line")
+                         for k in present]).add_to(m)
+
+def _draw_parks(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context) -> None:
+    lang, zh, web, colour_of, sector_name = cx.lang, cx.zh, cx.web, cx.colour_of, cx.sector_name
+    pk = web("parks")
+    pk["lead_sector_label"] = pk["lead_sector"].map(lambda s: sector_name.get(s, s))
+    pk["sectors_label"] = pk["sectors"].map(
+        lambda s: "、".join(sector_name.get(x, x) for x in str(s).split(";") if x))
+    pk["level"] = pk["level"].map(lambda v: label(v, lang))
+    pk["_fill"] = pk["lead_sector"].map(lambda s: colour_of.get(s, "#999999"))
+    name = "产业园区（按首位产业）" if zh else "Industrial parks (by lead industry)"
+    layer = add_layer(
+        m, pk, name=name,
+        fields=["name_zh", "name_en", "level", "park_type", "prefecture_zh", "lead_sector_label", "sectors_label",
+                "area_km2", "footprint_km2", "productivity", "low_productivity", "geometry_quality", "_fill"],
+        language=lang, tooltip_field="name_zh" if zh else "name_en", search_field="name_zh",
+        style=lambda p: {"fillColor": p.get("_fill", "#999"), "color": "#333", "weight": 1, "fillOpacity": 0.8},
+    )
+    present = [s for s in colour_of if s in set(layers["parks"]["lead_sector"])]
+    Legend(layer, name, [(colour_of[s], sector_name[s], "box") for s in present], position="bottomleft").add_to(m)
+    if "low_productivity" in layers["parks"] and layers["parks"]["low_productivity"].astype(bool).any():
+        low = pk[layers["parks"]["low_productivity"].astype(bool).to_numpy()]
+        lname = "地均产出偏低的园区" if zh else "Parks with low land productivity"
+        llayer = add_layer(m, low, name=lname, language=lang, show=False, tooltip_field="name_zh" if zh else "name_en",
+                           fields=["name_zh", "name_en", "level", "lead_sector_label", "productivity"],
+                           style={"fill": False, "color": "#e31a1c", "weight": 3, "dashArray": "4 3"})
+        Legend(llayer, lname, [("#e31a1c", "低于其级别下限" if zh else "below the floor of its level", "dash")]).add_to(m)
+
+def _draw_stations(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context) -> None:
+    lang, zh, web = cx.lang, cx.zh, cx.web
+    st = web("stations")
+    st["station_type_label"] = st["station_type"].map(lambda v: label(v, lang))
+    st["_station_type"] = st["station_type"]
+    name = "铁路车站" if zh else "Rail stations"
+    colours = STATION_COLOURS
+    layer = add_layer(
+        m, st, name=name, fields=["name_zh", "name_en", "station_type_label", "lines", "_station_type"],
+        language=lang, tooltip_field="name_zh" if zh else "name_en", show=False,
+        point_style=lambda p: {"color": "#222", "fillColor": colours.get(p.get("_station_type"), "#777"),
+                               "radius": 4, "weight": 1, "fillOpacity": 0.9},
+    )
+    Legend(layer, name, [(v, label(k, lang) if k != "hsr" else ("高铁站" if zh else "HSR station"), "point")
+                         for k, v in colours.items() if k in set(st["station_type"])]).add_to(m)
+
+def _draw_hubs(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context) -> None:
+    lang, zh, web = cx.lang, cx.zh, cx.web
+    h = web("hubs")
+    h["hub_type_label"] = h["hub_type"].map(lambda v: label(v, lang))
+    h["_hub_type"] = h["hub_type"]
+    name = "交通枢纽" if zh else "Transport hubs"
+    layer = add_layer(
+        m, h, name=name, fields=["name_zh", "name_en", "hub_type_label", "iata", "level", "geometry_quality",
+                                 "_hub_type"],
+        language=lang, tooltip_field="name_zh" if zh else "name_en", search_field=None,
+        point_style=lambda p: {"color": "#000", "fillColor": HUB_STYLE.get(p.get("_hub_type"), "#777"),
+                               "radius": 8, "weight": 1.5, "fillOpacity": 0.95},
+    )
+    Legend(layer, name, [(HUB_STYLE[k], label(k, lang), "point") for k in HUB_STYLE
+                         if k in set(h["hub_type"])]).add_to(m)
+
+def _draw_seats(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context) -> None:
+    lang, zh, web = cx.lang, cx.zh, cx.web
+    s = web("seats")
+    name = "县级行政中心" if zh else "County seats"
+    layer = add_layer(
+        m, s, name=name, fields=["name_zh", "name_en", "adcode", "prefecture_zh"], language=lang,
+        tooltip_field="name_zh" if zh else "name_en", show=False,
+        point_style=lambda p: {"color": "#333", "fillColor": "#fff", "radius": 3, "weight": 1, "fillOpacity": 1},
+    )
+    Legend(layer, name, [("#ffffff", "县级政府驻地" if zh else "County government seat", "point")]).add_to(m)
+
+#: The input layers build_map draws, in drawing order.
+_DRAWERS = {"counties": _draw_counties, "prefectures": _draw_prefectures, "roads": _draw_roads, "rail_lines": _draw_rail_lines, "parks": _draw_parks, "stations": _draw_stations, "hubs": _draw_hubs, "seats": _draw_seats}
 
 @dataclass
 class MapConfig:
