@@ -226,6 +226,7 @@ def _draw_counties(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Cont
     Legend(layer, name, [("#dddddd", "按所属地市着色" if zh else "shaded by prefecture", "box")],
            position="bottomleft").add_to(m)
 
+
 def _draw_prefectures(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context) -> None:
     cfg, lang, zh, web = cx.cfg, cx.lang, cx.zh, cx.web
     p = web("prefectures", simplify_m=cfg.simplify_m, coverage=True)
@@ -235,48 +236,44 @@ def _draw_prefectures(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _C
                       style={"fill": False, "color": "#222", "weight": 2.0})
     Legend(layer, name, [("#222", "地级市界" if zh else "Prefecture boundary", "line")]).add_to(m)
 
+
 def _draw_roads(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context) -> None:
     cfg, lang, zh, gcj = cx.cfg, cx.lang, cx.zh, cx.gcj
     drawn, left_out = roads_for_map(layers["roads"], cfg.max_road_features)
     thin = len(drawn) < len(layers["roads"])
     r = prepare_for_web(drawn, precision=cfg.precision, gcj02=gcj, simplify_m=cfg.simplify_m / 5 if thin else 0.0)
-    r["road_class_label"] = r["road_class"].map(lambda v: label(v, lang))
-    r["_road_class"] = r["road_class"]
     name = "公路网" if zh else "Roads"
     if thin:
         shown = f"{len(drawn):,}/{len(layers['roads']):,}"
         name += (f"（显示 {shown} 条；未画 {'、'.join(label(c, lang) for c in left_out)}，见 GeoPackage）" if zh
                  else f" ({shown} drawn; not drawn: {', '.join(label(c, lang) for c in left_out)}; all in the GeoPackage)")
-    layer = add_layer(
-        m, r, name=name, fields=["name_zh", "name_en", "route_ref", "road_class_label", "design_speed_kmh",
-                                 "geometry_quality", "_road_class"],
-        language=lang, tooltip_field="name_zh" if zh else "name_en",
-        style=lambda p: {"color": ROAD_STYLE.get(p.get("_road_class"), ("#999", 1, None))[0],
-                         "weight": ROAD_STYLE.get(p.get("_road_class"), ("#999", 1, None))[1],
-                         "dashArray": ROAD_STYLE.get(p.get("_road_class"), ("#999", 1, None))[2],
-                         "opacity": 0.85},
-    )
-    present = [k for k in ROAD_STYLE if k in set(r["road_class"])]
-    Legend(layer, name, [(ROAD_STYLE[k][0], label(k, lang), "dash" if ROAD_STYLE[k][2] else "line")
-                         for k in present]).add_to(m)
+    _class_lines(m, r, "road_class", ROAD_STYLE, ("#999", 1, None), name=name, cx=cx, opacity=0.85,
+                 fields=["name_zh", "name_en", "route_ref", "road_class_label", "design_speed_kmh", "geometry_quality"])
+
 
 def _draw_rail_lines(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context) -> None:
-    lang, zh, web = cx.lang, cx.zh, cx.web
-    r = web("rail_lines")
-    r["rail_class_label"] = r["rail_class"].map(lambda v: label(v, lang))
-    r["_rail_class"] = r["rail_class"]
-    name = "铁路网" if zh else "Railways"
-    layer = add_layer(
-        m, r, name=name, fields=["name_zh", "name_en", "rail_class_label", "design_speed_kmh", "opened",
-                                 "geometry_quality", "_rail_class"],
-        language=lang, tooltip_field="name_zh" if zh else "name_en",
-        style=lambda p: {"color": RAIL_STYLE.get(p.get("_rail_class"), ("#555", 2, None))[0],
-                         "weight": RAIL_STYLE.get(p.get("_rail_class"), ("#555", 2, None))[1],
-                         "dashArray": RAIL_STYLE.get(p.get("_rail_class"), ("#555", 2, None))[2]},
-    )
-    present = [k for k in RAIL_STYLE if k in set(r["rail_class"])]
-    Legend(layer, name, [(RAIL_STYLE[k][0], label(k, lang), "dash" if RAIL_STYLE[k][2] else "line")
+    _class_lines(m, cx.web("rail_lines"), "rail_class", RAIL_STYLE, ("#555", 2, None),
+                 name="铁路网" if cx.zh else "Railways", cx=cx,
+                 fields=["name_zh", "name_en", "rail_class_label", "design_speed_kmh", "opened", "geometry_quality"])
+
+
+def _class_lines(m: folium.Map, lines: gpd.GeoDataFrame, column: str, styles: dict, default: tuple, *, name: str,
+                 fields: list[str], cx: _Context, opacity: float | None = None) -> None:
+    """Lines styled by class (colour, width, dash from ``styles``), with a legend of the classes present."""
+    lines[f"{column}_label"] = lines[column].map(lambda v: label(v, cx.lang))
+    lines[f"_{column}"] = lines[column]
+
+    def style(props: dict) -> dict:
+        colour, width, dash = styles.get(props.get(f"_{column}"), default)
+        out = {"color": colour, "weight": width, "dashArray": dash}
+        return out if opacity is None else {**out, "opacity": opacity}
+
+    layer = add_layer(m, lines, name=name, fields=[*fields, f"_{column}"], language=cx.lang,
+                      tooltip_field="name_zh" if cx.zh else "name_en", style=style)
+    present = [k for k in styles if k in set(lines[column])]
+    Legend(layer, name, [(styles[k][0], label(k, cx.lang), "dash" if styles[k][2] else "line")
                          for k in present]).add_to(m)
+
 
 def _draw_parks(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context) -> None:
     lang, zh, web, colour_of, sector_name = cx.lang, cx.zh, cx.web, cx.colour_of, cx.sector_name
@@ -304,6 +301,7 @@ def _draw_parks(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context
                            style={"fill": False, "color": "#e31a1c", "weight": 3, "dashArray": "4 3"})
         Legend(llayer, lname, [("#e31a1c", "低于其级别下限" if zh else "below the floor of its level", "dash")]).add_to(m)
 
+
 def _draw_stations(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context) -> None:
     lang, zh, web = cx.lang, cx.zh, cx.web
     st = web("stations")
@@ -320,6 +318,7 @@ def _draw_stations(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Cont
     Legend(layer, name, [(v, label(k, lang) if k != "hsr" else ("高铁站" if zh else "HSR station"), "point")
                          for k, v in colours.items() if k in set(st["station_type"])]).add_to(m)
 
+
 def _draw_hubs(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context) -> None:
     lang, zh, web = cx.lang, cx.zh, cx.web
     h = web("hubs")
@@ -335,6 +334,7 @@ def _draw_hubs(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context)
     )
     Legend(layer, name, [(HUB_STYLE[k], label(k, lang), "point") for k in HUB_STYLE
                          if k in set(h["hub_type"])]).add_to(m)
+
 
 def _draw_seats(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context) -> None:
     lang, zh, web = cx.lang, cx.zh, cx.web
