@@ -4,23 +4,7 @@
 ``import spatial_planner`` (and ``spatial-planner --help``) stay fast.
 """
 
-from ._errors import (
-    ConfigError,
-    DataFileError,
-    DataWarning,
-    DisconnectedNetworkError,
-    DuplicateIdError,
-    EmptyLayerError,
-    EncodingError,
-    InvalidGeometryError,
-    InvalidValueError,
-    MissingColumnError,
-    NoCRSError,
-    OutputExistsError,
-    OutsideStudyAreaError,
-    SpatialPlannerError,
-    UnexpectedCRSError,
-)
+from ._errors import *  # noqa: F403 - every error type (spatial_planner imports them at once, too)
 from .analysis.accessibility import isochrones, od_matrix
 from .config import Config, load_config
 from .crs import gcj02_to_wgs84, projected_crs_for, wgs84_to_gcj02
