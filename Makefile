@@ -20,9 +20,9 @@ $(STAMP): pyproject.toml
 run: $(STAMP) fonts
 	$(BIN)/spatial-planner run --out $(OUT) --overwrite
 
-## make test: the whole test suite
+## make test: the whole test suite, on two workers (a test file per worker at a time)
 test: $(STAMP) fonts sysdeps
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 ## system packages the client tests use (headless Chromium, GDAL's ogrinfo);
 ## installed when missing and when we may (root with apt-get); tests skip with a message otherwise

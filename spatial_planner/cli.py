@@ -292,12 +292,20 @@ def validate_cmd(config_path, paths, kind) -> None:
 
     cfg = load_config(config_path)
     problems = validate_inputs(cfg.layers, paths=list(paths), kind=kind, gcj02_reference=cfg.study_area.is_henan)
-    table = Table(title="输入检查 Input check")
-    for col in ("级别 severity", "图层 layer", "数量 count", "示例 ids", "问题 problem", "修复 fix"):
-        table.add_column(col, overflow="fold")
-    for p in problems:
-        table.add_row(*[escape(x) for x in p.row()])
-    console.print(table if problems else "未发现问题 No problems found.")
+    if not problems:
+        console.print("未发现问题 No problems found.")
+    elif console.is_terminal:
+        table = Table(title="输入检查 Input check")
+        for col in ("级别 severity", "图层 layer", "数量 count", "示例 ids", "问题 problem", "修复 fix"):
+            table.add_column(col, overflow="fold")
+        for p in problems:
+            table.add_row(*[escape(x) for x in p.row()])
+        console.print(table)
+    else:  # a pipe or a file: one problem per line, nothing wrapped into columns
+        for p in problems:
+            severity, layer, count, ids, message, fix = p.row()
+            line = f"{severity}\t[{layer}]\t{count}\t{ids}\t{message}" + (f"\t修复/Fix: {fix}" if fix else "")
+            click.echo(line)
     n_err = sum(p.severity == "error" for p in problems)
     if n_err:
         err_console.print(f"[bold red]{n_err} 个错误 error(s)[/]")

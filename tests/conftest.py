@@ -1,14 +1,35 @@
-"""Shared fixtures: the built-in Henan layers (read once) and small user-format files."""
+"""Shared fixtures: the built-in Henan layers, the default Henan plan (run once per session) and small files.
+
+The two end-to-end runs of the session are :func:`henan_run` (the library's
+``run``) and :func:`cli_run` (the installed ``spatial-planner`` console script,
+in a subprocess, as a user types it); every test that needs a plan or run
+outputs shares them. Tests that use them are marked ``slow``.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import geopandas as gpd
 import pytest
 from shapely.geometry import Point, Polygon
 
 from spatial_planner.io import load_henan
+
+
+#: Fixtures that are whole runs of the plan: a test that uses one (directly or through another fixture) is ``slow``.
+END_TO_END = {"henan_run", "henan_plan", "cli_run"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if END_TO_END & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -19,6 +40,38 @@ def henan():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return validate_layers(load_henan()).layers
+
+
+@pytest.fixture(scope="session")
+def henan_run(tmp_path_factory):
+    """The default Henan plan run once through the library (``spatial_planner.pipeline.run``): outputs on disk,
+    and the plan, the accessibility step and the layers in memory."""
+    from spatial_planner.config import Config
+    from spatial_planner.pipeline import run
+
+    return run(Config(), out_dir=tmp_path_factory.mktemp("henan_run") / "out")
+
+
+@pytest.fixture(scope="session")
+def henan_plan(henan_run):
+    """The default Henan :class:`~spatial_planner.results.Plan` (with ``plan.access``)."""
+    return henan_run.plan
+
+
+def console_script() -> str:
+    """The installed ``spatial-planner`` command of this environment."""
+    found = Path(sys.executable).with_name("spatial-planner")
+    return str(found) if found.exists() else shutil.which("spatial-planner") or "spatial-planner"
+
+
+@pytest.fixture(scope="session")
+def cli_run(tmp_path_factory):
+    """``spatial-planner run --out DIR`` in a subprocess: ``(DIR, stdout)``."""
+    out = tmp_path_factory.mktemp("cli_run") / "out"
+    res = subprocess.run([console_script(), "run", "--out", str(out)], capture_output=True, text=True, timeout=900,
+                         env={**os.environ, "COLUMNS": "160"})
+    assert res.returncode == 0, res.stderr[-3000:]
+    return out, res.stdout
 
 
 @pytest.fixture

@@ -12,10 +12,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
-from spatial_planner.cli import cli
-
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (apt-get install chromium)")
 OUTPUT = Path(os.environ.get("SPATIAL_PLANNER_TEST_OUTPUT", Path(__file__).parent / "output"))
@@ -79,11 +75,10 @@ def chromium(url: str, tmp: Path, *extra: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def probed(tmp_path_factory):
+def probed(henan_run, tmp_path_factory):
     out = tmp_path_factory.mktemp("browser")
-    res = CliRunner().invoke(cli, ["run", "--out", str(out)])
-    assert res.exit_code == 0, res.output
-    html = (out / "map.html").read_text(encoding="utf-8")
+    html = (henan_run.out_dir / "map.html").read_text(encoding="utf-8")
+    (out / "map.html").write_text(html, encoding="utf-8")
     assert not re.search(r'<script src="https?:|<link rel="stylesheet" href="https?:', html)  # assets inline
     page = out / "probe.html"
     page.write_text(html.replace("<head>", "<head>" + PROBE, 1), encoding="utf-8")

@@ -1,5 +1,6 @@
 """The CLI end to end in a temporary folder."""
 
+import re
 import subprocess
 import sys
 
@@ -7,16 +8,16 @@ import pyogrio
 import pytest
 from click.testing import CliRunner
 
+import spatial_planner as sp
+from conftest import console_script
 from spatial_planner.cli import cli
 from spatial_planner.io import gpkg_layer_counts
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("run")
-    res = CliRunner().invoke(cli, ["run", "--out", str(out)])
-    assert res.exit_code == 0, res.output
-    return out, res.output
+def run_dir(cli_run):
+    """The session's run of the installed console script: its folder and what it printed."""
+    return cli_run
 
 
 def test_run_writes_map_and_geopackage(run_dir, henan):
@@ -31,9 +32,14 @@ def test_run_writes_map_and_geopackage(run_dir, henan):
     assert str(out.resolve()) in output.replace("\n", "")
 
 
-def test_run_prints_summary_table(run_dir):
-    _, output = run_dir
-    assert "157" in output and "Features per layer" in output
+def test_run_prints_summary_table(run_dir, henan):
+    out, output = run_dir
+    assert "Features per layer" in output
+    rows = dict(re.findall(r"│ (\w+)\s+│\s+(\d+) │", output))
+    for layer in ("counties", "seats", "parks", "stations", "hubs"):
+        assert int(rows[layer]) == len(henan[layer]), layer  # the table shows each layer's own count
+    assert int(rows["nodes"]) == 157 and int(rows["priorities"]) == 20
+    assert rows == {k: str(v) for k, v in gpkg_layer_counts(out / "plan.gpkg").items() if k != "layer_styles"}
 
 
 def test_run_refuses_to_overwrite_without_flag(run_dir):
@@ -66,6 +72,10 @@ def test_init_config_writes_template(tmp_path):
 def test_python_dash_m_and_console_script():
     res = subprocess.run([sys.executable, "-m", "spatial_planner", "--help"], capture_output=True, text=True)
     assert res.returncode == 0 and "点-带-网" in res.stdout
+    version = subprocess.run([console_script(), "--version"], capture_output=True, text=True)
+    assert version.returncode == 0 and version.stdout.strip() == f"spatial-planner, version {sp.__version__}"
+    bad = subprocess.run([console_script(), "od", "--mode", "plane", "--out", "x.csv"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "plane" in bad.stderr
 
 
 def test_run_writes_accessibility_outputs(run_dir):
@@ -155,4 +165,8 @@ def test_scenario_and_validate_commands(tmp_path):
     broken.write_text("park_id,name_zh,lon,lat\nP1,园,113.6,34.7\nP1,园二,113.7,34.8\n", encoding="utf-8")
     res = CliRunner().invoke(cli, ["validate", str(broken)])
     assert res.exit_code == 1
-    assert "MissingColumn" in res.output or "level" in res.output
+    # to a pipe, one problem per line (no table to wrap): severity, layer, count, ids, message, fix
+    lines = [line for line in res.output.splitlines() if line.startswith(("error\t", "warning\t"))]
+    assert "│" not in res.output and len(lines) >= 1
+    severity, layer, count, ids, message, fix = lines[0].split("\t")
+    assert (severity, layer) == ("error", f"[{broken}]") and "level" in message and fix.startswith("修复/Fix: ")

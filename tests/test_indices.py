@@ -50,14 +50,33 @@ def test_theil_zero_for_equal_and_parts_sum():
     y = pd.Series([1.0, 2.0, 3.0, 10.0, 0.0, 4.0])
     g = pd.Series(["p", "p", "q", "q", "r", "r"])
     t = theil(y, g)
-    assert t["between"] + t["within"] == pytest.approx(t["total"])
     assert t["total"] > 0 and 0 < t["between_share"] < 1
+    # known answer: all in one unit of four, two groups of two → T = ln 4, between = within = ln 2
+    k = theil(pd.Series([0.0, 0.0, 0.0, 4.0]), pd.Series(["a", "a", "b", "b"]))
+    assert k["total"] == pytest.approx(np.log(4)) and k["between"] == pytest.approx(np.log(2))
+    assert k["within"] == pytest.approx(np.log(2))
     one = pd.Series([0.0, 0.0, 6.0])
     assert theil(one)["total"] == pytest.approx(np.log(3))  # all in one of three units
     assert gini(pd.Series([1.0, 1.0, 1.0, 1.0])) == pytest.approx(0.0)
     assert gini(pd.Series([0.0, 0.0, 0.0, 8.0])) == pytest.approx(0.75)
     with pytest.raises(ValueError):
         theil(pd.Series([1.0, -1.0]))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_theil_equals_pysal_inequality(seed):
+    """PySAL's ``inequality`` (Theil T and its between/within decomposition) as an independent oracle."""
+    theil_pysal = pytest.importorskip("inequality.theil")
+    rng = np.random.default_rng(seed)
+    y = rng.lognormal(1.0, 1.2, 157)
+    y[rng.random(157) < 0.1] = 0.0  # counties with none of the factor
+    g = rng.integers(0, 18, 157)
+    ours = theil(pd.Series(y), pd.Series(g))
+    ref = theil_pysal.TheilD(y, g)
+    assert ours["total"] == pytest.approx(float(theil_pysal.Theil(y).T), rel=1e-12)
+    assert ours["total"] == pytest.approx(float(np.squeeze(ref.T)), rel=1e-12)
+    assert ours["between"] == pytest.approx(float(np.squeeze(ref.bg)), rel=1e-12)
+    assert ours["within"] == pytest.approx(float(np.squeeze(ref.wg)), rel=1e-12)
 
 
 def test_park_proxy_table_and_provenance():

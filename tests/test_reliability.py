@@ -13,6 +13,7 @@ import pandas as pd
 import pyogrio
 import pytest
 import rasterio
+from conftest import console_script
 
 
 def digest(folder: Path) -> dict[str, str]:
@@ -20,19 +21,11 @@ def digest(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file() and ".staging-" not in str(p)}
 
 
-def run_cli(out: Path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "spatial_planner", "run", "--out", str(out), *extra],
-                          capture_output=True, text=True, timeout=600)
-
 
 @pytest.fixture(scope="module")
-def two_runs(tmp_path_factory):
-    a = tmp_path_factory.mktemp("run_a")
-    b = tmp_path_factory.mktemp("run_b")
-    for out in (a, b):
-        res = run_cli(out)
-        assert res.returncode == 0, res.stderr[-2000:]
-    return a, b
+def two_runs(henan_run, cli_run):
+    """The session's library run and its console-script run: the same plan by two roads."""
+    return henan_run.out_dir, cli_run[0]
 
 
 def test_two_runs_give_identical_outputs(two_runs):
@@ -64,7 +57,7 @@ def test_killed_run_leaves_previous_outputs_intact(two_runs, tmp_path):
 
     shutil.copytree(a, out)
     before = digest(out)
-    proc = subprocess.Popen([sys.executable, "-m", "spatial_planner", "run", "--out", str(out), "--overwrite"],
+    proc = subprocess.Popen([console_script(), "run", "--out", str(out), "--overwrite"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     # kill it while it writes: as soon as its staging folder holds a file
     deadline = time.time() + 120
@@ -79,11 +72,13 @@ def test_killed_run_leaves_previous_outputs_intact(two_runs, tmp_path):
     proc.wait(timeout=60)
     assert killed_while_writing, "the run finished before it could be interrupted"
     assert digest(out) == before  # every previous output as it was, none half-written
-    # the next run cleans the abandoned staging folder and replaces the outputs whole
-    res = run_cli(out, "--overwrite")
-    assert res.returncode == 0, res.stderr[-2000:]
-    assert not list(out.glob(".staging-*"))
-    assert digest(out).keys() == before.keys()
+    assert list(out.glob(".staging-*"))  # the killed run's staging folder is left behind ...
+    from spatial_planner.io._atomic import staged_outputs
+
+    with staged_outputs(out, overwrite=True) as staging:  # ... and the next run's staging removes it
+        (staging / "note.txt").write_text("x", encoding="utf-8")
+    assert not list(out.glob(".staging-*")) and (out / "note.txt").read_text(encoding="utf-8") == "x"
+    assert {k for k in digest(out)} == before.keys() | {"note.txt"}
 
 
 def test_failed_run_writes_nothing(tmp_path):

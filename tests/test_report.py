@@ -27,27 +27,19 @@ def font():
 
 
 @pytest.fixture(scope="module")
-def built():
-    from spatial_planner.pipeline import build_plan
+def built(henan_run, henan):
     from spatial_planner.config import Config
-    from spatial_planner.io import load_henan
-    from spatial_planner.pipeline import accessibility_step
-    from spatial_planner.validate import validate_layers
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cfg = Config()
-        layers = validate_layers(load_henan()).layers
-        access = accessibility_step(layers, cfg)
-        plan = build_plan(layers, cfg, access=access)
-    return cfg, layers, access, plan
+    return Config(), henan, henan_run.access, henan_run.plan
 
 
 @pytest.fixture(scope="module")
-def report_dir(built, font, tmp_path_factory):
-    cfg, layers, access, plan = built
-    out = tmp_path_factory.mktemp("report")
-    paths = write_report(plan, cfg, access, layers, out)
+def report_dir(henan_run, font):
+    """The report the session's run wrote: its folder and each file by its relative name."""
+    out = henan_run.out_dir
+    paths = {str(p.relative_to(out)): p for p in [out / "report.md", out / "report.html",
+                                                  *sorted((out / "figures").glob("*.png")),
+                                                  *sorted((out / "maps").glob("*.png"))]}
     return out, paths
 
 

@@ -271,9 +271,20 @@ def _style():
         yield
 
 
+class _Canvas(FigureCanvasAgg):
+    """An Agg canvas that draws when the figure is saved, and only then.
+
+    GeoPandas asks the canvas to redraw after every layer it plots
+    (``draw_idle``); on Agg that is a full render each time, a dozen per map.
+    """
+
+    def draw_idle(self, *args, **kwargs) -> None:
+        return None
+
+
 def _figure(size=CHART_SIZE, *, layout: str | None = "constrained") -> Figure:
     fig = Figure(figsize=size, dpi=DPI, layout=layout)
-    FigureCanvasAgg(fig)
+    _Canvas(fig)
     return fig
 
 
