@@ -52,6 +52,7 @@ data: $(STAMP)
 
 ## make bench: the benchmarks (run on demand, not part of the tests)
 bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_import.py
 	$(BIN)/python benchmarks/bench_network.py
 	$(BIN)/python benchmarks/bench_plan.py
 	$(BIN)/python benchmarks/bench_run_dense.py

@@ -50,7 +50,6 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "hub_type_label": ("枢纽类型", "Hub type"),
     "iata": ("IATA", "IATA"),
     "geometry_quality": ("几何精度", "Geometry"),
-    "n_counties": ("县级单位数", "Counties"),
     # the plan layers
     "rank": ("排名", "Rank"), "score": ("综合得分", "Score"), "tier": ("培育层级", "Tier"),
     "tier_rule": ("层级规则", "Tier rule"), "s_mass": ("经济规模(标准化)", "Mass (norm.)"),

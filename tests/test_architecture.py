@@ -42,6 +42,13 @@ def test_lazy_internal_imports_only_where_they_are_meant_to_be():
     assert lazy["spatial_planner/analysis/accessibility.py"] == [".distributed"]
 
 
+def test_a_public_name_loads_only_what_it_needs():
+    code = ("import sys, spatial_planner as sp; sp.load_henan; "
+            "print(sorted({'folium', 'matplotlib', 'spatial_planner.pipeline'} & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[]"
+
+
 def test_importing_the_package_loads_no_heavy_library():
     code = ("import sys, spatial_planner as sp; heavy = {'geopandas', 'scipy', 'folium', 'matplotlib', 'osmnx'}; "
             "print(sorted(heavy & {m.split('.')[0] for m in sys.modules}))")
@@ -54,8 +61,8 @@ def test_public_api_names_resolve_and_match_the_api_module():
     from spatial_planner import _api
 
     assert set(_api.__all__) == set(sp.__all__) - {"__version__"}
-    for name in sp.__all__:
-        assert getattr(sp, name) is not None
+    for name in _api.__all__:
+        assert getattr(sp, name) is getattr(_api, name), name  # the lazy table and the typed view agree
     assert sp.build_plan.__module__ == "spatial_planner.pipeline"
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         sp.nope  # noqa: B018

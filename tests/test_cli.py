@@ -132,7 +132,6 @@ def test_od_command(tmp_path):
 
 
 def test_isochrones_and_access_commands(tmp_path):
-    import pyogrio
 
     iso = tmp_path / "iso.gpkg"
     res = CliRunner().invoke(cli, ["isochrones", "--from", "AP_CGO", "--minutes", "30,60", "--out", str(iso)])

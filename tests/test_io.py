@@ -1,10 +1,8 @@
 """Loaders on small user-format fixtures written in the tests."""
 
-import io
 import zipfile
 from pathlib import Path
 
-import geopandas as gpd
 import pyogrio
 import pytest
 

@@ -1,6 +1,5 @@
 """The Folium map: escaping, legends, GCJ-02 shift, size."""
 
-import json
 import re
 
 import numpy as np

@@ -4,7 +4,7 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pytest
-from shapely.geometry import LineString, Point
+from shapely.geometry import LineString
 
 import spatial_planner as sp
 from spatial_planner.network import NetworkParams, build_network

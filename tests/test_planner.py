@@ -4,7 +4,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from shapely.geometry import LineString, Point, box
+from shapely.geometry import LineString, box
 
 import spatial_planner as sp
 from spatial_planner.analysis.belts import BeltParams, axis_members, build_axes, candidate_belts, select_belts

@@ -11,7 +11,6 @@ import warnings
 
 import geopandas as gpd
 import numpy as np
-import pytest
 import shapely
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st

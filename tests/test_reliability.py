@@ -1,7 +1,6 @@
 """Nothing lost: interrupted runs keep the previous outputs; two runs give the same outputs."""
 
 import hashlib
-import os
 import signal
 import subprocess
 import sys

@@ -144,7 +144,7 @@ def markdown_report(plan, cfg, access=None, *, title: str | None = None, top: in
                                                       "n_counties": "县区数", "mass": "规模", "max_internal_min": "内部最大车程"}), ""]
     iso = r["isomorphism"]
     lines += ["## 5 问题诊断 Diagnosis", "",
-              f"### 产业同构 Same-structure competition", "",
+              "### 产业同构 Same-structure competition", "",
               f"结构相似系数（UNIDO 余弦）≥ {iso['threshold']}，且相邻或 {iso['within_minutes']} 分钟内可达：{iso['pairs']} 对。", "",
               md_table(plan.isomorphism.sort_values("similarity", ascending=False).head(top),
                        {"name_a": "县区A", "name_b": "县区B", "similarity": "相似系数", "krugman_dissimilarity": "克鲁格曼差异",
