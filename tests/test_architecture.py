@@ -34,6 +34,23 @@ def _function_level_internal_imports() -> dict[str, list[str]]:
     return found
 
 
+def _modules_loaded_by_path() -> set[str]:
+    """Modules that load a package file through importlib (an import by another name)."""
+    found = set()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr in ("spec_from_file_location", "import_module"):
+                found.add(str(path.relative_to(PACKAGE.parent)))
+    return found
+
+
+def test_only_the_hierarchy_loads_a_module_by_path():
+    """The package resolves its public names on use; the contraction hierarchy loads its kernels (numba, slow to
+    import) on first use, compiled or plain."""
+    assert _modules_loaded_by_path() == {"spatial_planner/__init__.py", "spatial_planner/network/hierarchy.py"}
+
+
 def test_lazy_internal_imports_only_where_they_are_meant_to_be():
     """The CLI imports the library inside its commands (``--help`` must not load geopandas), and the
     accessibility engine imports its Dask twin only when a scheduler is asked for (an optional extra)."""

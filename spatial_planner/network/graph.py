@@ -31,6 +31,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from .._errors import ConfigError, DisconnectedNetworkError, NoCRSError, format_ids
+from .hierarchy import Hierarchy, cached_hierarchy, on_disk
 
 __all__ = [
     "ROAD_SPEEDS",
@@ -191,6 +192,10 @@ class Network:
         Noding summary.
     params
         The parameters it was built with.
+    cache_dir
+        A folder where contraction hierarchies of this network's modes are saved and found again
+        (:meth:`hierarchy`); the planner sets it next to an OpenStreetMap source. ``None``: only
+        :data:`spatial_planner.network.hierarchy.CACHE_ENV`, if set.
     """
 
     crs: CRS
@@ -202,6 +207,7 @@ class Network:
     params: NetworkParams
     _csr: dict = field(default_factory=dict, repr=False)
     _trees: dict = field(default_factory=dict, repr=False)
+    cache_dir: str | None = field(default=None, repr=False)
 
     @property
     def n_nodes(self) -> int:
@@ -280,6 +286,22 @@ class Network:
             m.sort_indices()
             self._csr[key] = m
         return self._csr[key]
+
+    def hierarchy(self, mode: str = "road", *, kernel: str | None = None) -> Hierarchy:
+        """The contraction hierarchy of a mode's minutes (:mod:`spatial_planner.network.hierarchy`), cached.
+
+        Built once per network and mode and kept here; with :attr:`cache_dir` (or the
+        ``SPATIAL_PLANNER_CH_CACHE`` folder) it is also saved to disk under a content hash of the
+        mode's matrix, so a later run on the same graph loads it instead.
+        """
+        key = (mode, "hierarchy")
+        if key not in self._csr:
+            self._csr[key] = cached_hierarchy(self.csr(mode), self.cache_dir, kernel=kernel)
+        return self._csr[key]
+
+    def has_hierarchy(self, mode: str = "road") -> bool:
+        """Whether :meth:`hierarchy` of a mode costs no contraction: built already, or saved on disk."""
+        return (mode, "hierarchy") in self._csr or on_disk(self.csr(mode), self.cache_dir)
 
     def is_symmetric(self, mode: str = "road") -> bool:
         """Whether every edge of a mode has a reverse edge of exactly the same time (a two-way network)."""
