@@ -156,7 +156,7 @@ def od_cmd(config_path, mode, scheduler, origins, destinations, out_path, overwr
     o = select_places(layers, origins)
     d = select_places(layers, destinations) if destinations else o
     od = od_matrix(net, o, d, mode=mode, id_col="id", name_col="name", workers=cfg.accessibility.workers or None,
-                   scheduler=scheduler or cfg.accessibility.scheduler or None)
+                   scheduler=scheduler or cfg.accessibility.scheduler or None, engine=cfg.accessibility.engine)
     write_csv(od.round({"minutes": 2, "km": 2}), out_path, overwrite=bool(overwrite))
     n_bad = int(od["unreachable"].sum())
     console.print(f"{len(o)} × {len(d)} 起讫对 pairs, 方式 mode {mode}; 不可达 unreachable: {n_bad}")

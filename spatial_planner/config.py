@@ -91,6 +91,7 @@ _CHOICES = {
     "map.basemap": ("none", "osm", "tianditu", "gaode"),
     "map.assets": ("auto", "inline", "cdn"),
     "accessibility.decay": ("exp", "power"),
+    "accessibility.engine": ("auto", "dijkstra", "ch"),
     "output.shapefile_encoding": ("UTF-8", "GBK"),
     "output.formats": ("gpkg", "shp"),
     "nodes.weighting": ("fixed", "entropy"),
@@ -337,6 +338,7 @@ decay = "exp"               # 引力衰减 exp | power
 half_life_min = 30.0        # 指数衰减半衰期（分钟）/ half-life of the exponential decay
 workers = 0                 # 进程数，0 为全部核心 / processes, 0 = all cores
 scheduler = ""              # Dask 调度器："local" 或 tcp://主机:端口；空则本机多进程 / Dask scheduler
+engine = "auto"             # 多对多行程时间引擎 / many-to-many travel-time engine: auto | ch（收缩层次 contraction hierarchy）| dijkstra
 
 [indices]
 statistics = ""             # 分行业统计 CSV（adcode + 各行业列，或 adcode,sector,value）；空则用园区代理指标

@@ -295,7 +295,7 @@ def seat_times(net: Network, seats: gpd.GeoDataFrame, cfg: Config | None = None)
     pts = gpd.GeoDataFrame({"id": seats["adcode"].to_numpy(), "name": seats["name_zh"].to_numpy()},
                            geometry=seats.geometry.values, crs=seats.crs)
     od = od_wide(od_matrix(net, pts, mode=cfg.linkages.mode, id_col="id", name_col="name", with_km=False,
-                           scheduler=cfg.accessibility.scheduler or None))
+                           scheduler=cfg.accessibility.scheduler or None, engine=cfg.accessibility.engine))
     return (od + od.T) / 2.0
 
 
@@ -344,7 +344,7 @@ def _clusters(net: Network, parks: gpd.GeoDataFrame, industry: IndustryTable, cf
     pts = gpd.GeoDataFrame({"id": parks["park_id"].astype(str).to_numpy()},
                            geometry=parks.geometry.representative_point().values, crs=parks.crs)
     times = od_wide(od_matrix(net, pts, mode="road", id_col="id", with_km=False,
-                              scheduler=cfg.accessibility.scheduler or None))
+                              scheduler=cfg.accessibility.scheduler or None, engine=cfg.accessibility.engine))
     return cross_county_clusters(parks, times, sectors=sectors, counties=counties, params=cfg.clusters,
                                  mass=industry.park_mass, metric_crs=net.crs)
 

@@ -32,6 +32,32 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.slow)
 
 
+#: The engines the exactness tests run on: SciPy's Dijkstra, the contraction hierarchy compiled, and the
+#: same hierarchy code uncompiled (the pure-Python kernel, on small graphs only: it is slow).
+ENGINES = ("dijkstra", "ch", "ch-python")
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request, monkeypatch):
+    """An ``engine=`` value for the accessibility functions, once per engine under test.
+
+    ``ch-python`` is ``"ch"`` with ``SPATIAL_PLANNER_CH_KERNEL=python`` set for the test.
+    """
+    from spatial_planner.network.hierarchy import KERNEL_ENV
+
+    monkeypatch.setenv(KERNEL_ENV, "python" if request.param == "ch-python" else "numba")
+    return "dijkstra" if request.param == "dijkstra" else "ch"
+
+
+@pytest.fixture(params=ENGINES[:2])
+def big_engine(request, monkeypatch):
+    """As :func:`engine`, for graphs too large for the pure-Python kernel."""
+    from spatial_planner.network.hierarchy import KERNEL_ENV
+
+    monkeypatch.setenv(KERNEL_ENV, "numba")
+    return request.param
+
+
 @pytest.fixture(scope="session")
 def henan():
     """All built-in Henan layers, validated once."""

@@ -39,15 +39,23 @@ def nx_graph(net, mode):
 
 
 @pytest.mark.parametrize("mode", ["road", "rail", "freight"])
-def test_times_equal_networkx_on_henan(net, mode):
+def test_times_equal_networkx_on_henan(net, mode, engine):
     g = nx_graph(net, mode)
     sources = np.arange(0, net.n_nodes, 17)
     ours = shortest_times(net, sources, mode=mode, workers=1)
+    cols = np.r_[np.arange(net.n_nodes)[::-1], 3]  # every node, reordered, one twice: the many-to-many path
+    od = shortest_times(net, sources, mode=mode, workers=2, targets=cols, engine=engine)
+    back = shortest_times(net, sources, mode=mode, workers=1, targets=cols, engine=engine, reverse=True)
     for k, s in enumerate(sources):
         ref = nx.single_source_dijkstra_path_length(g, int(s))
         expect = np.full(net.n_nodes, np.inf)
         expect[list(ref)] = list(ref.values())
         assert np.allclose(ours[k], expect, atol=1e-6, rtol=0)
+        assert np.allclose(od[k], expect[cols], atol=1e-6, rtol=0)
+        ref = nx.single_source_dijkstra_path_length(g.reverse(copy=False), int(s))  # times *to* s
+        expect = np.full(net.n_nodes, np.inf)
+        expect[list(ref)] = list(ref.values())
+        assert np.allclose(back[k], expect[cols], atol=1e-6, rtol=0)
 
 
 def test_two_processes_equal_one(net):
@@ -56,8 +64,8 @@ def test_two_processes_equal_one(net):
     two = shortest_times(net, sources, workers=2)
     assert np.array_equal(one, two)
     cols = np.array([5, 0, 77, 5])
-    assert np.array_equal(shortest_times(net, sources, workers=2, targets=cols), one[:, cols])
-    assert np.array_equal(shortest_times(net, sources, workers=1, targets=cols), one[:, cols])
+    assert np.array_equal(shortest_times(net, sources, workers=2, targets=cols, engine="dijkstra"), one[:, cols])
+    assert np.array_equal(shortest_times(net, sources, workers=1, targets=cols, engine="dijkstra"), one[:, cols])
 
 
 def test_ordered_matrix_is_the_network_renumbered(net):
@@ -87,7 +95,7 @@ def test_symmetric_od_equals_full_searches(net, monkeypatch, workers):
         return real(*args, **kw)
 
     monkeypatch.setattr(acc, "dijkstra", spy)
-    od = shortest_times(net, sources, targets=targets, workers=workers)
+    od = shortest_times(net, sources, targets=targets, workers=workers, engine="dijkstra")
     assert np.allclose(od, full, rtol=1e-12, atol=0)
     assert np.isfinite(od).all()
     if workers == 1:  # forked workers' calls are not seen here
@@ -116,9 +124,10 @@ def two_way_graph(draw):
     return n, u, v, w, xy + [500000, 3800000], sources, np.r_[extra, sources][::-1]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(two_way_graph())
-def test_symmetric_od_on_random_two_way_graphs(graph):
+def test_symmetric_od_on_random_two_way_graphs(engine, graph):
     n, u, v, w, xy, sources, targets = graph
     keep = u != v
     net = network_from_arrays(xy, u[keep], v[keep], w[keep], two_way=True, crs="EPSG:4547")
@@ -127,7 +136,7 @@ def test_symmetric_od_on_random_two_way_graphs(graph):
     for a, b, t in zip(u[keep], v[keep], w[keep]):
         if not g.has_edge(a, b) or g[a][b]["weight"] > t:
             g.add_edge(int(a), int(b), weight=float(t))
-    od = shortest_times(net, sources, targets=targets, workers=1)
+    od = shortest_times(net, sources, targets=targets, workers=1, engine=engine)
     for k, s in enumerate(sources):
         ref = nx.single_source_dijkstra_path_length(g, int(s))
         expect = np.array([ref.get(int(t), np.inf) for t in targets])
@@ -135,9 +144,11 @@ def test_symmetric_od_on_random_two_way_graphs(graph):
         assert np.array_equal(np.isinf(od[k]), np.isinf(expect))
 
 
-def test_od_matrix_tidy_and_equal_to_networkx(net, henan):
+def test_od_matrix_tidy_and_equal_to_networkx(net, henan, big_engine):
     seats = select_places(henan, "prefecture-seats")
     od = od_matrix(net, seats, mode="road")
+    minutes = od_matrix(net, seats, mode="road", with_km=False, engine=big_engine)
+    assert np.allclose(minutes["minutes"], od["minutes"], atol=1e-6, rtol=0)
     assert list(od.columns) == ["origin_id", "origin_name", "destination_id", "destination_name", "minutes", "km",
                                 "unreachable"]
     assert len(od) == 18 * 18 and not od["unreachable"].any()
@@ -272,15 +283,17 @@ def random_graph(draw):
     return n, np.array(u), np.array(v), np.array(w)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(random_graph())
-def test_random_graphs_equal_networkx(graph):
+def test_random_graphs_equal_networkx(engine, graph):
     n, u, v, w = graph
     keep = u != v
     u, v, w = u[keep], v[keep], w[keep]
     xy = np.column_stack([np.arange(n) * 100.0 + 500000, np.full(n, 3800000.0)])
     net = network_from_arrays(xy, u, v, w, two_way=False, crs="EPSG:4547")
     ours = shortest_times(net, np.arange(n), workers=1)
+    od = shortest_times(net, np.arange(n), workers=1, targets=np.arange(n), engine=engine)
     g = nx.DiGraph()
     g.add_nodes_from(range(n))
     for a, b, t in zip(u, v, w):
@@ -291,3 +304,4 @@ def test_random_graphs_equal_networkx(graph):
         expect = np.full(n, np.inf)
         expect[list(ref)] = list(ref.values())
         assert np.allclose(ours[s], expect, atol=1e-6, rtol=0)
+        assert np.allclose(od[s], expect, atol=1e-6, rtol=0)

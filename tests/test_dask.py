@@ -42,6 +42,19 @@ def test_dask_equals_single_process_exactly(client, net):
     assert np.array_equal(lim, shortest_times(net, sources[:10], limit=30.0, reverse=True, workers=1))
 
 
+def test_hierarchy_on_dask_equals_the_single_process_hierarchy(client, net):
+    rng = np.random.default_rng(2)
+    for mode in ("road", "rail"):
+        src, tgt = rng.integers(0, net.n_nodes, 70), rng.integers(0, net.n_nodes, 30)
+        for reverse in (False, True):
+            local = shortest_times(net, src, targets=tgt, mode=mode, reverse=reverse, engine="ch", workers=1)
+            remote = dask_shortest_times(net, src, targets=tgt, mode=mode, reverse=reverse, scheduler=client,
+                                         batch_size=16, engine="ch")
+            assert np.array_equal(local, remote)
+            ref = shortest_times(net, src, targets=tgt, mode=mode, reverse=reverse, engine="dijkstra", workers=1)
+            assert np.allclose(remote, ref, atol=1e-6, rtol=0) and np.array_equal(np.isinf(remote), np.isinf(ref))
+
+
 def test_graph_is_shipped_once_per_worker(client, net):
     fut = scatter_graph(client, net.csr("road"))
     holders = client.who_has(fut)[fut.key]

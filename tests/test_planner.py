@@ -156,13 +156,13 @@ def test_scenario_link_parsing():
             ScenarioLink.parse(bad)
 
 
-def test_link_priority_prefers_strong_pairs_with_a_detour():
+def test_link_priority_prefers_strong_pairs_with_a_detour(engine):
     net, seats = _detour_world()
     times = pd.DataFrame(index=["A", "B", "N", "C"], columns=["A", "B", "N", "C"], dtype=float)
     from spatial_planner.analysis.accessibility import od_matrix, od_wide
 
     pts = gpd.GeoDataFrame({"id": seats["adcode"]}, geometry=seats.geometry.values, crs=4490)
-    times = od_wide(od_matrix(net, pts, id_col="id", with_km=False))
+    times = od_wide(od_matrix(net, pts, id_col="id", with_km=False, engine=engine))
     mass = pd.Series({"A": 10.0, "B": 10.0, "N": 0.1, "C": 1.0})
     g = gravity_linkage(mass, times)
     prio = link_priorities(net, g, times, seats, params=LinkParams(min_crow_km=10, min_deficit=0.1))

@@ -257,7 +257,11 @@ def test_isochrones_on_small_random_networks(lines, origin, minutes):
     for i in range(len(metric)):
         for j in range(i + 1, len(metric)):
             assert shapely.intersection(metric[i], metric[j]).area <= 1e-6 * max(metric[j].area, 1.0)
-    od = od_matrix(net, gpd.GeoDataFrame({"id": ["o", "d"]}, geometry=[start.iloc[0], Point(X0, Y0)],
-                                         crs="EPSG:4547"), id_col="id")
+    pts = gpd.GeoDataFrame({"id": ["o", "d"]}, geometry=[start.iloc[0], Point(X0, Y0)], crs="EPSG:4547")
+    od = od_matrix(net, pts, id_col="id")
     assert (od["unreachable"] | np.isfinite(od["minutes"])).all()
     assert not np.isinf(od["minutes"]).any()
+    for engine in ("dijkstra", "ch"):  # the minutes on either engine are the Dijkstra tree's
+        other = od_matrix(net, pts, id_col="id", with_km=False, engine=engine)
+        assert np.array_equal(other["unreachable"], od["unreachable"])
+        assert np.allclose(other["minutes"].fillna(-1), od["minutes"].fillna(-1), atol=1e-6, rtol=0)

@@ -1,10 +1,26 @@
 """Accessibility engine: shortest times, OD matrices, hub times, isochrones, indices, rasters.
 
-Everything runs on the cached CSR matrix of a :class:`~spatial_planner.network.Network`
-with :func:`scipy.sparse.csgraph.dijkstra` (multi-source, with ``limit=``).
-Many sources are split across processes (both cores by default); the graph is
-inherited by the forked workers, never pickled per task, and each worker
-writes its rows straight into shared memory.
+Two engines answer for the cached graphs of a :class:`~spatial_planner.network.Network`:
+
+* ``"ch"``: a contraction hierarchy (:mod:`spatial_planner.network.hierarchy`) and the
+  bucket many-to-many algorithm, for times from many sources to many targets
+  (:func:`shortest_times` with ``targets`` and no ``limit``, :func:`od_matrix`
+  without kilometres). Contracting a mode costs a few hundred one-to-all searches,
+  once per network and mode (kept on the network, and on disk next to an
+  OpenStreetMap source); after that an OD costs a few upward searches per place.
+  Its threads split the searches.
+* ``"dijkstra"``: :func:`scipy.sparse.csgraph.dijkstra` (multi-source, with
+  ``limit=``), for everything else: rows to every node, searches with a
+  ``limit`` (isochrones), searches from a virtual node (nearest hubs, rasters),
+  shortest-path trees (kilometres along the fastest path, edge loads). Many
+  sources are split across processes (both cores by default); the graph is
+  inherited by the forked workers, never pickled per task, and each worker
+  writes its rows straight into shared memory.
+
+``engine="auto"`` (the default, ``[accessibility] engine`` in the run config)
+takes the hierarchy for a many-to-many search when it is already built or saved,
+or when there are enough distinct sources for the contraction to pay for itself
+(:func:`resolve_engine`); both engines give the same minutes to about 1e-12.
 
 Times are minutes. A place is attached to its nearest road node through an
 access link (:meth:`Network.attach`); OD times include both access links.
@@ -31,7 +47,9 @@ from .._errors import ConfigError, EmptyLayerError
 from ..network.graph import Network, search_inputs
 
 __all__ = [
+    "ENGINES",
     "default_workers",
+    "resolve_engine",
     "shortest_times",
     "od_matrix",
     "od_wide",
@@ -55,6 +73,44 @@ def default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - non-Linux
         return max(1, os.cpu_count() or 1)
+
+
+#: The engines ``engine=`` and ``[accessibility] engine`` accept.
+ENGINES = ("auto", "dijkstra", "ch")
+#: ``auto``: distinct sources from which contracting a graph pays for itself within one OD. Contracting
+#: costs about as much as 300 one-to-all Dijkstras (``benchmarks/bench_ch.py``).
+CH_MIN_SOURCES = 300
+#: ``auto``: and sources × nodes from which it pays: below, the whole OD takes less time than loading
+#: the compiled kernels (a few hundred milliseconds).
+CH_MIN_WORK = 20_000_000
+
+
+def resolve_engine(net: Network, engine: str | None = "auto", *, mode: str = "road", n_sources: int = 0,
+                   many_to_many: bool = True) -> str:
+    """The engine a search runs on: ``"ch"`` or ``"dijkstra"``.
+
+    Searches that are not many-to-many (rows to every node, a ``limit``) always use Dijkstra. For
+    many-to-many, ``"auto"`` takes the hierarchy when it costs no contraction (built on this network,
+    or saved on disk), or when there are at least :data:`CH_MIN_SOURCES` distinct sources and
+    sources × nodes is at least :data:`CH_MIN_WORK`. The built-in Henan network (a few hundred
+    nodes) stays on Dijkstra; a national graph with thousands of places goes to the hierarchy.
+
+    Raises
+    ------
+    ConfigError
+        ``engine`` is not one of :data:`ENGINES`.
+    """
+    engine = engine or "auto"
+    if engine not in ENGINES:
+        raise ConfigError(f"unknown engine '{engine}'", key="accessibility.engine",
+                          fix=f"use one of: {', '.join(ENGINES)}.")
+    if not many_to_many:
+        return "dijkstra"
+    if engine != "auto":
+        return engine
+    if n_sources >= CH_MIN_SOURCES and n_sources * net.n_nodes >= CH_MIN_WORK:
+        return "ch"
+    return "ch" if net.has_hierarchy(mode) else "dijkstra"
 
 
 _SHARED: dict = {}
@@ -217,10 +273,17 @@ def shortest_times(
     reverse: bool = False,
     targets: Sequence[int] | np.ndarray | None = None,
     scheduler: str | object | None = None,
+    engine: str | None = "auto",
 ) -> np.ndarray:
     """Minutes from each source node to every node (or to ``targets`` only).
 
-    With ``targets``, the search runs on the network renumbered along a
+    With ``targets`` and no ``limit`` (a many-to-many search), the ``"ch"``
+    engine answers from the mode's contraction hierarchy
+    (:meth:`Network.hierarchy`, bucket many-to-many; ``reverse`` swaps the
+    roles of sources and targets). Otherwise, and on the ``"dijkstra"``
+    engine, the searches are SciPy Dijkstras.
+
+    On Dijkstra with ``targets``, the search runs on the network renumbered along a
     Hilbert curve (:meth:`Network.csr_ordered`) for memory locality, and on a
     two-way network where every source is also a target (and no ``limit``)
     each pair is searched once (see :func:`_symmetric_od`). Rows of every
@@ -238,7 +301,8 @@ def shortest_times(
     limit
         Stop searching beyond this many minutes (unreached nodes are ``inf``).
     workers
-        Processes; defaults to the available CPUs. Below 32 sources one process is used.
+        Processes (Dijkstra) or threads (hierarchy); defaults to the available CPUs. Below 32
+        sources Dijkstra uses one process.
     reverse
         Times *to* the sources instead of from them (the transposed graph).
     targets
@@ -246,20 +310,29 @@ def shortest_times(
     scheduler
         Run the batches on Dask instead: ``"local"`` (a LocalCluster) or a
         scheduler address (see :mod:`spatial_planner.distributed`).
+    engine
+        ``"auto"``, ``"dijkstra"`` or ``"ch"`` (see :func:`resolve_engine`).
 
     Returns
     -------
     numpy.ndarray
         ``(len(sources), n_nodes or len(targets))`` float64, ``inf`` where unreachable.
     """
+    n_src = len(np.unique(np.asarray(sources, dtype=np.int64)))
+    eng = resolve_engine(net, engine, mode=mode, n_sources=n_src, many_to_many=targets is not None and limit is None)
     if scheduler:
         from .distributed import dask_shortest_times
 
         return dask_shortest_times(net, sources, mode=mode, targets=targets, limit=limit, reverse=reverse,
-                                   scheduler=scheduler, n_workers=workers or 2)
+                                   scheduler=scheduler, n_workers=workers or 2, engine=eng)
+    workers = default_workers() if workers is None else workers
+    if eng == "ch":
+        ch = net.hierarchy(mode)
+        if reverse:
+            return ch.many_to_many(targets, sources, workers=max(1, workers)).T.copy()
+        return ch.many_to_many(sources, targets, workers=max(1, workers))
     csr, src, tgt = search_inputs(net, sources, targets, mode=mode, reverse=reverse)
     lim = np.inf if limit is None else float(limit)
-    workers = default_workers() if workers is None else workers
     if tgt is None:
         return _rows(csr, src, lim, workers)
     if limit is None and net.is_symmetric(mode):
@@ -358,8 +431,14 @@ def od_matrix(
     with_km: bool = True,
     workers: int | None = None,
     scheduler: str | object | None = None,
+    engine: str | None = "auto",
 ) -> pd.DataFrame:
     """Travel-time matrix between two sets of places, as a tidy table.
+
+    Minutes come from :func:`shortest_times` (the contraction hierarchy or
+    Dijkstra, see ``engine``). Kilometres along the fastest path need each
+    origin's shortest-path tree, so ``with_km`` runs on Dijkstra whatever the
+    engine.
 
     Parameters
     ----------
@@ -376,6 +455,8 @@ def od_matrix(
     scheduler
         Compute the minutes on Dask (``"local"`` or an address); kilometres are
         then left empty (they need each source's shortest-path tree).
+    engine
+        ``"auto"``, ``"dijkstra"`` or ``"ch"`` for the minutes (see :func:`resolve_engine`).
 
     Returns
     -------
@@ -397,7 +478,8 @@ def od_matrix(
     if with_km and not scheduler:
         t_nodes, m_nodes = _path_lengths(net, mode, o_nodes, d_nodes, workers)
     else:
-        t_nodes = shortest_times(net, o_nodes, mode=mode, workers=workers, targets=d_nodes, scheduler=scheduler)
+        t_nodes = shortest_times(net, o_nodes, mode=mode, workers=workers, targets=d_nodes, scheduler=scheduler,
+                                 engine=engine)
         m_nodes = np.full_like(t_nodes, np.nan)
     minutes = t_nodes[o_inv] + oa["access_min"].to_numpy()[:, None] + da["access_min"].to_numpy()[None, :]
     metres = m_nodes[o_inv] + (oa["access_m"].to_numpy()[:, None] + da["access_m"].to_numpy()[None, :]) \

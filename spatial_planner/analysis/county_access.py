@@ -47,7 +47,13 @@ __all__ = [
 
 @dataclass
 class AccessParams:
-    """``[accessibility]`` in the run config: what the accessibility step computes, and with how many workers."""
+    """``[accessibility]`` in the run config: what the accessibility step computes, and with how many workers.
+
+    ``engine`` chooses how many-to-many travel times are searched: ``"auto"`` (a contraction hierarchy
+    where it pays, see :func:`spatial_planner.analysis.accessibility.resolve_engine`), ``"ch"`` (always
+    the hierarchy) or ``"dijkstra"`` (always SciPy's Dijkstra). Searches that are not many-to-many
+    (isochrones, rasters, nearest hubs) use Dijkstra whatever it says.
+    """
 
     hub_types: list[str] = field(default_factory=lambda: ["airport", "hsr", "rail_freight", "river_port"])
     isochrone_hubs: list[str] = field(default_factory=lambda: ["AP_CGO", "CE_ZZ"])
@@ -59,6 +65,7 @@ class AccessParams:
     half_life_min: float = 30.0
     workers: int = 0
     scheduler: str = ""
+    engine: str = "auto"
 
 
 def _seat_points(layers: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
@@ -90,7 +97,7 @@ def park_access(net: Network, layers: dict[str, gpd.GeoDataFrame], park_mass: pd
     park_pts = gpd.GeoDataFrame({"id": parks["park_id"].astype(str).to_numpy()},
                                 geometry=parks.geometry.representative_point().values, crs=parks.crs)
     t = od_wide(od_matrix(net, _seat_points(layers), park_pts, mode="road", id_col="id", with_km=False,
-                          scheduler=params.scheduler or None))
+                          scheduler=params.scheduler or None, engine=params.engine))
     m = park_mass.reindex(park_pts["id"].to_numpy()).fillna(0.0)
     cum = cumulative_opportunities(t, m, threshold=params.opportunity_minutes)
     T = int(params.opportunity_minutes)

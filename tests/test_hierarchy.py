@@ -1,0 +1,131 @@
+"""The contraction hierarchy: known answers, both kernels, files, the engine choice and its config key."""
+
+import numpy as np
+import pytest
+from scipy import sparse
+from scipy.sparse.csgraph import dijkstra
+
+import spatial_planner as sp
+from spatial_planner.analysis.accessibility import CH_MIN_SOURCES, resolve_engine, shortest_times
+from spatial_planner.config import config_template, load_config
+from spatial_planner.network import build_network, network_from_arrays
+from spatial_planner.network import hierarchy as H
+
+
+def _csr(u, v, w, n):
+    return sparse.csr_matrix((np.asarray(w, float), (np.asarray(u), np.asarray(v))), shape=(n, n))
+
+
+@pytest.mark.parametrize("kernel", ["numba", "python"])
+def test_known_answers_on_a_one_way_graph(kernel):
+    # 0 → 1 → 2 → 3 one way, a slow way back 3 → 0, a shortcut 0 → 2 slower than via 1; 4 cut off
+    m = _csr([0, 1, 2, 3, 0], [1, 2, 3, 0, 2], [1.5, 2.25, 0.5, 10.0, 4.0], 5)
+    ch = H.build_hierarchy(m, kernel=kernel)
+    got = ch.many_to_many([0, 3, 4, 0], [3, 0, 2, 4], kernel=kernel)
+    inf = np.inf
+    expect = np.array([[4.25, 0.0, 3.75, inf],
+                       [0.0, 10.0, 13.75, inf],
+                       [inf, inf, inf, 0.0],
+                       [4.25, 0.0, 3.75, inf]])
+    assert np.array_equal(np.isinf(got), np.isinf(expect))
+    assert np.allclose(got[np.isfinite(expect)], expect[np.isfinite(expect)], atol=1e-12, rtol=0)
+
+
+def test_zero_minutes_parallel_arcs_and_self_loops_read_as_csgraph_reads_them():
+    # an explicit zero is an arc; of parallel entries the fastest counts; a self-loop changes nothing
+    m = sparse.csr_matrix((np.array([0.0, 5.0, 2.0, 7.0, 1.0]), np.array([1, 2, 2, 2, 0]), np.array([0, 1, 3, 5])),
+                          shape=(3, 3))  # rows: 0 → 1 (0 min); 1 → 2 twice (5, 2); 2 → 2 (7), 2 → 0 (1)
+    expect = [[0, 0, 2], [3, 0, 2], [1, 1, 0]]
+    assert np.array_equal(dijkstra(m, directed=True), expect)
+    assert np.array_equal(H.build_hierarchy(m).many_to_many([0, 1, 2], [0, 1, 2]), expect)
+
+
+def test_both_kernels_build_the_same_hierarchy_bit_for_bit():
+    rng = np.random.default_rng(3)
+    n, m = 300, 1200
+    u, v = rng.integers(0, n, m), rng.integers(0, n, m)
+    w = np.round(rng.uniform(0.1, 20.0, m), 1)  # ties on purpose
+    csr = _csr(u, v, w, n)
+    a, b = H.build_hierarchy(csr, kernel="numba"), H.build_hierarchy(csr, kernel="python")
+    for name in H.Hierarchy._FIELDS:
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+    src, tgt = rng.integers(0, n, 40), rng.integers(0, n, 50)
+    assert np.array_equal(a.many_to_many(src, tgt, workers=2), b.many_to_many(src, tgt, kernel="python"))
+    ref = dijkstra(csr, directed=True, indices=src)[:, tgt]
+    got = a.many_to_many(src, tgt)
+    assert np.array_equal(np.isinf(got), np.isinf(ref))
+    assert np.abs(got[np.isfinite(ref)] - ref[np.isfinite(ref)]).max() < 1e-9
+
+
+def test_bad_graphs_and_ids_raise_config_errors():
+    with pytest.raises(sp.ConfigError, match="square"):
+        H.build_hierarchy(sparse.csr_matrix((2, 3)))
+    with pytest.raises(sp.ConfigError, match="negative"):
+        H.build_hierarchy(_csr([0], [1], [-1.0], 2))
+    ch = H.build_hierarchy(_csr([0], [1], [1.0], 2))
+    with pytest.raises(sp.ConfigError, match="node ids"):
+        ch.many_to_many([0], [2])
+    with pytest.raises(sp.ConfigError, match="kernel"):
+        H.kernels("fortran")
+    assert ch.many_to_many([], [0, 1]).shape == (0, 2)
+
+
+def test_saved_hierarchy_loads_by_content_hash(tmp_path, monkeypatch):
+    csr = _csr([0, 1, 2], [1, 2, 0], [1.0, 2.0, 3.0], 3)
+    first = H.cached_hierarchy(csr, tmp_path)
+    files = list(tmp_path.glob("ch-*.npz"))
+    assert [f.name for f in files] == [f"ch-{H.csr_key(csr)}.npz"] and H.on_disk(csr, tmp_path)
+
+    def no_build(*a, **k):
+        raise AssertionError("rebuilt although saved")
+
+    monkeypatch.setattr(H, "build_hierarchy", no_build)
+    again = H.cached_hierarchy(csr, tmp_path)
+    for name in H.Hierarchy._FIELDS:
+        assert np.array_equal(getattr(first, name), getattr(again, name))
+    monkeypatch.undo()
+    files[0].write_bytes(b"not a hierarchy")  # a damaged file is rebuilt and replaced
+    assert np.array_equal(H.cached_hierarchy(csr, tmp_path).pos, first.pos)
+    with pytest.raises(sp.DataFileError):
+        H.Hierarchy.load(files[0], key="0" * 32)
+    other = _csr([0, 1, 2], [1, 2, 0], [1.0, 2.0, 3.5], 3)
+    assert H.csr_key(other) != H.csr_key(csr) and not H.on_disk(other, tmp_path)
+
+
+def test_network_keeps_one_hierarchy_per_mode_and_saves_it_in_its_cache_dir(henan, tmp_path):
+    net = build_network(henan["roads"], henan["rail_lines"], henan["stations"])
+    net.cache_dir = str(tmp_path)
+    assert not net.has_hierarchy("rail")
+    ch = net.hierarchy("rail")
+    assert net.hierarchy("rail") is ch and net.has_hierarchy("rail") and not net.has_hierarchy("road")
+    assert len(list(tmp_path.glob("ch-*.npz"))) == 1
+    fresh = build_network(henan["roads"], henan["rail_lines"], henan["stations"])
+    fresh.cache_dir = str(tmp_path)
+    assert fresh.has_hierarchy("rail")  # on disk: auto takes the hierarchy without contracting
+    assert resolve_engine(fresh, "auto", mode="rail", n_sources=2) == "ch"
+
+
+def test_engine_choice():
+    xy = np.column_stack([np.arange(4) * 100.0 + 500000, np.full(4, 3800000.0)])
+    net = network_from_arrays(xy, np.array([0, 1, 2]), np.array([1, 2, 3]), np.array([1.0, 1.0, 1.0]),
+                              two_way=True, crs="EPSG:4547")
+    assert resolve_engine(net, "auto", n_sources=CH_MIN_SOURCES) == "dijkstra"  # a tiny graph: not worth it
+    assert resolve_engine(net, "ch", n_sources=1) == "ch"
+    assert resolve_engine(net, "ch", n_sources=1, many_to_many=False) == "dijkstra"  # rows, limits
+    with pytest.raises(sp.ConfigError, match="unknown engine"):
+        shortest_times(net, [0], targets=[1], engine="astar")
+    assert np.allclose(shortest_times(net, [0, 3], targets=[3, 0], engine="ch"), [[3, 0], [0, 3]])
+    assert net.has_hierarchy("road") and resolve_engine(net, "auto", n_sources=1) == "ch"  # built: reuse it
+    lim = shortest_times(net, [0], targets=[1, 3], limit=2.0, engine="ch")  # a limit stays on Dijkstra
+    assert lim[0, 0] == 1.0 and np.isinf(lim[0, 1])
+
+
+def test_config_key_is_validated_and_documented(tmp_path):
+    assert 'engine = "auto"' in config_template()
+    good = tmp_path / "good.toml"
+    good.write_text('[accessibility]\nengine = "ch"\n', encoding="utf-8")
+    assert load_config(good).accessibility.engine == "ch"
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[accessibility]\nengine = "fast"\n', encoding="utf-8")
+    with pytest.raises(sp.ConfigError, match="fast"):
+        load_config(bad)
