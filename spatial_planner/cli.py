@@ -258,7 +258,7 @@ def scenario_cmd(config_path, links, out_path, top, overwrite) -> None:
     cfg = load_config(config_path)
     parsed = [ScenarioLink.parse(t) for t in links]
     layers, net = load_network(cfg)
-    res = evaluate_scenario(net, parsed, layers, mass=industry_of(layers, cfg).mass)
+    res = evaluate_scenario(net, parsed, layers, mass=industry_of(layers, cfg).mass, engine=cfg.accessibility.engine)
     table = Table(title="受益最大的县区 Counties that gain most")
     cols = ["name_zh", "gain_gravity_pct"] + [c for c in res.columns if c.startswith("gain_min_to_")]
     table.add_column("adcode")

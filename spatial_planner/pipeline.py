@@ -110,12 +110,26 @@ def load_network(cfg: Config | None = None) -> tuple[dict[str, gpd.GeoDataFrame]
 
 
 def network_of(layers: dict[str, gpd.GeoDataFrame], cfg: Config | None = None) -> Network:
-    """The multimodal network of validated layers, in the study area's metric CRS (``[study_area] projected_crs``)."""
+    """The multimodal network of validated layers, in the study area's metric CRS (``[study_area] projected_crs``).
+
+    When the roads come from an OpenStreetMap file (``.osm``, ``.pbf``), the network's contraction
+    hierarchies are saved next to it (:attr:`Network.cache_dir`, files ``ch-<hash>.npz``), so the
+    next run, scenario or notebook on the same extract loads them instead of contracting again.
+    """
     cfg = cfg or Config()
     area = study_area_of(layers)
     crs = study_area_crs(area if area is not None else layers["roads"].total_bounds, cfg.study_area.projected_crs)
-    return build_network(layers["roads"], layers.get("rail_lines"), layers.get("stations"), params=cfg.network,
-                         crs=crs)
+    net = build_network(layers["roads"], layers.get("rail_lines"), layers.get("stations"), params=cfg.network,
+                        crs=crs)
+    net.cache_dir = _osm_folder(cfg)
+    return net
+
+
+def _osm_folder(cfg: Config) -> str | None:
+    """The folder of the roads' OpenStreetMap file, if they come from one."""
+    roads = cfg.layers.get("roads")
+    src = Path(roads.source) if roads is not None and roads.source not in ("", "builtin") else None
+    return str(src.parent) if src is not None and src.suffix.lower() in (".osm", ".pbf") else None
 
 
 def industry_of(layers: dict[str, gpd.GeoDataFrame], cfg: Config | None = None) -> IndustryTable:

@@ -129,3 +129,59 @@ def test_config_key_is_validated_and_documented(tmp_path):
     bad.write_text('[accessibility]\nengine = "fast"\n', encoding="utf-8")
     with pytest.raises(sp.ConfigError, match="fast"):
         load_config(bad)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_overlay_of_added_arcs_equals_a_new_contraction(seed):
+    rng = np.random.default_rng(seed)
+    n, m = 120, 360
+    u, v = rng.integers(0, n, m), rng.integers(0, n, m)
+    w = rng.uniform(1.0, 30.0, m)
+    base = _csr(u, v, w, n)  # parallel entries summed, as scipy builds it
+    ch = H.build_hierarchy(base)
+    b = base.tocoo()
+    u, v, w = b.row, b.col, b.data
+    m = len(w)
+    # faster copies of some arcs, new arcs, and two new nodes joined one way in, one way out
+    k = rng.integers(0, m, 3)
+    au = np.r_[u[k], rng.integers(0, n, 4), rng.integers(0, n), n, n + 1]
+    av = np.r_[v[k], rng.integers(0, n, 4), n, n + 1, rng.integers(0, n)]
+    aw = np.r_[w[k] / 3, rng.uniform(0.5, 5.0, 4), 0.0, 1.0, 2.0]
+    big = H._clean_csr(sparse.coo_matrix((np.r_[w, aw], (np.r_[u, au], np.r_[v, av])), shape=(n + 2, n + 2)))
+    ov = H.overlay(ch, base, big)
+    assert ov is not None and len(ov.tail) <= 10
+    src, tgt = rng.integers(0, n + 2, 30), rng.integers(0, n + 2, 25)
+    ref = dijkstra(big, directed=True, indices=src)[:, tgt]
+    got = ov.many_to_many(src, tgt)
+    assert np.array_equal(np.isinf(got), np.isinf(ref))
+    assert np.abs(got[np.isfinite(ref)] - ref[np.isfinite(ref)]).max() < 1e-9
+    slower = base.copy()
+    slower.data[0] += 1.0  # an arc made slower: no overlay can be exact
+    assert H.overlay(ch, base, slower) is None
+
+
+def test_scenario_on_the_hierarchy_equals_dijkstra(henan):
+    from spatial_planner.analysis.scenario import ScenarioLink, evaluate_scenario
+
+    links = [ScenarioLink.parse("410102,410311,rail,300"), ScenarioLink.parse("411502,410102,road,120")]
+    net = build_network(henan["roads"], henan["rail_lines"], henan["stations"])
+    ref = evaluate_scenario(net, links, henan, engine="dijkstra")
+    net.hierarchy("rail")  # the base network's hierarchy: the scenario overlays it
+    got = evaluate_scenario(net, links, henan, engine="ch")
+    assert list(got.index) == list(ref.index)
+    assert np.allclose(got.filter(like="gravity").to_numpy(float), ref.filter(like="gravity").to_numpy(float),
+                       rtol=1e-9, atol=1e-9, equal_nan=True)
+    assert (ref["gain_gravity"] > 0).any()
+
+
+def test_hierarchies_are_saved_next_to_an_osm_source(tmp_path):
+    from spatial_planner.config import Config
+    from spatial_planner.io.readers import LayerSource
+    from spatial_planner.pipeline import _osm_folder
+
+    cfg = Config()
+    assert _osm_folder(cfg) is None  # the built-in layers: no folder of the user's to write into
+    cfg.layers["roads"] = LayerSource(source=str(tmp_path / "henan-latest.osm.pbf"))
+    assert _osm_folder(cfg) == str(tmp_path)
+    cfg.layers["roads"] = LayerSource(source=str(tmp_path / "roads.gpkg"))
+    assert _osm_folder(cfg) is None

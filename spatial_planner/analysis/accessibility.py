@@ -380,7 +380,8 @@ def _path_lengths(net: Network, mode: str, sources: np.ndarray, targets: np.ndar
     """Minutes and metres along the fastest path from each source to each target node.
 
     One source at a time, so memory stays at a few rows of the graph whatever the
-    number of sources, split over forked workers like :func:`_rows`.
+    number of sources, split over forked workers like :func:`_rows`. Always
+    Dijkstra: the metres need each source's shortest-path tree.
     """
     csr_t = net.csr(mode, "minutes")
     csr_d = net.csr(mode, "length_m")
@@ -521,7 +522,8 @@ def nearest_hub_times(
 
     One multi-source Dijkstra per hub type, from a virtual node joined to every
     hub of that type by its access time, on the reversed graph (time *to* the
-    hub), so the answer is exact.
+    hub), so the answer is exact. Always SciPy's Dijkstra: one search per hub
+    type answers every place, which no hierarchy query beats.
 
     Returns
     -------
@@ -589,7 +591,8 @@ def isochrones(
     access detour). The area reached within ``T`` is the union of those discs
     (and of the origin's own); each band is that area minus the previous one,
     so bands never overlap and the cumulative areas are nested. Bands are
-    clipped to ``study_area``.
+    clipped to ``study_area``. The node times come from one Dijkstra with a
+    ``limit`` (every node within the largest threshold), whatever the engine.
 
     Parameters
     ----------
@@ -739,7 +742,8 @@ def times_to_nearest(net: Network, targets: gpd.GeoDataFrame, *, mode: str = "ro
     """Minutes from every node to the nearest of ``targets`` (access link at the target included).
 
     One Dijkstra on the reversed graph from a virtual node joined to each
-    target's node by that target's access time.
+    target's node by that target's access time (SciPy's, whatever the engine:
+    one search gives every node).
     """
     if targets is None or len(targets) == 0:
         raise EmptyLayerError("no targets given", layer="targets", fix="pass at least one target point.")
@@ -766,7 +770,8 @@ def travel_time_surface(
 
     A cell's time is the best of: walking (off-network speed and detour) to one
     of its ``k`` nearest road nodes and travelling on from there; or walking
-    straight to a target. Cells outside ``study_area`` are NaN.
+    straight to a target. Cells outside ``study_area`` are NaN. The node times
+    are :func:`times_to_nearest` (one Dijkstra).
 
     Parameters
     ----------

@@ -148,6 +148,9 @@ def _dask_hierarchy(net, sources, targets, *, mode: str, reverse: bool, schedule
     if reverse:
         src, tgt = tgt, src
     ch = net.hierarchy(mode)
+    if not hasattr(ch, "buckets"):  # a scenario's overlay: a few base ODs and a small closure, on the client
+        out = ch.many_to_many(src, tgt)
+        return out.T.copy() if reverse else out
     u_src, src_inv = np.unique(src, return_inverse=True)
     u_tgt, tgt_inv = np.unique(tgt, return_inverse=True)
     buckets = ch.buckets(u_tgt)

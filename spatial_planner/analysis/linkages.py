@@ -133,6 +133,10 @@ def edge_loads(net: Network, seat_nodes: pd.Series, g: pd.DataFrame, *, mode: st
                ) -> tuple[dict[tuple[int, int], float], dict[tuple[str, str], list[tuple[int, int]]]]:
     """Linkage-weighted load of every edge under all-pairs fastest paths between seats.
 
+    Runs on SciPy's Dijkstra whatever the accessibility engine: the loads need every pair's path,
+    and one predecessor tree per seat gives all of its paths at once, where a contraction
+    hierarchy would have to unpack each pair's shortcuts.
+
     Returns
     -------
     (load, paths)

@@ -85,7 +85,7 @@ def add_links(net: Network, links: list[ScenarioLink], places: gpd.GeoDataFrame)
                      (rb, ub, 0.0, 0.0, "alight", "hsr", f"S{k}", name, False)]
     extra = pd.DataFrame(rows, columns=["u", "v", "length_m", "minutes", "layer", "cls", "line_id", "name", "reverse"])
     out = dataclasses.replace(net, node_xy=xy, node_layer=layer, _csr={}, _trees={})
-    return out.with_edges(extra)
+    return out.with_edges(extra, parent=net)
 
 
 def evaluate_scenario(
@@ -97,8 +97,14 @@ def evaluate_scenario(
     hub_kinds: tuple[str, ...] = ("airport", "hsr", "rail_freight"),
     mode: str = "rail",
     half_life: float = 30.0,
+    engine: str | None = "auto",
 ) -> pd.DataFrame:
     """Accessibility per county before and after adding ``links``.
+
+    The seat-to-seat ODs run on ``engine`` (see
+    :func:`spatial_planner.analysis.accessibility.resolve_engine`). On the contraction
+    hierarchy, the network with the links overlays the original network's hierarchy
+    (:class:`spatial_planner.network.hierarchy.Overlay`): exact, and no second contraction.
 
     Measures: minutes from the county seat to the nearest hub of each kind
     (road), and the gravity potential of the other counties' mass over
@@ -125,7 +131,7 @@ def evaluate_scenario(
         for kind in hub_kinds:
             t = times_to_nearest(n, select_targets(layers, kind), mode="road")
             out[f"min_to_{kind}_{label}"] = t[att["node"].to_numpy()] + att["access_min"].to_numpy()
-        w = od_wide(od_matrix(n, pts, mode=mode, id_col="id", name_col="name", with_km=False))
+        w = od_wide(od_matrix(n, pts, mode=mode, id_col="id", name_col="name", with_km=False, engine=engine))
         w = (w + w.T) / 2.0
         out[f"gravity_{label}"] = gravity_potential(w, mass, half_life=half_life, include_self=False).to_numpy()
     for kind in hub_kinds:

@@ -31,7 +31,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from .._errors import ConfigError, DisconnectedNetworkError, NoCRSError, format_ids
-from .hierarchy import Hierarchy, cached_hierarchy, on_disk
+from .hierarchy import Hierarchy, Overlay, cached_hierarchy, on_disk, overlay
 
 __all__ = [
     "ROAD_SPEEDS",
@@ -287,21 +287,32 @@ class Network:
             self._csr[key] = m
         return self._csr[key]
 
-    def hierarchy(self, mode: str = "road", *, kernel: str | None = None) -> Hierarchy:
+    def hierarchy(self, mode: str = "road", *, kernel: str | None = None) -> Hierarchy | Overlay:
         """The contraction hierarchy of a mode's minutes (:mod:`spatial_planner.network.hierarchy`), cached.
 
         Built once per network and mode and kept here; with :attr:`cache_dir` (or the
         ``SPATIAL_PLANNER_CH_CACHE`` folder) it is also saved to disk under a content hash of the
         mode's matrix, so a later run on the same graph loads it instead.
+
+        A network made by :meth:`with_edges` (a what-if scenario) whose parent already has the
+        mode's hierarchy gets an :class:`~spatial_planner.network.hierarchy.Overlay` of it: the
+        added edges are searched around the parent's hierarchy, exactly, without contracting again.
         """
         key = (mode, "hierarchy")
         if key not in self._csr:
-            self._csr[key] = cached_hierarchy(self.csr(mode), self.cache_dir, kernel=kernel)
+            parent = self._csr.get("parent")
+            found = None
+            if parent is not None and (mode, "hierarchy") in parent._csr:
+                found = overlay(parent.hierarchy(mode), parent.csr(mode), self.csr(mode))
+            self._csr[key] = found or cached_hierarchy(self.csr(mode), self.cache_dir, kernel=kernel)
         return self._csr[key]
 
     def has_hierarchy(self, mode: str = "road") -> bool:
-        """Whether :meth:`hierarchy` of a mode costs no contraction: built already, or saved on disk."""
-        return (mode, "hierarchy") in self._csr or on_disk(self.csr(mode), self.cache_dir)
+        """Whether :meth:`hierarchy` of a mode costs no contraction: built already, saved on disk, or (a
+        scenario's copy) its parent's to overlay."""
+        parent = self._csr.get("parent")
+        return ((mode, "hierarchy") in self._csr or on_disk(self.csr(mode), self.cache_dir)
+                or (parent is not None and (mode, "hierarchy") in parent._csr))
 
     def is_symmetric(self, mode: str = "road") -> bool:
         """Whether every edge of a mode has a reverse edge of exactly the same time (a two-way network)."""
@@ -375,10 +386,14 @@ class Network:
         out["oneway"] = ~np.isin(v * n + u, u * n + v)
         return out
 
-    def with_edges(self, extra: pd.DataFrame) -> "Network":
-        """A copy with extra edges appended (used by what-if scenarios)."""
+    def with_edges(self, extra: pd.DataFrame, *, parent: "Network | None" = None) -> "Network":
+        """A copy with extra edges appended (used by what-if scenarios).
+
+        The copy remembers ``parent`` (this network by default; pass the original when this one is
+        itself a copy with nodes added) so that its :meth:`hierarchy` can reuse the parent's.
+        """
         edges = pd.concat([self.edges, extra[self.edges.columns]], ignore_index=True)
-        return dataclasses.replace(self, edges=edges, _csr={}, _trees={})
+        return dataclasses.replace(self, edges=edges, _csr={"parent": parent or self}, _trees={})
 
 
 

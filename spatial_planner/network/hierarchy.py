@@ -26,6 +26,14 @@ one Dijkstra per source.
   builds keyed by that hash.
 * :meth:`spatial_planner.network.Network.hierarchy` keeps one per mode on the
   network.
+* :class:`Overlay` (made by :func:`overlay`) answers for a graph with a few
+  arcs added to a contracted one, a what-if scenario, exactly and without a
+  second contraction.
+
+Each contraction is chosen by a priority (edge quotient, hop quotient and
+level; Geisberger's thesis) with lazy updates; witness searches stop after
+a few dozen settled nodes, which can only add shortcuts that were not
+needed, never lose a path. Queries use stall-on-demand.
 
 The loops are in :mod:`spatial_planner.network._ch_kernels`, compiled with
 numba; ``SPATIAL_PLANNER_CH_KERNEL=python`` (or ``kernel="python"``) runs the
@@ -50,8 +58,8 @@ from scipy import sparse
 
 from .._errors import ConfigError, DataFileError
 
-__all__ = ["KERNEL_ENV", "CACHE_ENV", "Hierarchy", "Buckets", "build_hierarchy", "cached_hierarchy", "on_disk", "csr_key",
-           "kernels"]
+__all__ = ["KERNEL_ENV", "CACHE_ENV", "OVERLAY_MAX_NODES", "Hierarchy", "Buckets", "Overlay", "overlay",
+           "build_hierarchy", "cached_hierarchy", "on_disk", "csr_key", "kernels"]
 
 #: Environment variable choosing the kernel: ``numba`` (the default when installed) or ``python``.
 KERNEL_ENV = "SPATIAL_PLANNER_CH_KERNEL"
@@ -288,6 +296,94 @@ class Buckets:
     col: np.ndarray
     minutes: np.ndarray
     n_cols: int
+
+
+#: At most this many end nodes of added arcs for an :class:`Overlay`; more, and a network is contracted anew.
+OVERLAY_MAX_NODES = 256
+
+
+@dataclass
+class Overlay:
+    """A hierarchy of a graph plus a few arcs added (or made faster) after it was contracted: a what-if scenario.
+
+    Exact without contracting again. A fastest path of the new graph runs through the base graph
+    between its uses of the added arcs, so with ``P`` the added arcs' end nodes and ``D`` the
+    closure (Floyd–Warshall) over ``P`` of the base times among them and the added arcs,
+    ``t'(s, c) = min(t(s, c), min_{x, y in P} t(s, x) + D(x, y) + t(y, c))``, all base times
+    coming from the base hierarchy's many-to-many. End nodes past the base graph's nodes are
+    new nodes, reached only through added arcs. See :func:`overlay`.
+    """
+
+    base: Hierarchy
+    tail: np.ndarray
+    head: np.ndarray
+    minutes: np.ndarray
+    n: int
+
+    @property
+    def n_nodes(self) -> int:
+        return self.n
+
+    def _base_times(self, a: np.ndarray, b: np.ndarray, workers: int, kernel) -> np.ndarray:
+        """Base-graph minutes between node ids (new nodes: 0 to themselves, inf otherwise)."""
+        nb = self.base.n_nodes
+        out = np.full((len(a), len(b)), np.inf)
+        ia, ib = np.flatnonzero(a < nb), np.flatnonzero(b < nb)
+        if len(ia) and len(ib):
+            out[np.ix_(ia, ib)] = self.base.many_to_many(a[ia], b[ib], workers=workers, kernel=kernel)
+        out[a[:, None] == b[None, :]] = 0.0
+        return out
+
+    def many_to_many(self, sources, targets, *, workers: int = 1, kernel: str | None = None) -> np.ndarray:
+        """As :meth:`Hierarchy.many_to_many`, on the graph with the added arcs."""
+        src = np.asarray(sources, dtype=np.int64).ravel()
+        tgt = np.asarray(targets, dtype=np.int64).ravel()
+        for what, a in (("sources", src), ("targets", tgt)):
+            if len(a) and (a.min() < 0 or a.max() >= self.n):
+                raise ConfigError(f"{what[:-1]} node ids must lie in [0, {self.n})", key=what,
+                                  fix="pass node ids of the network the hierarchy was built from.")
+        ends = np.unique(np.r_[self.tail, self.head])
+        d = self._base_times(ends, ends, workers, kernel)
+        at = np.searchsorted(ends, self.tail), np.searchsorted(ends, self.head)
+        np.minimum.at(d, at, self.minutes)
+        for k in range(len(ends)):  # Floyd–Warshall over the few end nodes
+            np.minimum(d, d[:, k, None] + d[None, k, :], out=d)
+        out = self._base_times(src, tgt, workers, kernel)
+        to_ends = self._base_times(src, ends, workers, kernel)
+        from_ends = self._base_times(ends, tgt, workers, kernel)
+        via = np.full((len(src), len(ends)), np.inf)  # t(s, y) through at least one added arc, ending at y
+        for k in range(len(ends)):
+            np.minimum(via, to_ends[:, k, None] + d[None, k, :], out=via)
+        for k in range(len(ends)):
+            np.minimum(out, via[:, k, None] + from_ends[None, k, :], out=out)
+        return out
+
+
+def overlay(base: Hierarchy, base_csr: sparse.csr_matrix, csr: sparse.csr_matrix) -> Overlay | None:
+    """An :class:`Overlay` of ``base`` (built from ``base_csr``) for ``csr``, or ``None`` if one cannot be exact.
+
+    ``csr`` must hold every arc of ``base_csr`` at the same or fewer minutes, on the same nodes
+    first (new nodes numbered after them), and differ in arcs with at most
+    :data:`OVERLAY_MAX_NODES` end nodes.
+    """
+    old, new = _clean_csr(base_csr), _clean_csr(csr)
+    nb, n = old.shape[0], new.shape[0]
+    if n < nb or nb != base.n_nodes:
+        return None
+    pad = sparse.csr_matrix((old.data, old.indices, np.r_[old.indptr, np.full(n - nb, old.indptr[-1])]), shape=(n, n))
+    o, w = pad.tocoo(), new.tocoo()
+    ko, kw = o.row.astype(np.int64) * n + o.col, w.row.astype(np.int64) * n + w.col
+    at = np.searchsorted(kw, ko)
+    found = at < len(kw)
+    found[found] = kw[at[found]] == ko[found]
+    if not found.all() or (w.data[at] > o.data).any():
+        return None  # an arc removed or made slower: contract anew
+    same = np.zeros(len(kw), dtype=bool)
+    same[at] = w.data[at] == o.data
+    add = ~same
+    if len(np.unique(np.r_[w.row[add], w.col[add]])) > OVERLAY_MAX_NODES:
+        return None
+    return Overlay(base, w.row[add].astype(np.int64), w.col[add].astype(np.int64), w.data[add].copy(), n)
 
 
 def _map(fn, parts: list, workers: int) -> list:
