@@ -50,10 +50,12 @@ data: $(STAMP)
 	$(BIN)/python -m pip install --quiet "pypinyin==0.55.0"
 	$(BIN)/python gis_data/build.py
 
-## make bench: the benchmarks (run on demand, not part of the tests)
+## make bench: the benchmarks (run on demand, not part of the tests; bench_ch.py compares pandana and
+## pyroutingkit too when the optional bench extra is installed: pip install -e ".[bench]")
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_import.py
 	$(BIN)/python benchmarks/bench_network.py
+	$(BIN)/python benchmarks/bench_ch.py
 	$(BIN)/python benchmarks/bench_plan.py
 	$(BIN)/python benchmarks/bench_run_dense.py
 
