@@ -52,6 +52,7 @@ from .config import Config
 from .crs import study_area_crs
 from .io._atomic import check_free, staged_outputs
 from .io.builtin import read_sectors
+from .io.credits import data_credits
 from .io.gpkg import write_geopackage
 from .io.readers import load_layers
 from .io.shapefile import write_shapefiles
@@ -253,7 +254,8 @@ def _write_report(plan, cfg: Config, access, layers, folder: Path, notes: list[s
                 shutil.rmtree(target, ignore_errors=True)
             elif target.exists():
                 target.unlink()
-    write_html(markdown_report(plan, cfg, access, notes=notes), folder / "report.md", overwrite=True)
+    write_html(markdown_report(plan, cfg, access, notes=notes, credits=data_credits(layers)), folder / "report.md",
+               overwrite=True)
     return {"report.md": folder / "report.md"}
 
 
@@ -408,7 +410,7 @@ def build_plan(layers: dict[str, gpd.GeoDataFrame], cfg: Config | None = None, *
     tiered, report["tiers"] = growth_poles(
         net, seats.set_index(codes), mass, times, hub_access=hub, park_level=park_level_score(parks, codes),
         has_national_zone=national > 0, params=cfg.nodes, half_life=cfg.accessibility.half_life_min,
-        decay=cfg.accessibility.decay)
+        decay=cfg.accessibility.decay, zones=counties.set_index(codes))
 
     # 网: linkages and link proposals
     lines, totals, priorities, report["linkages"] = linkage_network(

@@ -25,6 +25,7 @@ from markdown_it.token import Token
 
 from .._errors import DataFileError
 from ..io._atomic import atomic_output, check_free
+from ..io.credits import data_credits
 from . import figures as F
 
 __all__ = [
@@ -74,7 +75,8 @@ def _figure_lines(figures: dict[str, str] | None, key: str) -> list[str]:
 
 
 def markdown_report(plan, cfg, access=None, *, title: str | None = None, top: int = 10,
-                    figures: dict[str, str] | None = None, notes: list[str] | None = None) -> str:
+                    figures: dict[str, str] | None = None, notes: list[str] | None = None,
+                    credits: list[str] | None = None) -> str:
     """The plan's report in Markdown (Chinese headings with English).
 
     Parameters
@@ -86,6 +88,8 @@ def markdown_report(plan, cfg, access=None, *, title: str | None = None, top: in
         Optional figure links by section key (see :data:`REPORT_FIGURES`: ``plan_map``, ``node_scores``,
         ``belts``, ``priorities``, ``concentration``, ``hub_access``, ``access_map``) → relative path; each is
         placed as an image under its section.
+    credits
+        Credit lines the data asks for (:func:`spatial_planner.io.data_credits`), under "Data".
     """
     fig = figures
     r = plan.report
@@ -172,8 +176,15 @@ def markdown_report(plan, cfg, access=None, *, title: str | None = None, top: in
         lines += _figure_lines(fig, "hub_access") + _figure_lines(fig, "access_map")
         lines += ["### 路网构建 How the network was built", ""] + [f"- {x}" for x in access.network.report.lines()] + [""]
     lines += ["## 参数 Parameters", "", "```toml", _params(cfg), "```", "",
-              "## 数据说明 Data", "", "内置数据的来源与精度见 `gis_data/README.md`；铁路、高速公路与园区范围为示意，适用于省域尺度规划。",
-              "See gis_data/README.md: rail, expressway and park geometry are schematic, fit for province-scale planning.", ""]
+              "## 数据说明 Data", "",
+              "内置数据的来源、许可与精度见 `gis_data/README.md`：铁路与公路沿 OpenStreetMap 线路绘制，缺轨道数据的区段"
+              "为直线示意；车站位于实际位置；园区范围为按面积绘制的示意圆。要素的“几何精度”（geometry_quality）"
+              "标明示意或近似，地图以虚线表示。适用于省域尺度规划。",
+              "See gis_data/README.md: rail and roads follow OpenStreetMap, legs without track data are drawn straight, "
+              "stations are where they are, park footprints are schematic circles; `geometry_quality` flags what is "
+              "schematic or approximate (dashed on the map). Fit for province-scale planning.", ""]
+    if credits:
+        lines += ["数据署名 Credits: " + "; ".join(credits), ""]
     return "\n".join(lines)
 
 
@@ -477,7 +488,8 @@ def write_report(plan, cfg, access, layers, out_dir: str | os.PathLike, *, overw
     if kind is not None:
         F.map_access_png(access, layers, t[f"maps/time_to_{kind}.png"], kind=kind, overwrite=overwrite)
         links["access_map"] = f"maps/time_to_{kind}.png"
-    md = markdown_report(plan, cfg, access, title=title, top=top, figures=links, notes=notes)
+    md = markdown_report(plan, cfg, access, title=title, top=top, figures=links, notes=notes,
+                         credits=data_credits(layers))
     with atomic_output(t["report.md"], overwrite=overwrite) as tmp:
         tmp.write_text(md, encoding="utf-8")
     page_title = title or f"{cfg.study_area.name_zh} 先进制造业集群 点-带-网 空间布局"

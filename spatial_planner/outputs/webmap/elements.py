@@ -14,7 +14,7 @@ from jinja2 import Template
 from ..._errors import DataFileError
 from .assets import assets_available, inline_assets
 
-__all__ = ["Legend", "render_html", "IndicatorSwitch"]
+__all__ = ["Legend", "render_html", "IndicatorSwitch", "Attribution", "MapNote"]
 
 
 class Legend(branca.element.MacroElement):
@@ -95,6 +95,51 @@ class Legend(branca.element.MacroElement):
                        f'border:1px solid #555;"></span>')
             rows.append(f'<div style="white-space:nowrap">{sym}&nbsp;{html.escape(str(text))}</div>')
         self.html = f'<b>{html.escape(title)}</b>{"".join(rows)}'
+
+
+class Attribution(branca.element.MacroElement):
+    """A credit line in the map's attribution control (bottom right), e.g. the ODbL credit of OSM data."""
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+{{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text|tojson }});
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._name = "Attribution"
+        self.text = html.escape(text)
+
+
+class MapNote(branca.element.MacroElement):
+    """A short always-visible note with a symbol (bottom left): what a dashed outline means, for example."""
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+(function() {
+    var note = L.control({position: 'bottomleft'});
+    note.onAdd = function() {
+        var d = L.DomUtil.create('div', 'sp-note');
+        d.style.cssText = 'background:rgba(255,255,255,.92);padding:3px 8px;border-radius:4px;' +
+            'box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px/1.5 sans-serif;max-width:320px';
+        d.innerHTML = {{ this.html|tojson }};
+        return d;
+    };
+    note.addTo({{ this._parent.get_name() }});
+})();
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._name = "MapNote"
+        sym = '<span style="display:inline-block;width:22px;height:0;border-top:2px dashed #333;"></span>'
+        self.html = f"{sym}&nbsp;{html.escape(text)}"
 
 
 _JSON_UNICODE = re.compile(r"(?<!\\)((?:\\\\)*)\\u([0-9a-fA-F]{4})")
