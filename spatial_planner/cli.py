@@ -312,6 +312,46 @@ def validate_cmd(config_path, paths, kind) -> None:
         sys.exit(1)
 
 
+@cli.command("check-travel")
+@config_option
+@click.argument("truth", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="另存对比表 CSV / also write the comparison as CSV.")
+@overwrite_option
+@_handle_errors
+def check_travel_cmd(config_path, truth, out_path, overwrite) -> None:
+    """路网时间与公布数据对比 / the network against published travel times and distances."""
+    # the library is imported here, not at the top, so that `--help` answers at once
+    from .config import load_config
+    from .io import write_csv
+    from .network import check_travel, read_truth, truth_summary
+    from .pipeline import load_network
+
+    cfg = load_config(config_path)
+    layers, net = load_network(cfg)
+    checked = check_travel(net, read_truth(truth), stations=layers["stations"], seats=layers["seats"])
+    table = Table(title="路网对照公布数据 Network against published facts")
+    for col in ("方式 mode", "起 from", "讫 to", "类 kind", "公布 published", "路网 network", "log(路网/公布)"):
+        table.add_column(col, overflow="fold")
+    for r in checked.itertuples():
+        unit = "min" if r.compared == "minutes" else "km"
+        pub = r.minutes if r.compared == "minutes" else r.km
+        got = r.network_min if r.compared == "minutes" else r.network_km
+        kind = "section" if r.measure == "section" else (r.service or "")
+        table.add_row(r.mode, escape(r.from_zh), escape(r.to_zh), kind, f"{pub:g} {unit}", f"{got:.1f} {unit}",
+                      f"{r.log_ratio:+.3f}")
+    console.print(table)
+    summary = truth_summary(checked)
+    for mode, s in summary.to_dict("index").items():
+        console.print(f"{mode}: {s['facts']} 条 facts, 中位 median |log| = {s['median_abs_log']:.3f}, "
+                      f"P90 = {s['p90_abs_log']:.3f}; 路段下限 sections {s['sections']}, 短于路段 undercut "
+                      f"{s['sections_undercut']}")
+    if out_path is not None:
+        write_csv(checked.round({"network_min": 2, "network_km": 2, "log_ratio": 4}), out_path,
+                  overwrite=bool(overwrite))
+        console.print(f"已写出 Wrote {escape(str(out_path.resolve()))}", soft_wrap=True)
+
+
 @cli.command("fetch-assets")
 def fetch_assets_cmd() -> None:
     """取得地图脚本以便离线打开 / fetch the map's Leaflet files from npm, so maps work offline."""

@@ -162,7 +162,7 @@ def _check_value(key: str, value, annotation, source: str):
     elif origin is dict:
         vtype = typing.get_args(annotation)[1]
         if vtype is float:
-            positive = key.endswith("_speeds")  # speeds must be > 0; weights may be 0
+            positive = key.endswith(("_speeds", "_factors"))  # speeds must be > 0; weights may be 0
             ok = isinstance(value, dict) and all(
                 isinstance(v, (int, float)) and not isinstance(v, bool) and (v > 0 if positive else v >= 0)
                 for v in value.values())
@@ -315,8 +315,11 @@ max_road_features = 20000   # 道路超过此数时地图只画高等级道路�
 [network]
 # 路网构建与速度 / network building and speeds
 snap_tolerance_m = 50.0     # 顶点吸附容差（米）/ vertices closer than this are one node
-road_speed_factor = 0.85    # 运行速度/设计速度 / operating ÷ design speed, roads
-rail_speed_factor = 0.8     # 同上，铁路 / the same for rail
+road_speed_factor = 0.8     # 运行速度/设计速度 / operating ÷ design speed, roads
+rail_speed_factor = 0.8     # 同上，铁路（下表未列的等级）/ the same for rail classes not in the table below
+# 分等级运行速度系数（按公布的最快列车时刻拟合）/ per-class factors, fitted to published fastest train times:
+# rail_speed_factors = {{hsr = 0.62, intercity = 0.56, conventional = 0.64, freight = 0.64}}
+# road_speed_factors = {{arterial = 0.7}}
 boarding_penalty_min = 20.0 # 客运上车附加时间（分钟）/ boarding penalty at stations
 freight_transfer_min = 120.0 # 公铁换装时间（分钟）/ road–rail transfer at freight terminals
 access_speed_kmh = 40.0     # 路网外接驳速度 / off-network access speed

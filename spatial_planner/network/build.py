@@ -104,14 +104,20 @@ def _speed(values: pd.Series, classes: pd.Series, table: dict[str, float], missi
     return v.to_numpy(float)
 
 
-def _detour(values: pd.Series, ids: np.ndarray) -> np.ndarray:
-    """Detour factors: empty means 1; zero, negative or infinite values raise, naming the roads."""
-    d = _numbers(values, "road", "detour_factor", ids)
+def _factors(classes: pd.Series, table: dict[str, float], default: float) -> np.ndarray:
+    """Each line's operating share of design speed: its class's factor, else ``default``."""
+    return classes.map(table).fillna(default).to_numpy(float)
+
+
+def _detour(values: pd.Series, ids: np.ndarray, what: str = "road") -> np.ndarray:
+    """Detour factors: empty means 1; zero, negative or infinite values raise, naming the lines."""
+    d = _numbers(values, what, "detour_factor", ids)
     bad = (d <= 0) | np.isinf(d)
     if bad.any():
         shown = ", ".join(f"{i}={x:g}" for i, x in list(zip(ids[bad.to_numpy()], d[bad]))[:3])
         raise InvalidValueError(
-            f"绕行系数无效 detour_factor must be a positive number ({shown})", layer="roads", column="detour_factor",
+            f"绕行系数无效 detour_factor must be a positive number ({shown})", layer=_LAYER_OF[what],
+            column="detour_factor",
             ids=list(ids[bad.to_numpy()]),
             fix="give detour_factor ≥ 1 (network length over line length), or leave it empty for 1.",
         )
@@ -297,7 +303,8 @@ def _road_segments(roads: gpd.GeoDataFrame, crs: CRS | str | None, p: NetworkPar
             fix="load real road lines (at least two distinct points each), or lower network.snap_tolerance_m.",
         )
     length = length * detour[src]
-    minutes = length / (speed[src] * p.road_speed_factor * 1000.0 / 60.0)
+    factor = _factors(r["road_class"].astype(str), p.road_speed_factors, p.road_speed_factor)
+    minutes = length / (speed[src] * factor[src] * 1000.0 / 60.0)
     segments = _segment_table(u, v, length, minutes, "road", r, src, "road_id")
     return _Noded(xy, segments, moved, split, zero, _lines_without_segments(ids, src)), seg_oneway, crs
 
@@ -313,8 +320,11 @@ def _rail_segments(rail_lines: gpd.GeoDataFrame | None, crs: CRS, p: NetworkPara
     rl = rl.to_crs(crs)
     speed = _speed(rl.get("design_speed_kmh", pd.Series(np.nan, index=rl.index)), rl["rail_class"].astype(str),
                    p.rail_speeds, missing, "rail", ids)
+    detour = _detour(rl.get("detour_factor", pd.Series(1.0, index=rl.index)), ids, "rail")
     xy, u, v, length, src, moved, split, zero = _line_edges(rl.geometry.values, offset, p.snap_tolerance_m)
-    minutes = length / (speed[src] * p.rail_speed_factor * 1000.0 / 60.0)
+    length = length * detour[src]
+    factor = _factors(rl["rail_class"].astype(str), p.rail_speed_factors, p.rail_speed_factor)
+    minutes = length / (speed[src] * factor[src] * 1000.0 / 60.0)
     graph = sparse.coo_matrix((np.ones(len(u)), (u - offset, v - offset)), shape=(len(xy), len(xy)))
     _, labels = connected_components(graph, directed=False)
     return _Noded(xy, _segment_table(u, v, length, minutes, "rail", rl, src, "line_id"), moved, split, zero,
@@ -404,7 +414,8 @@ def build_network(
         是/否, true/false, 1/0, or -1 for one-way against the line's
         direction; empty means two-way).
     rail_lines
-        Rail lines with ``rail_class``, optionally ``design_speed_kmh``, ``line_id``.
+        Rail lines with ``rail_class``, optionally ``design_speed_kmh``, ``detour_factor`` (track length
+        over drawn length, for lines drawn partly straight) and ``line_id``.
     stations
         Station points with ``station_id``, ``station_type`` and ``lines``
         (``;``-separated line ids; empty means any line).

@@ -35,6 +35,7 @@ from .._errors import ConfigError, DisconnectedNetworkError, NoCRSError, format_
 __all__ = [
     "ROAD_SPEEDS",
     "RAIL_SPEEDS",
+    "RAIL_SPEED_FACTORS",
     "MODES",
     "NetworkParams",
     "NetworkReport",
@@ -58,6 +59,7 @@ ROAD_SPEEDS: dict[str, float] = {
     "fourth_class": 30.0,  # 四级公路 30/20
     "connector": 60.0,  # generated county connector: an ordinary 二级 road
     "hub_connector": 60.0,  # generated link from a hub to the nearest county seats
+    "arterial": 80.0,  # 普通国省干线: 一级 (80–100) and 二级 (60–80) roads through towns; built-in data
     "motorway": 120.0,
     "trunk": 100.0,
     "primary": 80.0,
@@ -78,6 +80,18 @@ RAIL_SPEEDS: dict[str, float] = {
     "freight": 80.0,
 }
 
+#: Operating share of design speed by rail class: the fastest scheduled trains, with their stops, acceleration
+#: and speed limits near junctions, average this share of the line's design speed.
+#: Fitted to the 34 timetable facts of ``tests/data/travel_truth.csv`` (``spatial-planner check-travel``): each
+#: factor is the one that centres its kind of train on the published times. No freight times are published;
+#: freight takes the conventional factor.
+RAIL_SPEED_FACTORS: dict[str, float] = {
+    "hsr": 0.62,
+    "intercity": 0.56,
+    "conventional": 0.64,
+    "freight": 0.64,
+}
+
 #: The modes a network answers for.
 MODES = ("road", "rail", "freight")
 _PASSENGER = ("hsr", "intercity", "conventional")
@@ -95,7 +109,10 @@ class NetworkParams:
     road_speeds, rail_speeds
         Class → design speed (km/h) used when a line has none.
     road_speed_factor, rail_speed_factor
-        Operating speed as a share of design speed.
+        Operating speed as a share of design speed, for the classes without a factor of their own.
+    road_speed_factors, rail_speed_factors
+        Class → operating share of design speed. The rail defaults (:data:`RAIL_SPEED_FACTORS`) are fitted to
+        published fastest timetable times, stops included (``tests/data/travel_truth.csv``).
     boarding_penalty_min
         Minutes added when a trip enters passenger rail at a station (waiting, access inside the station).
     freight_transfer_min
@@ -110,8 +127,10 @@ class NetworkParams:
     snap_tolerance_m: float = 50.0
     road_speeds: dict[str, float] = field(default_factory=lambda: dict(ROAD_SPEEDS))
     rail_speeds: dict[str, float] = field(default_factory=lambda: dict(RAIL_SPEEDS))
-    road_speed_factor: float = 0.85
+    road_speed_factor: float = 0.8
     rail_speed_factor: float = 0.8
+    road_speed_factors: dict[str, float] = field(default_factory=dict)
+    rail_speed_factors: dict[str, float] = field(default_factory=lambda: dict(RAIL_SPEED_FACTORS))
     boarding_penalty_min: float = 20.0
     freight_transfer_min: float = 120.0
     access_speed_kmh: float = 40.0

@@ -89,13 +89,21 @@ def _problem_from(exc: SpatialPlannerError, layer: str) -> Problem:
     return Problem("error", layer, max(len(ids), 1), ids, exc.detail, exc.fix or "")
 
 
+#: How far outside the study area a place (county, park, seat) may lie, in metres: digitising slack.
+AREA_TOLERANCE_M = 2000.0
+#: How far outside the study area the network layers may reach, in metres.
+NETWORK_MARGIN_M = 60_000.0
+#: The network layers.
+NETWORK_KINDS = frozenset({"rail_lines", "stations", "roads", "hubs"})
+
+
 def validate_layer(
     gdf: gpd.GeoDataFrame,
     kind: str,
     *,
     name: str | None = None,
     study_area=None,
-    tolerance_m: float = 2000.0,
+    tolerance_m: float | None = None,
     repair: bool = True,
     problems: list[Problem] | None = None,
     area_name: str = "study area",
@@ -111,10 +119,13 @@ def validate_layer(
     name
         Name used in messages (defaults to ``kind``).
     study_area
-        A shapely geometry in EPSG:4490. Features whose representative point
-        lies farther than ``tolerance_m`` outside it are errors.
+        A shapely geometry in EPSG:4490. Features that lie wholly farther than
+        ``tolerance_m`` outside it are errors.
     tolerance_m
-        Slack for the study-area test, in metres.
+        Slack for the study-area test, in metres. By default
+        :data:`AREA_TOLERANCE_M` for places and
+        :data:`NETWORK_MARGIN_M` for the network layers (lines, stations and
+        hubs beyond the border carry trips that leave the area and come back).
     repair
         Make the safe repairs, each with a warning: invalid geometries through
         ``make_valid`` (keeping the parts of the layer's type), MultiPoints in a
@@ -146,6 +157,8 @@ def validate_layer(
     usable = chk.usable_geometries(gdf, ids)
     gdf = chk.invalid_geometries(gdf, ids, usable, repair=repair)
     if study_area is not None and usable.any():
+        if tolerance_m is None:
+            tolerance_m = NETWORK_MARGIN_M if kind in NETWORK_KINDS else AREA_TOLERANCE_M
         outside = _outside(gdf.loc[usable], study_area, tolerance_m)
         if outside.any():
             chk.fail(OutsideStudyAreaError(ids[usable][outside].tolist(), layer=chk.label, area=area_name))
@@ -270,13 +283,15 @@ class _Checker:
 
 
 def _outside(gdf: gpd.GeoDataFrame, area, tolerance_m: float) -> np.ndarray:
-    """Boolean mask (aligned with ``gdf``) of features whose representative point lies outside ``area``."""
+    """Boolean mask (aligned with ``gdf``) of features with no part inside ``area`` (buffered by
+    ``tolerance_m``): a point outside it, a line or polygon that does not reach it. A line that runs out of the
+    area and back (a railway crossing a neighbouring province) is inside."""
     metric = projected_crs_for(area.bounds)
     area_m = gpd.GeoSeries([area], crs=CGCS2000).to_crs(metric).iloc[0]
-    pts = gdf.geometry.to_crs(metric).representative_point().values
+    geoms = gdf.geometry.to_crs(metric).values
     prepared = shapely.buffer(area_m, tolerance_m) if tolerance_m > 0 else area_m
     shapely.prepare(prepared)
-    return ~shapely.contains(prepared, pts)
+    return ~shapely.intersects(prepared, geoms)
 
 
 def study_area_of(layers: dict[str, gpd.GeoDataFrame]):
