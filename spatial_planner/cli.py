@@ -48,6 +48,19 @@ config_option = click.option(
 )
 out_option = click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
                           help="输出目录 / output folder.")
+area_option = click.option(
+    "--area", "area", multiple=True,
+    help="规划范围：地市或县区名称/代码，可多次或逗号分隔 / plan part of the data: prefectures or counties "
+         "(e.g. --area 郑州市), repeatable or comma-separated.")
+
+
+def _set_area(cfg, area: tuple[str, ...]) -> None:
+    """``--area`` values (repeatable, comma-separated) into ``[study_area] area``."""
+    names = [x.strip() for a in area for x in a.replace("，", ",").split(",") if x.strip()]
+    if names:
+        cfg.study_area.area = names
+
+
 overwrite_option = click.option("--overwrite", is_flag=True, default=None,
                                  help="覆盖已有输出 / replace existing outputs.")
 
@@ -72,15 +85,21 @@ def cli(debug: bool) -> None:
 @click.option("--shp-encoding", type=click.Choice(["UTF-8", "GBK"]), default=None,
               help="Shapefile 编码（GBK 供老版本软件）/ shapefile encoding.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="地图与报告语言 / map labels: zh or en.")
+@area_option
+@click.option("--year", type=int, default=None, help="按某年底的路网规划 / plan on the network as of a year.")
 @_handle_errors
 def run_cmd(config_path: Path | None, out_dir: Path | None, overwrite: bool | None, scheduler: str | None,
-            formats: tuple[str, ...], shp_encoding: str | None, lang: str | None) -> None:
+            formats: tuple[str, ...], shp_encoding: str | None, lang: str | None, area: tuple[str, ...],
+            year: int | None) -> None:
     """运行规划并写出地图与 GeoPackage / run the plan and write the map and GeoPackage."""
     # the library is imported here, not at the top, so that `--help` answers at once
     from .config import load_config
     from .pipeline import run
 
     cfg = load_config(config_path)
+    _set_area(cfg, area)
+    if year is not None:
+        cfg.network.year = year
     if scheduler:
         cfg.accessibility.scheduler = scheduler
     for f in formats:
@@ -310,6 +329,40 @@ def validate_cmd(config_path, paths, kind) -> None:
     if n_err:
         err_console.print(f"[bold red]{n_err} 个错误 error(s)[/]")
         sys.exit(1)
+
+
+@cli.command("compare")
+@config_option
+@click.option("--year", "years", type=int, multiple=True, required=True,
+              help="路网年份，至少两个 / network years, two or more: --year 2015 --year 2024.")
+@area_option
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="输出目录 / output folder (compare.csv, compare.md, compare_map.html).")
+@overwrite_option
+@_handle_errors
+def compare_cmd(config_path, years, area, out_dir, overwrite) -> None:
+    """比较不同年份路网下各县区的可达性 / each county's access on the network of each year, and the gains."""
+    # the library is imported here, not at the top, so that `--help` answers at once
+    from .config import load_config
+    from .pipeline import compare_years
+
+    cfg = load_config(config_path)
+    _set_area(cfg, area)
+    gains, written, notes = compare_years(list(years), cfg, out_dir=out_dir, overwrite=bool(overwrite))
+    for n in notes:
+        err_console.print(f"[yellow]注意 Note:[/] {escape(n)}", soft_wrap=True)
+    first, last = min(years), max(years)
+    table = Table(title=f"潜力提升最大的县区 Top counties by potential gain {first}→{last}")
+    for col in ("县区 county", "地市 prefecture", "潜力提升 gain %", f"到高铁站 to HSR {first}→{last} (min)",
+                f"到地市中心 to seat {first}→{last} (min)"):
+        table.add_column(col)
+    for r in gains.head(10).to_dict("records"):
+        table.add_row(escape(r["name_zh"]), escape(r["prefecture_zh"]), f"{r['potential_gain_pct']:.1f}",
+                      f"{r[f'to_hsr_{first}']:.0f} → {r[f'to_hsr_{last}']:.0f}",
+                      f"{r[f'to_prefecture_{first}']:.0f} → {r[f'to_prefecture_{last}']:.0f}")
+    console.print(table)
+    for name, path in written.items():
+        console.print(f"已写出 Wrote {escape(str(Path(path).resolve()))}", soft_wrap=True)
 
 
 @cli.command("check-travel")

@@ -39,10 +39,17 @@ __all__ = [
 
 @dataclass
 class StudyArea:
-    """``[study_area]``: its name and the projected CRS of metric work (``auto``: chosen for its extent)."""
+    """``[study_area]``: its name, which counties it covers, how far the network reaches beyond it, and the
+    projected CRS of metric work (``auto``: chosen for its extent).
+
+    ``area`` names counties or prefectures of the counties layer (``["郑州市"]``, adcodes too); empty means
+    every county. The name defaults to the selection's when ``area`` is given and the name is left as is.
+    """
 
     name_zh: str = "河南省"
     name_en: str = "Henan"
+    area: list[str] = field(default_factory=list)
+    network_buffer_km: float = 50.0
     projected_crs: str = "auto"
 
     @property
@@ -105,6 +112,8 @@ _RANGES = {
     "map.precision": (3, 8),
     "map.max_road_features": (100, 10_000_000),
     "network.snap_tolerance_m": (0.0, 5000.0),
+    "study_area.network_buffer_km": (0.0, 2000.0),
+    "network.year": (0, 2100),
     "network.road_speed_factor": (0.05, 1.5),
     "network.rail_speed_factor": (0.05, 1.5),
     "network.boarding_penalty_min": (0.0, 1e6),
@@ -283,6 +292,8 @@ def config_template() -> str:
 [study_area]
 name_zh = "河南省"          # 研究区名称 / study-area name
 name_en = "Henan"
+area = []                   # 规划范围：地市或县区名称/代码，如 ["郑州市"]；空 = 全部县区 / counties or prefectures, [] = all
+network_buffer_km = 50.0    # 路网（道路、铁路、车站、枢纽）保留至研究区外多少公里 / network kept this far beyond the area
 projected_crs = "auto"      # 量算用投影：auto 自动选 CGCS2000 3度带高斯-克吕格 (河南 EPSG:4547)，或如 "EPSG:4547"
 
 [layers]
@@ -324,6 +335,7 @@ boarding_penalty_min = 20.0 # 客运上车附加时间（分钟）/ boarding pen
 freight_transfer_min = 120.0 # 公铁换装时间（分钟）/ road–rail transfer at freight terminals
 access_speed_kmh = 40.0     # 路网外接驳速度 / off-network access speed
 access_detour = 1.3         # 接驳绕行系数 / access detour factor
+year = 0                    # 按某年底的路网规划（晚于该年开通的线路不计），0 = 现状 / plan on the network as of a year; 0 = as is
 access_warn_km = 15.0       # 地点距路网超过此距离（公里）时提示 / note places farther than this from the road network, km
 # 缺省设计速度（km/h），JTG B01 与铁路设计规范 / default design speeds by class:
 # road_speeds = {{expressway = 120, connector = 60}}

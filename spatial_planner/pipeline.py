@@ -6,6 +6,7 @@ through a callback, so the CLI can show it and notebooks can stay quiet.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import warnings
 from collections.abc import Callable
@@ -16,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._errors import DataFileError, DataWarning
+from ._errors import ConfigError, DataFileError, DataWarning
 from .analysis.accessibility import (
     od_matrix,
     od_wide,
@@ -43,26 +44,29 @@ from .analysis.indices import (
 from .analysis.linkages import (
     linkage_network,
 )
+from .analysis.years import county_access_of_year, year_gains
 from .analysis.nodes import (
     growth_poles,
     hub_access_score,
     park_level_score,
 )
-from .config import Config
+from .config import Config, StudyArea
 from .crs import study_area_crs
 from .io._atomic import check_free, staged_outputs
 from .io.builtin import read_sectors
 from .io.credits import data_credits
 from .io.gpkg import write_geopackage
+from .io.area import network_as_of, select_area
 from .io.readers import load_layers
 from .io.shapefile import write_shapefiles
 from .io.writers import write_csv, write_geotiff, write_html
 from .network.build import build_network
 from .network.graph import Network, far_from_network
 from .outputs.qgis import default_styles
-from .outputs.report import markdown_report, write_report
+from .outputs.report import markdown_report, write_report, years_markdown
 from .outputs.webmap.elements import render_html
 from .outputs.webmap.plan_map import plan_map
+from .outputs.webmap.years_map import years_map
 from .results import AccessResult, Plan
 from .validate.layers import study_area_of, validate_layers
 
@@ -101,12 +105,30 @@ def _noop(step: str) -> None:
     return None
 
 
+def _study_area(layers: dict[str, gpd.GeoDataFrame], cfg: Config) -> tuple[dict[str, gpd.GeoDataFrame], Config,
+                                                                           list[str]]:
+    """The layers of ``[study_area] area`` (all counties when empty) with the network clipped to the area plus
+    ``network_buffer_km`` and, with ``[network] year``, as it stood then; the config named after the selection
+    (unless a name was given); the notes on what was clipped or left out."""
+    sa = cfg.study_area
+    sel = select_area(layers, sa.area, buffer_km=sa.network_buffer_km)
+    if sa.area and (sa.name_zh, sa.name_en) == (StudyArea.name_zh, StudyArea.name_en):
+        cfg = dataclasses.replace(cfg, study_area=dataclasses.replace(sa, name_zh=sel.name_zh,
+                                                                      name_en=sel.name_en))
+    notes = [sel.note(sa.network_buffer_km)]
+    if cfg.network.year:
+        notes.append(network_as_of(layers, cfg.network.year))
+    return layers, cfg, [n for n in notes if n]
+
+
 def load_network(cfg: Config | None = None) -> tuple[dict[str, gpd.GeoDataFrame], Network]:
-    """Load and validate a config's layers and build its network (what ``od``, ``isochrones`` and ``access`` use)."""
+    """Load and validate a config's layers (its study area, the network clipped around it) and build its network
+    (what ``od``, ``isochrones`` and ``access`` use)."""
     cfg = cfg or Config()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
-        layers = validate_layers(load_layers(cfg.layers)).layers
+        layers, cfg, _ = _study_area(load_layers(cfg.layers), cfg)
+        layers = validate_layers(layers).layers
     return layers, network_of(layers, cfg)
 
 
@@ -188,20 +210,20 @@ def run(
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always", DataWarning)
         progress("读取图层 Loading layers")
-        layers = load_layers(cfg.layers)
+        layers, cfg, scope_notes = _study_area(load_layers(cfg.layers), cfg)
         progress("校验图层 Validating layers")
         layers = validate_layers(layers).layers
-    caught = [str(w.message) for w in record if issubclass(w.category, DataWarning)]
+        progress("构建路网并计算可达性 Network and accessibility")
+        industry = industry_of(layers, cfg)
+        access = accessibility_step(layers, cfg, industry=industry)
+        progress("点-带-网 分析 Nodes, belts and network")
+        plan = build_plan(layers, cfg, access=access, industry=industry)
+    caught = scope_notes + list(dict.fromkeys(
+        str(w.message) for w in record if issubclass(w.category, DataWarning)))
     for w in record:
         if not issubclass(w.category, DataWarning):
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)
-
-    progress("构建路网并计算可达性 Network and accessibility")
-    industry = industry_of(layers, cfg)
-    access = accessibility_step(layers, cfg, industry=industry)
     caught += coverage_notes(layers, access.network)
-    progress("点-带-网 分析 Nodes, belts and network")
-    plan = build_plan(layers, cfg, access=access, industry=industry)
 
     progress("绘制地图 Drawing the map")
     fmap = plan_map(layers, plan, config=cfg.map, sectors=read_sectors(), title=_map_title(cfg))
@@ -260,9 +282,11 @@ def _write_report(plan, cfg: Config, access, layers, folder: Path, notes: list[s
 
 
 def _map_title(cfg: Config) -> str:
-    area = cfg.study_area
-    return (f"{area.name_zh} 先进制造业集群 点-带-网 布局" if cfg.map.language == "zh"
-            else f"{area.name_en}: advanced-manufacturing clusters — nodes, belts, network")
+    area, year = cfg.study_area, cfg.network.year
+    if cfg.map.language == "zh":
+        return f"{area.name_zh} 先进制造业集群 点-带-网 布局" + (f"（{year} 年路网）" if year else "")
+    return f"{area.name_en}: advanced-manufacturing clusters — nodes, belts, network" + (
+        f" (network of {year})" if year else "")
 
 
 def _gpkg_layers(layers, access: AccessResult, plan) -> dict:
@@ -433,3 +457,47 @@ def build_plan(layers: dict[str, gpd.GeoDataFrame], cfg: Config | None = None, *
         county_indices=_county_indices(industry, lq, counties, tiered, advanced, national, sectors),
         productivity=productivity, report=report, access=access,
     )
+
+
+def compare_years(years: list[int], config: Config | None = None, *, out_dir: str | Path | None = None,
+                  overwrite: bool = False) -> tuple[pd.DataFrame, dict[str, Path], list[str]]:
+    """Each county's access on the network of each year and the gains between the first and the last.
+
+    Writes ``compare.csv`` (every county), ``compare.md`` (the report) and ``compare_map.html`` (a choropleth of
+    the gains) into ``out_dir`` when it is given. Returns the table, the files written and the notes.
+    """
+    cfg = config or Config()
+    years = sorted(set(int(y) for y in years))
+    if len(years) < 2:
+        raise ConfigError(f"two or more years are needed, got {years}", key="year",
+                          fix="give --year twice, e.g. --year 2015 --year 2024.")
+    out = Path(out_dir) if out_dir is not None else None
+    targets = {n: out / n for n in ("compare.csv", "compare.md", "compare_map.html")} if out else {}
+    check_free(targets.values(), overwrite=overwrite, where=str(out))
+    by_year, notes, last_layers = {}, [], None
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always", DataWarning)
+        for y in years:
+            cy = dataclasses.replace(cfg, network=dataclasses.replace(cfg.network, year=y))
+            layers, cy, scope = _study_area(load_layers(cfg.layers), cy)
+            layers = validate_layers(layers).layers
+            by_year[y] = county_access_of_year(network_of(layers, cy), layers, industry_of(layers, cy).mass,
+                                               half_life=cfg.accessibility.half_life_min,
+                                               decay=cfg.accessibility.decay)
+            notes += scope
+            last_layers, cfg_last = layers, cy
+    notes += list(dict.fromkeys(str(w.message) for w in record if issubclass(w.category, DataWarning)))
+    names = last_layers["counties"].set_index(last_layers["counties"]["adcode"].astype(str))
+    gains = year_gains(by_year, names)
+    written: dict[str, Path] = {}
+    if out is not None:
+        area = cfg_last.study_area
+        title = f"{area.name_zh} 路网变化的可达性效果 {years[0]}→{years[-1]}"
+        credits = data_credits(last_layers)
+        written["compare.csv"] = write_csv(gains, targets["compare.csv"], overwrite=overwrite)
+        written["compare.md"] = write_html(years_markdown(gains, years, title=title, notes=notes, credits=credits),
+                                           targets["compare.md"], overwrite=overwrite)
+        fmap = years_map(last_layers, gains, years, config=cfg.map, title=title)
+        written["compare_map.html"] = write_html(render_html(fmap, assets=cfg.map.assets),
+                                                 targets["compare_map.html"], overwrite=overwrite)
+    return gains, written, notes

@@ -15,6 +15,8 @@ __all__ = [
     "HUB_STYLE",
     "PREFECTURE_PALETTE",
     "label",
+    "GAIN_COLOURS",
+    "gain_classes",
     "TIME_BREAKS",
     "TIME_COLOURS",
     "minute_class",
@@ -187,6 +189,21 @@ def label(key: str, language: str = "zh") -> str:
     if pair is None:
         return key
     return pair[0] if language == "zh" else pair[1]
+
+
+#: Gains (minutes saved, per cent of potential gained): no gain grey, then a colour-blind-safe sequential ramp
+#: (ColorBrewer YlGnBu).
+GAIN_COLOURS = ("#e0e0e0", "#c7e9b4", "#7fcdbb", "#41b6c4", "#2c7fb8", "#253494")
+GAIN_BREAKS = {"minutes": (0.5, 5, 15, 30, 60, 1e12), "percent": (0.5, 10, 25, 50, 100, 1e12)}
+
+
+def gain_classes(kind: str, language: str = "zh") -> tuple[list[float], list[str], list[str]]:
+    """Class breaks, colours and labels of a gain: ``kind`` is ``"minutes"`` or ``"percent"``."""
+    b = GAIN_BREAKS[kind]
+    unit = ("分钟" if language == "zh" else "min") if kind == "minutes" else "%"
+    none = "无变化" if language == "zh" else "no gain"
+    labels = [none] + [f"{b[i]:g}–{b[i + 1]:g} {unit}" for i in range(len(b) - 2)] + [f"> {b[-2]:g} {unit}"]
+    return list(b), list(GAIN_COLOURS), labels
 
 
 TIME_BREAKS = (15, 30, 45, 60, 90, 120, 180)

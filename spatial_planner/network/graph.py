@@ -122,6 +122,9 @@ class NetworkParams:
     access_warn_km
         Places farther than this from the road network are reported (:func:`far_from_network`):
         a road layer that does not cover the study area gives access links, not network times.
+    year
+        Plan on the network as it stood at the end of this year (lines whose ``opened`` year is later are
+        left out, :func:`spatial_planner.io.area.network_as_of`); 0 takes the layers as they are.
     """
 
     snap_tolerance_m: float = 50.0
@@ -136,6 +139,7 @@ class NetworkParams:
     access_speed_kmh: float = 40.0
     access_detour: float = 1.3
     access_warn_km: float = 15.0
+    year: int = 0
 
 
 @dataclass
@@ -334,8 +338,23 @@ class Network:
             self._trees["road"] = (cKDTree(self.node_xy[ids]), ids)
         return self._trees["road"]
 
+    def main_road_tree(self) -> tuple[cKDTree, np.ndarray, np.ndarray]:
+        """KD-tree of the road nodes of the largest connected part of the road network, their ids, and a mask
+        of every node in that part."""
+        if "main" not in self._trees:
+            ids = np.flatnonzero(self.node_layer == 0)
+            e = self.edges[self.edges["layer"].to_numpy() == "road"]
+            n = self.n_nodes
+            g = sparse.coo_matrix((np.ones(len(e)), (e["u"].to_numpy(), e["v"].to_numpy())), shape=(n, n))
+            _, lab = connected_components(g, directed=False)
+            in_main = lab == np.bincount(lab[ids]).argmax() if len(ids) else np.zeros(n, dtype=bool)
+            main = ids[in_main[ids]]
+            self._trees["main"] = (cKDTree(self.node_xy[main]), main, in_main)
+        return self._trees["main"]
+
     def attach(self, points: gpd.GeoSeries | gpd.GeoDataFrame) -> pd.DataFrame:
-        """Attach points to their nearest road node.
+        """Attach points to their nearest road node (on the main network when the nearest is a fragment of it
+        and the main network lies within ``access_warn_km``).
 
         Returns
         -------
@@ -350,9 +369,19 @@ class Network:
         xy = np.column_stack([pts.representative_point().x, pts.representative_point().y])
         tree, ids = self.road_tree()
         dist, idx = tree.query(xy)
+        node = ids[idx]
+        # a place whose nearest road is a fragment (cut off by a study area's edge, or by leaving out a road not
+        # yet built) joins the main network instead when it lies within access_warn_km of it
+        m_tree, m_ids, in_main = self.main_road_tree()
+        off = ~in_main[node]
+        if off.any() and len(m_ids):
+            d_main, i_main = m_tree.query(xy[off])
+            near = d_main <= self.params.access_warn_km * 1000.0
+            sel = np.flatnonzero(off)[near]
+            node[sel], dist[sel] = m_ids[i_main[near]], d_main[near]
         p = self.params
         minutes = dist * p.access_detour / (p.access_speed_kmh * 1000.0 / 60.0)
-        return pd.DataFrame({"node": ids[idx], "access_m": dist, "access_min": minutes}, index=geoms.index)
+        return pd.DataFrame({"node": node, "access_m": dist, "access_min": minutes}, index=geoms.index)
 
     def nodes_gdf(self) -> gpd.GeoDataFrame:
         """The nodes as a point GeoDataFrame (projected CRS)."""

@@ -497,3 +497,33 @@ def write_report(plan, cfg, access, layers, out_dir: str | os.PathLike, *, overw
     with atomic_output(t["report.html"], overwrite=overwrite) as tmp:
         tmp.write_text(html_report(md, embedded, title=page_title), encoding="utf-8")
     return dict(t)
+
+
+def years_markdown(gains: pd.DataFrame, years: list[int], *, title: str, notes: list[str] | None = None,
+                   credits: list[str] | None = None, top: int = 10) -> str:
+    """The report of a year comparison: what the network changed for each county (top gainers, all counties)."""
+    first, last = years[0], years[-1]
+    lines = [f"# {title}", "", f"生成 Generated: {_dt.date.today().isoformat()} · 路网年份 Network years: "
+             + " → ".join(str(y) for y in years), ""]
+    if notes:
+        lines += ["> **注意 Notes**", ">"] + [f"> - {n}" for n in notes] + [""]
+    saved = [c for c in gains.columns if c.endswith("_saved")]
+    lines += ["## 概况 Summary", "",
+              md_table(pd.DataFrame([{"measure": c.removesuffix("_saved"), "mean": gains[c].mean(),
+                                      "median": gains[c].median(), "max": gains[c].max(),
+                                      "counties_gaining": int((gains[c] > 0.5).sum())} for c in saved]),
+                       {"measure": "指标 measure", "mean": "平均节省(分钟)", "median": "中位", "max": "最大",
+                        "counties_gaining": "受益县区数"}), "",
+              f"经济潜力（引力）提升中位数 median potential gain: {gains['potential_gain_pct'].median():.1f}%", "",
+              f"## 受益最大的县区 Top {top} counties by potential gain", "",
+              md_table(gains.head(top), {
+                  "name_zh": "县区", "prefecture_zh": "地市", "potential_gain_pct": "潜力提升%",
+                  f"to_hsr_{first}": f"到高铁站 {first}", f"to_hsr_{last}": f"到高铁站 {last}",
+                  f"to_prefecture_{first}": f"到地市中心 {first}", f"to_prefecture_{last}": f"到地市中心 {last}",
+                  "to_airport_saved": "到机场节省"}, floatfmt="{:.1f}"), "",
+              "分钟为县城出发的网络时间；到地市中心取公路与铁路（含接驳与候车）中较快者；潜力为其他县区经济规模按时间衰减之和。",
+              "Minutes are network times from the county seat; to the prefecture seat, the faster of road and rail "
+              "(with access and boarding); the potential sums the other counties' mass, decayed by time.", ""]
+    if credits:
+        lines += ["数据署名 Credits: " + "; ".join(credits), ""]
+    return "\n".join(lines)

@@ -30,6 +30,7 @@ from .._errors import (
     format_ids,
 )
 from ..crs import CGCS2000, projected_crs_for
+from ..io.area import NETWORK_LAYERS
 from ..io.checks import (
     check_numeric_columns,
     geometry_type_error,
@@ -91,10 +92,10 @@ def _problem_from(exc: SpatialPlannerError, layer: str) -> Problem:
 
 #: How far outside the study area a place (county, park, seat) may lie, in metres: digitising slack.
 AREA_TOLERANCE_M = 2000.0
-#: How far outside the study area the network layers may reach, in metres.
-NETWORK_MARGIN_M = 60_000.0
-#: The network layers.
-NETWORK_KINDS = frozenset({"rail_lines", "stations", "roads", "hubs"})
+#: The network layers: not held to the study area (they are clipped to it plus a buffer).
+NETWORK_KINDS = frozenset(NETWORK_LAYERS)
+#: Network features farther than this beyond the study area get a warning (the default network buffer), km.
+NETWORK_REACH_KM = 50.0
 
 
 def validate_layer(
@@ -122,10 +123,11 @@ def validate_layer(
         A shapely geometry in EPSG:4490. Features that lie wholly farther than
         ``tolerance_m`` outside it are errors.
     tolerance_m
-        Slack for the study-area test, in metres. By default
-        :data:`AREA_TOLERANCE_M` for places and
-        :data:`NETWORK_MARGIN_M` for the network layers (lines, stations and
-        hubs beyond the border carry trips that leave the area and come back).
+        Slack for the study-area test, in metres: by default
+        :data:`AREA_TOLERANCE_M`. The network layers (roads, rail lines,
+        stations, hubs) are not tested by default: a network runs on past any
+        boundary, and the pipeline clips it to the area plus
+        ``[study_area] network_buffer_km`` (:func:`spatial_planner.io.select_area`).
     repair
         Make the safe repairs, each with a warning: invalid geometries through
         ``make_valid`` (keeping the parts of the layer's type), MultiPoints in a
@@ -156,10 +158,15 @@ def validate_layer(
         chk.fail(exc)
     usable = chk.usable_geometries(gdf, ids)
     gdf = chk.invalid_geometries(gdf, ids, usable, repair=repair)
-    if study_area is not None and usable.any():
-        if tolerance_m is None:
-            tolerance_m = NETWORK_MARGIN_M if kind in NETWORK_KINDS else AREA_TOLERANCE_M
-        outside = _outside(gdf.loc[usable], study_area, tolerance_m)
+    if study_area is not None and usable.any() and kind in NETWORK_KINDS and tolerance_m is None:
+        beyond = _outside(gdf.loc[usable], study_area, NETWORK_REACH_KM * 1000.0)
+        if beyond.any():
+            chk.warn(int(beyond.sum()), ids[usable][beyond].tolist(),
+                     f"{int(beyond.sum())} 个要素在研究区外 {NETWORK_REACH_KM:g} 公里以远，规划时将被略去 — feature(s) "
+                     f"farther than {NETWORK_REACH_KM:g} km beyond the study area: a run leaves them out",
+                     "check the coordinates (swapped lon/lat? wrong CRS?), or ignore if the network simply runs on.")
+    elif study_area is not None and usable.any():
+        outside = _outside(gdf.loc[usable], study_area, AREA_TOLERANCE_M if tolerance_m is None else tolerance_m)
         if outside.any():
             chk.fail(OutsideStudyAreaError(ids[usable][outside].tolist(), layer=chk.label, area=area_name))
     return gdf
@@ -175,6 +182,13 @@ class _Checker:
         if self.problems is None:
             raise exc
         self.problems.append(_problem_from(exc, self.label))
+
+    def warn(self, count: int, ids: list, message: str, fix: str) -> None:
+        """A finding that is not an error: recorded, or a :class:`DataWarning` when nothing records."""
+        if self.problems is not None:
+            self.problems.append(Problem("warning", self.label, count, ids, message, fix))
+        else:
+            warnings.warn(f"[{self.label}] {message} ({format_ids(ids, 5)})", DataWarning, stacklevel=4)
 
     def repaired(self, count: int, ids: list, message: str) -> None:
         if self.problems is not None:
