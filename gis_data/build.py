@@ -730,6 +730,89 @@ def build_parks(counties, metric, report):
     return parks
 
 
+# --------------------------------------------------------------------------- county statistics
+
+#: Henan's 2022 totals (亿元): 河南省2022年国民经济和社会发展统计公报 (河南省统计局, 2023-03-23).
+PROVINCE_2022 = {"gdp": 61345.05, "secondary": 25465.04}
+STATS_YEAR = 2022
+
+
+def _spread(weights: pd.Series, total: float) -> pd.Series:
+    """``total`` shared in proportion to ``weights``."""
+    return weights * (total / weights.sum()) if weights.sum() > 0 else weights * 0.0
+
+
+def build_county_statistics(counties: gpd.GeoDataFrame, report: dict) -> pd.DataFrame:
+    """Every county's 2022 GDP and secondary-industry value added (亿元): published where a source gives it,
+    estimated otherwise, each row flagged with how.
+
+    * A county value published for 2022 is used as it is (``published``).
+    * In a prefecture whose 2022 total is published, what its 2022 county values leave of the total is shared
+      among its other counties: in proportion to a value published for another year (``rescaled``), else to
+      the 2020 census population (``estimated``).
+    * Elsewhere, a value published for another year is used as it is (``published``, the year kept), and the
+      province's 2022 total, less every prefecture total and county value used, is shared among the remaining
+      counties by population (``estimated``).
+    * Secondary value added: published where given; else GDP × the prefecture's published secondary share,
+      or the province's (``estimated``).
+    """
+    pub = _read_source("county_statistics.csv").set_index("adcode")
+    pop = _read_source("county_population_2020.csv").set_index("adcode")["population_2020"].astype(float)
+    pref = _read_source("prefecture_gdp.csv").set_index("prefecture_zh")
+    c = counties.set_index("adcode")[["name_zh", "prefecture_zh"]].copy()
+    c["population_2020"] = pop.reindex(c.index)
+    gdp = pd.to_numeric(pub["gdp_100m_yuan"], errors="coerce").reindex(c.index)
+    year = pd.to_numeric(pub["year"], errors="coerce").reindex(c.index)
+    c["gdp_100m_yuan"], c["quality"], c["method"] = np.nan, "", ""
+    c["source_year"] = year.where(gdp.notna())
+    now = gdp.notna() & (year == STATS_YEAR)
+    c.loc[now, "gdp_100m_yuan"] = gdp[now]
+    c.loc[now, ["quality", "method"]] = ["published", "published for 2022"]
+    pref_gdp = pd.to_numeric(pref["gdp_100m_yuan"], errors="coerce")
+    pc = PROVINCE_2022["gdp"] / pop.sum()  # 亿元 per person, for proportions only
+    for name, total in pref_gdp.dropna().items():
+        inside = c["prefecture_zh"] == name
+        rest = inside & ~now
+        if not rest.any():
+            continue
+        other_year = rest & gdp.notna()
+        weights = pd.Series(np.where(other_year, gdp, c["population_2020"] * pc), index=c.index)[rest]
+        c.loc[rest, "gdp_100m_yuan"] = _spread(weights, total - c.loc[inside & now, "gdp_100m_yuan"].sum())
+        c.loc[rest & other_year, ["quality", "method"]] = ["rescaled", f"published for another year, rescaled "
+                                                                      f"to {name}'s published 2022 total"]
+        c.loc[rest & ~other_year, ["quality", "method"]] = ["estimated", f"{name}'s published 2022 total, less "
+                                                                         f"its counties', shared by 2020 population"]
+    open_rows = c["gdp_100m_yuan"].isna()
+    as_is = open_rows & gdp.notna()
+    c.loc[as_is, "gdp_100m_yuan"] = gdp[as_is]
+    c.loc[as_is, ["quality", "method"]] = ["published", "published for another year (see source_year), used as is"]
+    left = c["gdp_100m_yuan"].isna()
+    remainder = PROVINCE_2022["gdp"] - c["gdp_100m_yuan"].sum()
+    c.loc[left, "gdp_100m_yuan"] = _spread(c.loc[left, "population_2020"], remainder)
+    c.loc[left, ["quality", "method"]] = ["estimated", "the province's 2022 GDP, less the published prefecture "
+                                                       "and county values, shared by 2020 population"]
+    sec = pd.to_numeric(pub["secondary_100m_yuan"], errors="coerce").reindex(c.index)
+    pref_share = (pd.to_numeric(pref["secondary_100m_yuan"], errors="coerce") / pref_gdp).dropna()
+    share = c["prefecture_zh"].map(pref_share).fillna(PROVINCE_2022["secondary"] / PROVINCE_2022["gdp"])
+    c["secondary_100m_yuan"] = np.where(sec.notna(), sec * np.where(c["quality"] == "rescaled",
+                                                                    c["gdp_100m_yuan"] / gdp, 1.0),
+                                        c["gdp_100m_yuan"] * share)
+    c["secondary_quality"] = np.where(sec.notna(), "published", "estimated")
+    c["source"] = pub["source"].reindex(c.index).where(gdp.notna() | sec.notna(), "")
+    c["gdp_100m_yuan"] = c["gdp_100m_yuan"].round(2)
+    c["secondary_100m_yuan"] = c["secondary_100m_yuan"].astype(float).round(2)
+    c["population_2020"] = c["population_2020"].astype("Int64")
+    c["source_year"] = c["source_year"].astype("Int64")
+    c.insert(2, "year", STATS_YEAR)
+    out = c.reset_index()[["adcode", "name_zh", "prefecture_zh", "year", "gdp_100m_yuan", "secondary_100m_yuan",
+                           "population_2020", "quality", "secondary_quality", "source_year", "method", "source"]]
+    report["county_statistics"] = {
+        "year": STATS_YEAR, "gdp_by_quality": out["quality"].value_counts().sort_index().to_dict(),
+        "secondary_by_quality": out["secondary_quality"].value_counts().sort_index().to_dict(),
+        "gdp_total": round(float(out["gdp_100m_yuan"].sum()), 2), "province_gdp": PROVINCE_2022["gdp"]}
+    return out
+
+
 # --------------------------------------------------------------------------- writing
 
 
@@ -771,6 +854,8 @@ def main(argv: list[str] | None = None) -> None:
     for name in ("boundary", "prefectures", "counties", "seats", "parks", "rail_lines", "stations", "roads", "hubs"):
         _write(layers[name], name)
     (OUT / "sectors.csv").write_text((SOURCES / "sectors.csv").read_text(encoding="utf-8"), encoding="utf-8")
+    stats = build_county_statistics(counties, report)
+    (OUT / "county_statistics.csv").write_text(stats.to_csv(index=False, lineterminator="\n"), encoding="utf-8")
     report["counts"] = {k: int(len(v)) for k, v in layers.items()}
     (OUT / "build_report.json").write_text(json.dumps(report, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
                                            encoding="utf-8")

@@ -70,7 +70,7 @@ class OutputConfig:
 class IndicesConfig:
     """``[indices]``: the industry table and the 产业同构 test."""
 
-    statistics: str = ""
+    statistics: str = "builtin"
     similarity_threshold: float = 0.9
     isomorphism_minutes: float = 60.0
 
@@ -354,7 +354,7 @@ workers = 0                 # 进程数，0 为全部核心 / processes, 0 = all
 scheduler = ""              # Dask 调度器："local" 或 tcp://主机:端口；空则本机多进程 / Dask scheduler
 
 [indices]
-statistics = ""             # 分行业统计 CSV（adcode + 各行业列，或 adcode,sector,value）；空则用园区代理指标
+statistics = "builtin"       # 县域经济规模：builtin（内置 2022 年 GDP/二产增加值，缺者估算并标注）、CSV 路径（adcode + 各行业列、adcode,sector,value，或 adcode + secondary_100m_yuan/gdp_100m_yuan 总量），空 = 园区代理指标
 similarity_threshold = 0.9  # 产业同构：结构相似系数阈值 / similarity at or above this is 同构
 isomorphism_minutes = 60.0  # 相邻或在此分钟内可达的县对才判同构 / neighbours or pairs within T minutes
 

@@ -33,6 +33,7 @@ from .analysis.indices import (
     concentration,
     cosine_similarity,
     industry_table,
+    industry_table_from_csv,
     isomorphism_pairs,
     krugman_dissimilarity,
     krugman_specialisation,
@@ -53,7 +54,7 @@ from .analysis.nodes import (
 from .config import Config, StudyArea
 from .crs import study_area_crs
 from .io._atomic import check_free, staged_outputs
-from .io.builtin import read_sectors
+from .io.builtin import read_builtin_statistics, read_sectors
 from .io.credits import data_credits
 from .io.gpkg import write_geopackage
 from .io.area import network_as_of, select_area
@@ -142,9 +143,30 @@ def network_of(layers: dict[str, gpd.GeoDataFrame], cfg: Config | None = None) -
 
 
 def industry_of(layers: dict[str, gpd.GeoDataFrame], cfg: Config | None = None) -> IndustryTable:
-    """The plan's one industry table: ``[indices] statistics`` when given, else the park proxy."""
+    """The plan's one industry table: ``[indices] statistics`` when given, else the park proxy.
+
+    ``statistics = "builtin"`` (the default) takes the built-in county statistics when they cover the study
+    area's counties (the built-in ones), else the park proxy with a note; its ``counties.attrs["coverage"]``
+    counts the counties' values by quality (published / rescaled / estimated).
+    """
     cfg = cfg or Config()
-    return industry_table(layers["parks"], layers["counties"]["adcode"].astype(str), cfg.indices.statistics or None)
+    codes = layers["counties"]["adcode"].astype(str)
+    stats = cfg.indices.statistics or None
+    coverage = None
+    if stats == "builtin":
+        table = read_builtin_statistics()
+        if set(codes) <= set(table["adcode"]):
+            sub = table[table["adcode"].isin(set(codes))]
+            coverage = sub["quality"].value_counts().sort_index().to_dict()
+            stats = industry_table_from_csv(table)
+        else:
+            warnings.warn("内置县域统计不覆盖这些县区，改用园区代理指标 — the built-in county statistics do not cover "
+                          "these counties: the park proxy is used", DataWarning, stacklevel=2)
+            stats = None
+    industry = industry_table(layers["parks"], codes, stats)
+    if coverage is not None:
+        industry.counties.attrs["coverage"] = coverage
+    return industry
 
 
 def coverage_notes(layers: dict[str, gpd.GeoDataFrame], net: Network) -> list[str]:
@@ -405,7 +427,7 @@ def build_plan(layers: dict[str, gpd.GeoDataFrame], cfg: Config | None = None, *
     table, mass = industry.counties, industry.mass
     seats = _seats(layers, codes)
     times = seat_times(net, seats, cfg)
-    report: dict = {"provenance": industry.provenance}
+    report: dict = {"provenance": industry.provenance, "coverage": industry.counties.attrs.get("coverage")}
 
     # 产业同构: neighbours (or places within T minutes) whose structures are alike
     neigh = neighbour_pairs(counties, crs=net.crs)

@@ -95,7 +95,7 @@ def test_run_writes_accessibility_outputs(run_dir):
     assert {"parks", "counties", "roads", "rail_lines", "nodes", "belts", "linkages", "priorities", "clusters",
             "isomorphism", "network_edges", "county_access", "isochrones"} <= styled
     report = (out / "report.md").read_text(encoding="utf-8")
-    for heading in ("增长极与培育层级", "产业带", "优先通道", "跨县产业集群", "产业同构", "高端要素集中", "园区代理指标"):
+    for heading in ("增长极与培育层级", "产业带", "优先通道", "跨县产业集群", "产业同构", "高端要素集中", "按人口估算 126 个"):
         assert heading in report, heading
     table = pd.read_csv(out / "county_access.csv", encoding="utf-8-sig", dtype={"adcode": str})
     assert {"min_to_airport", "min_to_hsr", "mean_to_airport", "median_to_rail_freight", "parks_within_60",

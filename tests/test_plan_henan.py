@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 import shapely
 
+from spatial_planner.io import read_builtin_statistics
 from spatial_planner.config import Config
 from spatial_planner.pipeline import build_plan
 
@@ -47,14 +48,11 @@ def test_nodes_tiers_and_rules(plan_and_access, henan):
     raw = nodes[list(weights)].astype(float)
     expect = sum(w / total * (raw[k] - raw[k].min()) / (raw[k].max() - raw[k].min()) for k, w in weights.items())
     np.testing.assert_allclose(nodes["score"], expect, rtol=0, atol=1e-12)
-    # the mass part is the park proxy computed from the parks layer itself: stated area (else the drawn
-    # footprint) × level factor, summed per county
-    factor = henan["parks"]["level"].map({"national": 2.0, "provincial": 1.0, "municipal": 0.6})
-    area = henan["parks"]["area_km2"].astype(float).fillna(henan["parks"]["footprint_km2"].astype(float))
-    by_county = (area * factor).groupby(henan["parks"]["county_adcode"].astype(str)).sum()
+    # the mass part is each county's secondary-industry value added from the built-in statistics
+    stats = read_builtin_statistics().set_index("adcode")["secondary_100m_yuan"]
     mass = nodes.set_index("adcode")["mass"]
-    np.testing.assert_allclose(mass[by_county.index], by_county, rtol=1e-12)
-    assert (mass.drop(by_county.index) == 0).all()
+    np.testing.assert_allclose(mass, stats.reindex(mass.index), rtol=1e-12)
+    assert mass.idxmax() == "410105"  # 金水区
     assert (nodes["tier"] == "国家级").sum() >= 1
 
 
@@ -68,7 +66,8 @@ def test_linkages_priorities_clusters_and_diagnosis(plan_and_access):
     assert (pr["priority"].diff().dropna() <= 1e-12).all()
     assert pr["reason_zh"].str.contains("建议").all()
     assert (plan.clusters["n_counties"] >= 2).all() and len(plan.clusters) >= 3
-    assert plan.report["provenance"] == "proxy" and (plan.nodes["provenance"] == "proxy").all()
+    assert plan.report["provenance"] == "statistics" and (plan.nodes["provenance"] == "statistics").all()
+    assert plan.report["coverage"] == {"estimated": 126, "published": 19, "rescaled": 12}
     assert 0 < plan.report["concentration"]["advanced_mass"]["top3_prefecture_share"] <= 1
     assert set(plan.isomorphism.columns) >= {"a", "b", "similarity", "relation"}
     assert (plan.isomorphism["similarity"] >= cfg.indices.similarity_threshold).all()

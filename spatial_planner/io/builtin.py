@@ -20,6 +20,7 @@ __all__ = [
     "BUILTIN_LAYERS",
     "builtin_dir",
     "read_builtin",
+    "read_builtin_statistics",
     "read_sectors",
     "load_henan",
     "builtin_extent",
@@ -59,6 +60,12 @@ def read_sectors() -> pd.DataFrame:
     df = pd.read_csv(path, dtype=str, encoding="utf-8")
     df["advanced_manufacturing"] = df["advanced_manufacturing"].str.lower() == "true"
     return df
+
+
+def read_builtin_statistics() -> pd.DataFrame:
+    """The built-in county statistics (2022 GDP and secondary-industry value added, 亿元), each row flagged
+    ``published`` / ``rescaled`` / ``estimated`` (see ``gis_data/README.md``)."""
+    return pd.read_csv(builtin_dir() / "county_statistics.csv", dtype={"adcode": str}, encoding="utf-8")
 
 
 def load_henan() -> dict[str, gpd.GeoDataFrame]:

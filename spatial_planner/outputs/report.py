@@ -96,7 +96,16 @@ def markdown_report(plan, cfg, access=None, *, title: str | None = None, top: in
     prov = "统计数据 statistics" if r.get("provenance") == "statistics" else "园区代理指标 park proxy"
     lines = [f"# {title or cfg.study_area.name_zh + ' 先进制造业集群 点-带-网 空间布局'}", "",
              f"生成 Generated: {_dt.date.today().isoformat()} · 产业数据来源 Industry data: **{prov}**", ""]
-    if r.get("provenance") != "statistics":
+    if r.get("coverage"):
+        cov = r["coverage"]
+        lines += [f"> 经济规模取县域 2022 年第二产业增加值：公布 {cov.get('published', 0)} 个县区，按地市总量折算 "
+                  f"{cov.get('rescaled', 0)} 个，按人口估算 {cov.get('estimated', 0)} 个（方法与来源见 "
+                  "`gis_data/README.md` 与 county_statistics.csv 的 quality/method 列）；行业构成按各县园区主导产业拆分。",
+                  f"> Economic mass is each county's 2022 secondary-industry value added: published for "
+                  f"{cov.get('published', 0)} counties, rescaled to a prefecture total for {cov.get('rescaled', 0)}, "
+                  f"estimated from population for {cov.get('estimated', 0)}; sector shares follow the parks' "
+                  "leading industries.", ""]
+    elif r.get("provenance") != "statistics":
         lines += ["> 产业规模为园区代理指标：园区面积 × 级别系数（国家级 2.0、省级 1.0、市级 0.6），按主导产业 "
                   "0.5/0.3/0.2 分配，反映产业用地的集中程度，不是产值。提供分县分行业统计后（`[indices] statistics`）"
                   "全部指标改用统计数据。",
