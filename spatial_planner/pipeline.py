@@ -45,6 +45,7 @@ from .analysis.indices import (
 from .analysis.linkages import (
     linkage_network,
 )
+from .analysis.published import published_cluster_check, recall
 from .analysis.years import county_access_of_year, year_gains
 from .analysis.nodes import (
     growth_poles,
@@ -54,7 +55,7 @@ from .analysis.nodes import (
 from .config import Config, StudyArea
 from .crs import study_area_crs
 from .io._atomic import check_free, staged_outputs
-from .io.builtin import read_builtin_statistics, read_sectors
+from .io.builtin import read_builtin_statistics, read_published_clusters, read_sectors
 from .io.credits import data_credits
 from .io.gpkg import write_geopackage
 from .io.area import network_as_of, select_area
@@ -472,13 +473,30 @@ def build_plan(layers: dict[str, gpd.GeoDataFrame], cfg: Config | None = None, *
     report["clusters"] = {"max_minutes": cfg.clusters.max_minutes, "sector_field": cfg.clusters.sector_field,
                           "clusters": int(len(clusters))}
     lq = location_quotient(table)
+    nodes = _node_layer(tiered, counties, seats, industry.provenance)
+    published = _published_check(counties, parks, nodes, lq, clusters, belts, sectors)
+    if len(published):
+        report["published"] = {"clusters": int(len(published)), "covered": int(published["covered"].sum()),
+                               "recall": round(recall(published), 3)}
     return Plan(
-        nodes=_node_layer(tiered, counties, seats, industry.provenance), belts=belts, belt_corridors=belt_corridors,
+        nodes=nodes, belts=belts, belt_corridors=belt_corridors,
         corridors=corridors, linkages=lines, priorities=priorities, clusters=clusters, isomorphism=iso,
         industry=industry, lq=lq,
         county_indices=_county_indices(industry, lq, counties, tiered, advanced, national, sectors),
-        productivity=productivity, report=report, access=access,
+        productivity=productivity, report=report, access=access, published=published,
     )
+
+
+def _published_check(counties, parks, nodes, lq, clusters, belts, sectors) -> pd.DataFrame:
+    """The published clusters whose prefecture lies in the study area, beside what of the plan covers them."""
+    published = read_published_clusters()
+    published = published[published["prefecture_zh"].isin(set(counties["prefecture_zh"].astype(str)))]
+    if not len(published):
+        return pd.DataFrame()
+    names = dict(zip(sectors["code"], sectors["name_zh"]))
+    return published_cluster_check(published, counties=counties, parks=parks, nodes=nodes,
+                                   location_quotients=lq.reset_index(names="adcode"), clusters=clusters,
+                                   belts=belts, sector_names=names)
 
 
 def compare_years(years: list[int], config: Config | None = None, *, out_dir: str | Path | None = None,

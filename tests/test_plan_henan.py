@@ -125,3 +125,13 @@ def test_concentration_equals_pysal_theil(plan_and_access, henan):
     assert conc["theil"] == pytest.approx(float(np.squeeze(ref.T)), abs=1e-4)  # the report rounds to 4 decimals
     assert conc["theil_between_prefectures"] == pytest.approx(float(np.squeeze(ref.bg)), abs=1e-4)
     assert conc["theil_within_prefectures"] == pytest.approx(float(np.squeeze(ref.wg)), abs=1e-4)
+
+
+def test_plan_covers_most_published_clusters_and_explains_the_misses(plan_and_access):
+    plan, _, _ = plan_and_access
+    pub = plan.published
+    assert len(pub) == 15 and plan.report["published"]["recall"] >= 0.7
+    assert (pub.loc[~pub["covered"], "why_not"] != "").all() and (pub.loc[pub["covered"], "why_not"] == "").all()
+    # the 郑州经开区 clusters are found where the zone is, in 管城回族区
+    zz = pub[pub["cluster_name"].str.startswith("郑州经济技术开发区")]
+    assert (zz["places"] == "管城回族区").all() and zz["covered"].all()
