@@ -139,6 +139,8 @@ _RANGES = {
     "linkages.n_lines": (1, 100000),
     "linkages.n_candidates": (1, 100000),
     "linkages.reference_speed_kmh": (1.0, 1000.0),
+    "linkages.terminal_min": (0.0, 240.0),
+    "linkages.serve_km": (0.0, 200.0),
     "linkages.min_deficit": (0.0, 1.0),
     "linkages.min_crow_km": (0.0, 10000.0),
     "linkages.top": (1, 10000),
@@ -378,10 +380,12 @@ corridor_window_km = 80.0   # 多产业走廊滑动窗口 / window of the multi-
 beta = 2.0                  # 引力模型距离衰减指数 β
 t_min = 10.0                # 时间下限（分钟）/ floor of t_ij
 complementarity = 0.0       # 互补性系数 λ（结构差异越大联系越强）
-mode = "road"               # 计算联系所用方式 / mode of t_ij
+mode = "rail"               # 计算联系所用方式：rail = 公路与铁路（含接驳、候车）取最快；road 仅公路 / mode of t_ij: rail = the fastest of road and rail with access and boarding
 n_lines = 80                # 地图上显示的联系线数
 n_candidates = 120          # 参与通道评估的强联系对数
-reference_speed_kmh = 100.0 # 理想时间 = 直线距离 ÷ 此速度
+reference_speed_kmh = 100.0 # 理想时间 = 端点时间 + 直线距离 ÷ 此速度
+terminal_min = 10.0         # 理想时间中上下快速网络的端点时间（分钟）/ terminal time in the ideal, minutes
+serve_km = 10.0             # 快速线路距两端县城均在此距离内即视为已有通道（提速而非新建）/ a fast line this close to both seats is an existing corridor
 min_deficit = 0.15          # 时间缺口下限 / smallest time deficit proposed
 min_crow_km = 25.0          # 直线距离下限：更近的县对（如同城各区）不评通道 / skip pairs closer than this
 top = 20                    # 优先通道数

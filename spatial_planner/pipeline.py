@@ -461,7 +461,8 @@ def build_plan(layers: dict[str, gpd.GeoDataFrame], cfg: Config | None = None, *
 
     # 网: linkages and link proposals
     lines, totals, priorities, report["linkages"] = linkage_network(
-        net, mass, times, seats, tiers=tiered["tier"], dissimilarity=dis, params=cfg.linkages)
+        net, mass, times, seats, tiers=tiered["tier"], dissimilarity=dis, params=cfg.linkages,
+        corridor_lines=_fast_lines(layers))
     tiered["total_linkage"] = totals.reindex(codes).to_numpy()
 
     # 带: belts along the rail and expressway axes
@@ -485,6 +486,22 @@ def build_plan(layers: dict[str, gpd.GeoDataFrame], cfg: Config | None = None, *
         county_indices=_county_indices(industry, lq, counties, tiered, advanced, national, sectors),
         productivity=productivity, report=report, access=access, published=published,
     )
+
+
+def _fast_lines(layers: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame | None:
+    """The passenger rail lines and expressways (``name_zh``, geometry): the corridors that can join two nodes."""
+    parts = []
+    rail = layers.get("rail_lines")
+    if rail is not None and len(rail) and "rail_class" in rail.columns:
+        parts.append(rail[rail["rail_class"].isin(["hsr", "intercity", "conventional"])][["name_zh", "geometry"]])
+    roads = layers.get("roads")
+    if roads is not None and len(roads) and "road_class" in roads.columns:
+        fast = roads[roads["road_class"].isin(["expressway", "provincial_expressway", "motorway"])]
+        if "name_zh" in fast.columns:
+            parts.append(fast[fast["name_zh"].fillna("").astype(str) != ""][["name_zh", "geometry"]])
+    if not parts:
+        return None
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=parts[0].crs)
 
 
 def _published_check(counties, parks, nodes, lq, clusters, belts, sectors) -> pd.DataFrame:
