@@ -56,6 +56,17 @@ def _rail_class(tags: dict) -> str | None:
     return None
 
 
+def _one_line_per_street(edges: pd.DataFrame) -> pd.DataFrame:
+    """OSMnx edges with one line per street.
+
+    A two-way street is two directed edges in OSMnx, one each way: the one drawn from the lower node id is
+    kept. A one-way street is one edge and always stays, even where another one-way street runs back between
+    the same two nodes (a divided road): those are two streets.
+    """
+    two_way = ~edges["oneway"].map(lambda x: _first(x) is True).to_numpy(bool)
+    return edges[~(two_way & (edges["u"] > edges["v"]).to_numpy())].reset_index(drop=True)
+
+
 def osm_to_layers(graph) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Convert an OSMnx graph into the planner's ``roads`` and ``rail_lines`` layers.
 
@@ -69,12 +80,9 @@ def osm_to_layers(graph) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     import osmnx as ox  # imported on use: it takes about a second, and only OSM input needs it
 
     edges = ox.graph_to_gdfs(graph, nodes=False, fill_edge_geometry=True).reset_index()
-    # a two-way street is two directed edges in OSMnx: keep one line per street
-    pair = pd.Series(list(zip(edges["u"], edges["v"], edges["key"])))
-    rev = set(zip(edges["v"], edges["u"], edges["key"]))
-    edges = edges[[not (k in rev and k[0] > k[1]) for k in pair]].reset_index(drop=True)
     if "oneway" not in edges:
         edges["oneway"] = False
+    edges = _one_line_per_street(edges)
     if "highway" not in edges:
         edges["highway"] = None
     if "railway" not in edges:
