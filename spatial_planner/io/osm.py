@@ -75,7 +75,9 @@ def osm_to_layers(graph) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     ``conventional``. ``maxspeed`` becomes ``design_speed_kmh`` where given; the
     class tables fill the rest when the network is built. One-way streets keep
     ``oneway = True`` with the line drawn in the direction of travel, so the
-    network routes them one way only.
+    network routes them one way only. Every line has ``noded = True``: OSM ways
+    meet only at shared nodes, so the network takes their topology as it is
+    and never snaps their loose ends (dead ends) onto nearby streets.
     """
     import osmnx as ox  # imported on use: it takes about a second, and only OSM input needs it
 
@@ -99,18 +101,20 @@ def osm_to_layers(graph) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
             roads.append({"road_id": f"osm_{e.u}_{e.v}_{e.key}", "name_zh": name, "route_ref": ref,
                           "road_class": OSM_HIGHWAY_CLASSES[hw], "design_speed_kmh": _maxspeed_kmh(tags.get("maxspeed")),
                           "detour_factor": 1.0, "osm_highway": hw, "oneway": _first(tags.get("oneway")) is True,
-                          "geometry": e.geometry})
+                          "noded": True, "geometry": e.geometry})
             continue
         rc = _rail_class(tags)
         if rc is not None:
             rails.append({"line_id": f"osm_{e.u}_{e.v}_{e.key}", "name_zh": name, "rail_class": rc,
-                          "design_speed_kmh": _maxspeed_kmh(tags.get("maxspeed")), "geometry": e.geometry})
+                          "design_speed_kmh": _maxspeed_kmh(tags.get("maxspeed")), "noded": True,
+                          "geometry": e.geometry})
     crs = edges.crs or "EPSG:4326"
     road_gdf = gpd.GeoDataFrame(roads, geometry="geometry", crs=crs) if roads else gpd.GeoDataFrame(
         columns=["road_id", "name_zh", "route_ref", "road_class", "design_speed_kmh", "detour_factor", "osm_highway",
-                 "oneway", "geometry"], geometry="geometry", crs=crs)
+                 "oneway", "noded", "geometry"], geometry="geometry", crs=crs)
     rail_gdf = gpd.GeoDataFrame(rails, geometry="geometry", crs=crs) if rails else gpd.GeoDataFrame(
-        columns=["line_id", "name_zh", "rail_class", "design_speed_kmh", "geometry"], geometry="geometry", crs=crs)
+        columns=["line_id", "name_zh", "rail_class", "design_speed_kmh", "noded", "geometry"], geometry="geometry",
+        crs=crs)
     return conform_layer(road_gdf, None, "osm roads"), conform_layer(rail_gdf, None, "osm rail")
 
 
@@ -158,7 +162,8 @@ def read_osm(
     Returns
     -------
     (roads, rail_lines)
-        GeoDataFrames in EPSG:4490 in the planner's schema.
+        GeoDataFrames in EPSG:4490 in the planner's schema, every line with ``noded = True``: the network
+        takes OSM's topology (ways meet at shared nodes) as it is and never snaps a way's loose end.
     """
     if cache is not None and Path(cache).suffix == ".gpkg" and Path(cache).exists():
         return tuple(conform_layer(pyogrio.read_dataframe(cache, layer=name), None, f"{cache}:{name}")
@@ -239,15 +244,16 @@ def _read_pbf(path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
             oneway = _osm_oneway(tags)
             roads.append({"road_id": f"osm_w{obj.id}", "name_zh": name, "route_ref": tags.get("ref", ""),
                           "road_class": OSM_HIGHWAY_CLASSES[hw], "design_speed_kmh": _maxspeed_kmh(tags.get("maxspeed")),
-                          "detour_factor": 1.0, "osm_highway": hw, "oneway": oneway != 0,
+                          "detour_factor": 1.0, "osm_highway": hw, "oneway": oneway != 0, "noded": True,
                           "geometry": LineString(coords[::-1] if oneway < 0 else coords)})
         else:
             rc = _rail_class(tags)
             if rc:
                 rails.append({"line_id": f"osm_w{obj.id}", "name_zh": name, "rail_class": rc,
-                              "design_speed_kmh": _maxspeed_kmh(tags.get("maxspeed")), "geometry": LineString(coords)})
+                              "design_speed_kmh": _maxspeed_kmh(tags.get("maxspeed")), "noded": True,
+                              "geometry": LineString(coords)})
     r = gpd.GeoDataFrame(roads, geometry="geometry", crs="EPSG:4326") if roads else gpd.GeoDataFrame(
-        columns=["road_id", "road_class", "geometry"], geometry="geometry", crs="EPSG:4326")
+        columns=["road_id", "road_class", "noded", "geometry"], geometry="geometry", crs="EPSG:4326")
     l = gpd.GeoDataFrame(rails, geometry="geometry", crs="EPSG:4326") if rails else gpd.GeoDataFrame(  # noqa: E741
-        columns=["line_id", "rail_class", "geometry"], geometry="geometry", crs="EPSG:4326")
+        columns=["line_id", "rail_class", "noded", "geometry"], geometry="geometry", crs="EPSG:4326")
     return conform_layer(r, None, "osm roads"), conform_layer(l, None, "osm rail")
