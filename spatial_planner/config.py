@@ -327,7 +327,7 @@ max_road_features = 20000   # 道路超过此数时地图只画高等级道路�
 
 [network]
 # 路网构建与速度 / network building and speeds
-snap_tolerance_m = 50.0     # 顶点吸附容差（米）/ vertices closer than this are one node
+snap_tolerance_m = 50.0     # 线端吸附容差（米）/ a loose line end this close to another line joins it; a line's own vertices never merge
 road_speed_factor = 0.8     # 运行速度/设计速度 / operating ÷ design speed, roads
 rail_speed_factor = 0.8     # 同上，铁路（下表未列的等级）/ the same for rail classes not in the table below
 # 分等级运行速度系数（按公布的最快列车时刻拟合）/ per-class factors, fitted to published fastest train times:
