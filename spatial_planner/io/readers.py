@@ -30,6 +30,7 @@ from pyproj import CRS
 from .._errors import (
     DataFileError,
     DataWarning,
+    EmptyLayerError,
     EncodingError,
     InvalidGeometryError,
     MissingColumnError,
@@ -113,6 +114,9 @@ def read_layer(
 
     Notes
     -----
+    A layer without features (an empty GeoJSON FeatureCollection, a CSV with
+    a header only) raises :class:`~spatial_planner.EmptyLayerError` naming the
+    file and the layer, before its columns are checked.
     Bad coordinates are caught before anything else is done with them:
     NaN or infinite coordinates raise :class:`~spatial_planner.InvalidGeometryError`;
     projected metres in a layer labelled as degrees (or the reverse, or the
@@ -265,7 +269,9 @@ def _read_ogr(p: Path, label: str, *, layer: str | None, encoding: str | None) -
                     "check that this is the right file.",
                 )
         gdf = pyogrio.read_dataframe(target, layer=layer, **kwargs)
-    except DataFileError:
+        if len(gdf) == 0:
+            raise _empty_layer(p, label, _layer_name(target, layer))
+    except (DataFileError, EmptyLayerError):
         raise
     except UnicodeDecodeError as exc:
         raise EncodingError(f"cannot decode attributes as {encoding}: {exc.reason}", layer=label,
@@ -276,6 +282,26 @@ def _read_ogr(p: Path, label: str, *, layer: str | None, encoding: str | None) -
             fix="check that the file is complete and of the format its extension says (open it in QGIS to see).",
         ) from None
     return gdf
+
+
+def _layer_name(target: str | Path, layer: str | None) -> str:
+    """The name of the layer read from ``target``: ``layer``, or the name of the layer at that index or first."""
+    if layer is not None and not str(layer).isdigit():
+        return str(layer)
+    names = pyogrio.list_layers(target)[:, 0]
+    return str(names[int(layer or 0)])
+
+
+def _empty_layer(p: Path, label: str, layer: str | None) -> EmptyLayerError:
+    """The error for a file whose layer (or, for a CSV, whose table) has no features."""
+    if layer is None:
+        return EmptyLayerError(f"{p.name} 没有数据行 has no features: a header but no rows", layer=label,
+                               fix="add the rows below the header, or export the table again with its rows.")
+    return EmptyLayerError(
+        f"{p.name} 的图层 '{layer}' 没有要素 layer '{layer}' of {p.name} has no features", layer=label,
+        fix="export the layer again with its features (a filter or selection that matched nothing is a common "
+            "cause), or name the layer that holds them (layer = \"...\" in the config).",
+    )
 
 
 def _find_column(df: pd.DataFrame, names: tuple[str, ...]) -> str | None:
@@ -325,6 +351,8 @@ def _read_csv(p: Path, label: str, *, encoding: str | None, crs) -> gpd.GeoDataF
                           DataWarning, stacklevel=3)
             encoding = "gb18030"
     df = read_table(p, encoding=encoding, label=label)
+    if df.empty:
+        raise _empty_layer(p, label, None)
     lon_c, lat_c = _find_column(df, _LON_NAMES), _find_column(df, _LAT_NAMES)
     wkt_c = _find_column(df, _WKT_NAMES)
     if lon_c is not None and lat_c is not None:
