@@ -144,3 +144,24 @@ def test_a_road_layer_that_misses_the_study_area_is_reported(henan):
     assert "县城距路网超过 15 公里" in seats and "of 157 lie more than 15 km" in seats
     assert "411523" in seats or "411524" in seats  # the far south (信阳) is named first
     assert coverage_notes(henan, build_network(henan["roads"], henan["rail_lines"], henan["stations"])) == []
+
+
+def test_osm_failures_keep_the_original_message_and_cause(tmp_path, monkeypatch):
+    broken = tmp_path / "broken.osm"
+    broken.write_text("<osm><node id='1'", encoding="utf-8")
+    with pytest.raises(sp.DataFileError) as info:
+        read_osm(broken)
+    cause = info.value.__cause__
+    assert cause is not None and " ".join(str(cause).split()) in str(info.value)
+    assert type(cause).__name__ in str(info.value)
+
+    import spatial_planner.io.osm as osm_module
+
+    class Offline:
+        def graph_from_place(self, *args, **kwargs):
+            raise ConnectionError("HTTPSConnectionPool(host='overpass-api.de'): Max retries exceeded")
+
+    monkeypatch.setattr(osm_module, "_osm_settings", lambda: Offline())
+    with pytest.raises(sp.DataFileError, match="overpass-api.de.*Max retries") as info:
+        read_osm(place="新乡市")
+    assert isinstance(info.value.__cause__, ConnectionError) and "ConnectionError" in str(info.value)

@@ -36,6 +36,7 @@ from .._errors import (
     MissingColumnError,
     NoCRSError,
     UnexpectedCRSError,
+    cause_text,
 )
 from ..crs import CGCS2000
 from ..schema import LAYER_ORDER, schema_for
@@ -211,9 +212,9 @@ def _read_ogr(p: Path, label: str, *, layer: str | None, encoding: str | None) -
         try:
             with zipfile.ZipFile(p) as zf:
                 names = zf.namelist()
-        except zipfile.BadZipFile:
-            raise DataFileError(f"{p.name} is not a valid zip file", layer=label,
-                                fix="re-create the zip archive.") from None
+        except zipfile.BadZipFile as exc:
+            raise DataFileError(f"{p.name} is not a valid zip file ({cause_text(exc)})", layer=label,
+                                fix="re-create the zip archive.") from exc
         shps = [n for n in names if n.lower().endswith(".shp")]
         if not shps:
             raise DataFileError(f"{p.name} holds no .shp file", layer=label, fix="zip the shapefile's parts together.")
@@ -274,13 +275,13 @@ def _read_ogr(p: Path, label: str, *, layer: str | None, encoding: str | None) -
     except (DataFileError, EmptyLayerError):
         raise
     except UnicodeDecodeError as exc:
-        raise EncodingError(f"cannot decode attributes as {encoding}: {exc.reason}", layer=label,
-                            fix="state the right encoding (encoding = \"GBK\") or add a .cpg file.") from None
+        raise EncodingError(f"cannot decode attributes as {encoding}: {cause_text(exc)}", layer=label,
+                            fix="state the right encoding (encoding = \"GBK\") or add a .cpg file.") from exc
     except Exception as exc:  # pyogrio.errors.DataSourceError, DataLayerError, ...
         raise DataFileError(
-            f"cannot read {p.name}: {exc}", layer=label,
+            f"cannot read {p.name}: {cause_text(exc)}", layer=label,
             fix="check that the file is complete and of the format its extension says (open it in QGIS to see).",
-        ) from None
+        ) from exc
     return gdf
 
 
@@ -327,11 +328,12 @@ def read_table(path: str | os.PathLike, *, encoding: str | None = None, label: s
             break
         except UnicodeDecodeError as exc:
             last = exc
-        except pd.errors.EmptyDataError:
-            raise DataFileError(f"{p.name} has no rows or header", layer=label, fix="write a header row.") from None
+        except pd.errors.EmptyDataError as exc:
+            raise DataFileError(f"{p.name} has no rows or header ({cause_text(exc)})", layer=label,
+                                fix="write a header row.") from exc
         except pd.errors.ParserError as exc:
-            raise DataFileError(f"{p.name} is not a well-formed CSV: {exc}", layer=label,
-                                fix="check quoting and the number of fields per line.") from None
+            raise DataFileError(f"{p.name} is not a well-formed CSV: {cause_text(exc)}", layer=label,
+                                fix="check quoting and the number of fields per line.") from exc
     else:
         raise EncodingError(f"cannot decode {p.name} as {' or '.join(encodings)}: {last}", layer=label,
                             fix="save the CSV as UTF-8 (or state encoding = \"GBK\").")
@@ -370,8 +372,8 @@ def _read_csv(p: Path, label: str, *, encoding: str | None, crs) -> gpd.GeoDataF
         try:
             geom = shapely.from_wkt(df[wkt_c].replace("", None))
         except shapely.errors.GEOSException as exc:
-            raise DataFileError(f"column '{wkt_c}' holds invalid WKT: {exc}", layer=label,
-                                fix="write geometries as WKT, e.g. POINT (113.6 34.7).") from None
+            raise DataFileError(f"column '{wkt_c}' holds invalid WKT: {cause_text(exc)}", layer=label,
+                                fix="write geometries as WKT, e.g. POINT (113.6 34.7).") from exc
         gdf = gpd.GeoDataFrame(df.drop(columns=[wkt_c]), geometry=geom, crs=crs)
     else:
         raise MissingColumnError(
