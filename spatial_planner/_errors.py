@@ -29,6 +29,7 @@ __all__ = [
     "EncodingError",
     "ConfigError",
     "OutputExistsError",
+    "OutputLockedError",
     "DataWarning",
 ]
 
@@ -192,6 +193,10 @@ class ConfigError(SpatialPlannerError, ValueError):
 
 class OutputExistsError(SpatialPlannerError, FileExistsError):
     """An output exists and overwriting was not requested."""
+
+
+class OutputLockedError(SpatialPlannerError, BlockingIOError):
+    """Another run is working in the same output folder (``BlockingIOError``, as for a lock held elsewhere)."""
 
 
 class DataWarning(UserWarning):
