@@ -169,3 +169,52 @@ def test_output_lock_names_the_holder_and_breaks_only_stale_locks(tmp_path):
     with pytest.raises(sp.OutputLockedError, match="another-machine"):  # cannot tell: refused, with the fix
         with output_lock(out):
             pass
+
+
+#: Waits for a start signal, tries to take the folder, and (if it got it) holds it until told to let go.
+CONTENDER = """
+import sys, time
+from pathlib import Path
+from spatial_planner import OutputLockedError
+from spatial_planner.io._atomic import output_lock
+
+out, signals = sys.argv[1], Path(sys.argv[2])
+print("ready", flush=True)
+while not (signals / "go").exists():
+    time.sleep(0.01)
+try:
+    with output_lock(out):
+        print("held", flush=True)
+        while not (signals / "release").exists():
+            time.sleep(0.01)
+except OutputLockedError:
+    print("refused", flush=True)
+"""
+
+
+@pytest.mark.parametrize("stale", [False, True])
+def test_contending_processes_one_holds_the_folder(tmp_path, stale):
+    """Four processes reach for one folder at the same moment (with a stale lock there, or none): one gets it."""
+    import json
+    import socket
+
+    out, signals = tmp_path / "out", tmp_path / "signals"
+    signals.mkdir()
+    if stale:
+        gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+        out.mkdir()
+        (out / ".spatial-planner.lock").write_text(json.dumps({"pid": int(gone.stdout), "host": socket.gethostname()}),
+                                                   encoding="utf-8")
+    procs = [subprocess.Popen([sys.executable, "-c", CONTENDER, str(out), str(signals)], stdout=subprocess.PIPE,
+                              text=True) for _ in range(4)]
+    try:
+        assert [p.stdout.readline().strip() for p in procs] == ["ready"] * 4
+        (signals / "go").touch()
+        said = sorted(p.stdout.readline().strip() for p in procs)
+        assert said == ["held", "refused", "refused", "refused"]
+    finally:
+        (signals / "release").touch()
+        for p in procs:
+            p.wait(timeout=60)
+    assert [p.returncode for p in procs] == [0] * 4
+    assert not (out / ".spatial-planner.lock").exists()

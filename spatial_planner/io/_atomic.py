@@ -24,6 +24,7 @@ import shutil
 import socket
 import tempfile
 import threading
+import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -148,7 +149,8 @@ LOCK_NAME = ".spatial-planner.lock"
 
 #: Locks this process holds: lock path → [thread id, depth]. The thread that holds a folder may take it again.
 _HELD: dict[str, list[int]] = {}
-_HELD_GUARD = threading.Lock()
+#: Serialises this process's threads over :data:`_HELD` and the lock files they create and remove.
+_GUARD = threading.RLock()
 
 
 @contextlib.contextmanager
@@ -174,47 +176,43 @@ def output_lock(out_dir: str | os.PathLike) -> Iterator[Path]:
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     lock = Path(os.path.realpath(out / LOCK_NAME))
-    if _enter_again(lock):
-        try:
-            yield out
-        finally:
-            _leave(lock)
-        return
-    token = _acquire(lock, out)
+    token = _enter(lock, out)
     try:
         yield out
     finally:
         _leave(lock, token)
-        if created:
+        if created and token is not None:
             with contextlib.suppress(OSError):
                 out.rmdir()  # only when empty: the run failed before writing anything
 
 
-def _enter_again(lock: Path) -> bool:
-    """Count one more hold if this thread holds ``lock`` already."""
-    with _HELD_GUARD:
+def _enter(lock: Path, out: Path) -> str | None:
+    """Take ``lock`` (see :func:`output_lock`): its text, or ``None`` when this thread holds it already."""
+    with _GUARD:
         held = _HELD.get(str(lock))
-        if held is None or held[0] != threading.get_ident():
-            return False
-        held[1] += 1
-        return True
+        if held is not None and held[0] == threading.get_ident():
+            held[1] += 1
+            return None
+        token = _acquire(lock, out)
+        _HELD[str(lock)] = [threading.get_ident(), 1]
+        return token
 
 
-def _leave(lock: Path, token: str | None = None) -> None:
+def _leave(lock: Path, token: str | None) -> None:
     """Count one hold less; the last one removes the lock file (if it is still this process's own)."""
-    with _HELD_GUARD:
+    with _GUARD:
         held = _HELD[str(lock)]
         held[1] -= 1
         if held[1]:
             return
+        with contextlib.suppress(OSError):
+            if token is not None and lock.read_text(encoding="utf-8") == token:
+                lock.unlink()
         del _HELD[str(lock)]
-    with contextlib.suppress(OSError):
-        if token is not None and lock.read_text(encoding="utf-8") == token:
-            lock.unlink()
 
 
 def _acquire(lock: Path, out: Path) -> str:
-    """Create the lock file (``O_EXCL``), taking over a stale one; return what it holds."""
+    """Create the lock file (``O_EXCL``), taking over a stale one; return its text."""
     for _ in range(3):  # a stale lock broken, then the race for the new one lost: give up after a few rounds
         token = _owner_record()
         try:
@@ -229,16 +227,15 @@ def _acquire(lock: Path, out: Path) -> str:
             continue
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(token)
-        with _HELD_GUARD:
-            _HELD[str(lock)] = [threading.get_ident(), 1]
         return token
     raise _locked_error(out, lock, _read_owner(lock)[1])
 
 
 def _owner_record() -> str:
-    """The lock file's text: this process, its host, its start (to tell a reused process id) and the time."""
+    """The lock file's text: this process, its host, its start (to tell a reused process id), the time, and a
+    nonce that makes each lock's text its own."""
     return json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "proc_start": _process_start(os.getpid()),
-                       "started": datetime.datetime.now().isoformat(timespec="seconds")})
+                       "started": datetime.datetime.now().isoformat(timespec="seconds"), "nonce": uuid.uuid4().hex})
 
 
 def _read_owner(lock: Path) -> tuple[str | None, dict]:
@@ -263,15 +260,14 @@ def _owner_alive(owner: dict, lock: Path) -> bool:
     killed before it could) counts as alive for a minute.
     """
     pid, host = owner.get("pid"), owner.get("host")
-    if not isinstance(pid, int) or not host:
+    if not isinstance(pid, int) or pid <= 0 or not host:
         with contextlib.suppress(OSError):
             return lock.stat().st_mtime > datetime.datetime.now().timestamp() - 60
         return False
     if host != socket.gethostname() or os.name != "posix":
         return True
     if pid == os.getpid():
-        with _HELD_GUARD:
-            return str(lock) in _HELD  # another thread of this process; otherwise a reused id
+        return str(lock) in _HELD  # another thread of this process; otherwise a reused id (read under _GUARD)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
