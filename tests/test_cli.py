@@ -3,6 +3,7 @@
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pyogrio
 import pytest
@@ -224,7 +225,9 @@ def test_validate_on_a_narrow_terminal_is_one_problem_per_paragraph(tmp_path, mo
     import spatial_planner.cli as cli_module
     from spatial_planner.validate import validate_inputs
 
-    parks, hubs = _two_broken_files(tmp_path)
+    _two_broken_files(tmp_path)
+    monkeypatch.chdir(tmp_path)  # short layer names, whatever the temporary folder's path
+    parks, hubs = Path("parks.csv"), Path("hubs.csv")
     buf = io.StringIO()
     monkeypatch.setattr(cli_module, "console", Console(file=buf, width=width, force_terminal=True,
                                                        color_system=None, highlight=False))
@@ -245,9 +248,11 @@ def test_validate_on_a_wide_terminal_is_a_table(tmp_path, monkeypatch):
 
     import spatial_planner.cli as cli_module
 
-    parks, hubs = _two_broken_files(tmp_path)
+    _two_broken_files(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    parks, hubs = Path("parks.csv"), Path("hubs.csv")
     buf = io.StringIO()
-    monkeypatch.setattr(cli_module, "console", Console(file=buf, width=260, force_terminal=True,
+    monkeypatch.setattr(cli_module, "console", Console(file=buf, width=200, force_terminal=True,
                                                        color_system=None, highlight=False))
     res = CliRunner().invoke(cli, ["validate", str(parks), str(hubs)])
     assert res.exit_code == 1, res.output
