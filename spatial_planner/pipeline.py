@@ -54,7 +54,7 @@ from .analysis.nodes import (
 )
 from .config import Config, StudyArea
 from .crs import study_area_crs
-from .io._atomic import check_free, staged_outputs
+from .io._atomic import check_free, output_lock, staged_outputs
 from .io.builtin import read_builtin_statistics, read_published_clusters, read_sectors
 from .io.credits import data_credits
 from .io.gpkg import write_geopackage
@@ -221,10 +221,25 @@ def run(
     Returns
     -------
     RunResult
+
+    Raises
+    ------
+    OutputLockedError
+        Another run is working in the output folder (checked first, before
+        any work: one run per folder at a time, see
+        :func:`spatial_planner.io._atomic.output_lock`).
+    OutputExistsError
+        Outputs exist and ``overwrite`` is false.
     """
     cfg = config or Config()
     out = Path(out_dir or cfg.output.dir)
     overwrite = cfg.output.overwrite if overwrite is None else overwrite
+    with output_lock(out):
+        return _run_in(out, cfg, overwrite=overwrite, progress=progress)
+
+
+def _run_in(out: Path, cfg: Config, *, overwrite: bool, progress: Callable[[str], None]) -> RunResult:
+    """:func:`run`'s steps, with the output folder held (:func:`~spatial_planner.io._atomic.output_lock`)."""
     targets = {name: out / name for name in OUTPUT_FILES}
     for kind in cfg.accessibility.raster_to:
         key = kind.replace("-", "_")

@@ -162,3 +162,24 @@ def test_opposite_one_way_streets_between_the_same_two_nodes_are_both_kept(tmp_p
     assert len(roads) == 4 and roads["oneway"].sum() == 2
     net = build_network(roads)
     assert net.report.road_components == [6] and net.report.one_way_traps == 0
+
+
+def test_osm_failures_keep_the_original_message_and_cause(tmp_path, monkeypatch):
+    broken = tmp_path / "broken.osm"
+    broken.write_text("<osm><node id='1'", encoding="utf-8")
+    with pytest.raises(sp.DataFileError) as info:
+        read_osm(broken)
+    cause = info.value.__cause__
+    assert cause is not None and " ".join(str(cause).split()) in str(info.value)
+    assert type(cause).__name__ in str(info.value)
+
+    import spatial_planner.io.osm as osm_module
+
+    class Offline:
+        def graph_from_place(self, *args, **kwargs):
+            raise ConnectionError("HTTPSConnectionPool(host='overpass-api.de'): Max retries exceeded")
+
+    monkeypatch.setattr(osm_module, "_osm_settings", lambda: Offline())
+    with pytest.raises(sp.DataFileError, match="overpass-api.de.*Max retries") as info:
+        read_osm(place="新乡市")
+    assert isinstance(info.value.__cause__, ConnectionError) and "ConnectionError" in str(info.value)

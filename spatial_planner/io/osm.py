@@ -12,6 +12,7 @@ import pyogrio
 
 from .._errors import (
     DataFileError,
+    cause_text,
 )
 from .checks import conform_layer
 from .gpkg import write_geopackage
@@ -181,8 +182,8 @@ def read_osm(
         try:
             graph = _osm_simplify(ox, ox.graph_from_xml(p, simplify=False, retain_all=True))
         except Exception as exc:  # osmnx raises plain exceptions on bad XML
-            raise DataFileError(f"cannot read OSM XML {p.name}: {exc}", layer=label,
-                                fix="check that the file is complete OSM XML (export it again).") from None
+            raise DataFileError(f"cannot read OSM XML {p.name}: {cause_text(exc)}", layer=label,
+                                fix="check that the file is complete OSM XML (export it again).") from exc
     else:
         filt = ('["highway"~"motorway|trunk|primary|secondary|tertiary|unclassified|residential"]',
                 '["railway"="rail"]')
@@ -198,8 +199,8 @@ def read_osm(
         except DataFileError:
             raise
         except Exception as exc:
-            raise DataFileError(f"OSM download failed: {exc}", layer=label,
-                                fix="check the internet connection, or export a .osm file and read it instead.") from None
+            raise DataFileError(f"OSM download failed: {cause_text(exc)}", layer=label,
+                                fix="check the internet connection, or export a .osm file and read it instead.") from exc
     if cache is not None and Path(cache).suffix == ".graphml" and not Path(cache).exists():
         ox.save_graphml(graph, cache)
     roads, rails = osm_to_layers(graph)
@@ -221,9 +222,9 @@ def _osm_oneway(tags: dict) -> int:
 def _read_pbf(path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     try:
         import osmium  # the optional `pbf` extra
-    except ImportError:
-        raise DataFileError(f"reading {path.name} needs pyosmium", layer=str(path),
-                            fix="pip install 'spatial-planner[pbf]', or convert the file to .osm XML.") from None
+    except ImportError as exc:
+        raise DataFileError(f"reading {path.name} needs pyosmium ({cause_text(exc)})", layer=str(path),
+                            fix="pip install 'spatial-planner[pbf]', or convert the file to .osm XML.") from exc
     from shapely.geometry import LineString
 
     roads, rails = [], []
