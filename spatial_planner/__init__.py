@@ -26,7 +26,8 @@ __version__ = "0.1.0"
 _LAZY: dict[str, str] = {
     "load_henan": ".io", "load_layers": ".io", "read_builtin": ".io", "read_layer": ".io", "read_osm": ".io",
     "read_sectors": ".io", "validate_layer": ".validate", "validate_layers": ".validate",
-    "build_network": ".network", "od_matrix": ".analysis.accessibility", "isochrones": ".analysis.accessibility",
+    "build_network": ".network", "check_travel": ".network", "read_truth": ".network", "truth_summary": ".network",
+    "od_matrix": ".analysis.accessibility", "isochrones": ".analysis.accessibility",
     "Config": ".config", "load_config": ".config", "build_plan": ".pipeline", "run": ".pipeline",
     "build_map": ".outputs.webmap", "AccessResult": ".results", "Plan": ".results",
     "gcj02_to_wgs84": ".crs", "wgs84_to_gcj02": ".crs", "projected_crs_for": ".crs",
@@ -36,7 +37,7 @@ __all__ = [
     "__version__",
     "ConfigError", "DataFileError", "DataWarning", "DisconnectedNetworkError", "DuplicateIdError", "EmptyLayerError",
     "EncodingError", "InvalidGeometryError", "InvalidValueError", "MissingColumnError", "NoCRSError",
-    "OutputExistsError", "OutsideStudyAreaError", "SpatialPlannerError", "UnexpectedCRSError",
+    "OutputExistsError", "OutputLockedError", "OutsideStudyAreaError", "SpatialPlannerError", "UnexpectedCRSError",
     *_LAZY,
 ]
 
@@ -53,6 +54,7 @@ from ._errors import (
     MissingColumnError,
     NoCRSError,
     OutputExistsError,
+    OutputLockedError,
     OutsideStudyAreaError,
     SpatialPlannerError,
     UnexpectedCRSError,

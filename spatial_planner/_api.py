@@ -9,7 +9,7 @@ from .analysis.accessibility import isochrones, od_matrix
 from .config import Config, load_config
 from .crs import gcj02_to_wgs84, projected_crs_for, wgs84_to_gcj02
 from .io import load_henan, load_layers, read_builtin, read_layer, read_osm, read_sectors
-from .network import build_network
+from .network import build_network, check_travel, read_truth, truth_summary
 from .outputs.webmap import build_map
 from .pipeline import build_plan, run
 from .results import AccessResult, Plan

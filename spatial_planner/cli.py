@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import click
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -48,6 +49,19 @@ config_option = click.option(
 )
 out_option = click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
                           help="输出目录 / output folder.")
+area_option = click.option(
+    "--area", "area", multiple=True,
+    help="规划范围：地市或县区名称/代码，可多次或逗号分隔 / plan part of the data: prefectures or counties "
+         "(e.g. --area 郑州市), repeatable or comma-separated.")
+
+
+def _set_area(cfg, area: tuple[str, ...]) -> None:
+    """``--area`` values (repeatable, comma-separated) into ``[study_area] area``."""
+    names = [x.strip() for a in area for x in a.replace("，", ",").split(",") if x.strip()]
+    if names:
+        cfg.study_area.area = names
+
+
 overwrite_option = click.option("--overwrite", is_flag=True, default=None,
                                  help="覆盖已有输出 / replace existing outputs.")
 
@@ -72,15 +86,21 @@ def cli(debug: bool) -> None:
 @click.option("--shp-encoding", type=click.Choice(["UTF-8", "GBK"]), default=None,
               help="Shapefile 编码（GBK 供老版本软件）/ shapefile encoding.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="地图与报告语言 / map labels: zh or en.")
+@area_option
+@click.option("--year", type=int, default=None, help="按某年底的路网规划 / plan on the network as of a year.")
 @_handle_errors
 def run_cmd(config_path: Path | None, out_dir: Path | None, overwrite: bool | None, scheduler: str | None,
-            formats: tuple[str, ...], shp_encoding: str | None, lang: str | None) -> None:
+            formats: tuple[str, ...], shp_encoding: str | None, lang: str | None, area: tuple[str, ...],
+            year: int | None) -> None:
     """运行规划并写出地图与 GeoPackage / run the plan and write the map and GeoPackage."""
     # the library is imported here, not at the top, so that `--help` answers at once
     from .config import load_config
     from .pipeline import run
 
     cfg = load_config(config_path)
+    _set_area(cfg, area)
+    if year is not None:
+        cfg.network.year = year
     if scheduler:
         cfg.accessibility.scheduler = scheduler
     for f in formats:
@@ -294,22 +314,145 @@ def validate_cmd(config_path, paths, kind) -> None:
     problems = validate_inputs(cfg.layers, paths=list(paths), kind=kind, gcj02_reference=cfg.study_area.is_henan)
     if not problems:
         console.print("未发现问题 No problems found.")
-    elif console.is_terminal:
-        table = Table(title="输入检查 Input check")
-        for col in ("级别 severity", "图层 layer", "数量 count", "示例 ids", "问题 problem", "修复 fix"):
-            table.add_column(col, overflow="fold")
-        for p in problems:
-            table.add_row(*[escape(x) for x in p.row()])
-        console.print(table)
-    else:  # a pipe or a file: one problem per line, nothing wrapped into columns
-        for p in problems:
-            severity, layer, count, ids, message, fix = p.row()
-            line = f"{severity}\t[{layer}]\t{count}\t{ids}\t{message}" + (f"\t修复/Fix: {fix}" if fix else "")
-            click.echo(line)
+    else:
+        _print_problems([p.row() for p in problems])
     n_err = sum(p.severity == "error" for p in problems)
     if n_err:
         err_console.print(f"[bold red]{n_err} 个错误 error(s)[/]")
         sys.exit(1)
+
+
+#: Columns of the validate table; the first four (severity, layer, count, ids) are shown whole.
+_PROBLEM_COLUMNS = ("级别 severity", "图层 layer", "数量 count", "示例 ids", "问题 problem", "修复 fix")
+#: Cells the problem and the fix columns need at least, so that they read as sentences, not single words.
+_TEXT_MIN_WIDTH = 32
+_SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "repaired": "cyan"}
+
+
+def _print_problems(rows: list[tuple[str, ...]]) -> None:
+    """Print validate's findings (:meth:`Problem.row` tuples) in the layout the output can show.
+
+    A table on a terminal wide enough for it (:func:`_table_width`); on a
+    narrower terminal one problem per paragraph, word-wrapped; to a pipe or a
+    file one problem per line with tab-separated fields, never wrapped.
+    """
+    if not console.is_terminal:
+        for row in rows:
+            click.echo(_problem_line(row))
+    elif console.width >= _table_width(rows):
+        console.print(_problem_table(rows))
+    else:
+        for row in rows:
+            console.print(_problem_paragraph(row))
+
+
+def _problem_line(row: tuple[str, ...]) -> str:
+    """``severity, [layer], count, ids, message, 修复/Fix: fix`` separated by tabs."""
+    severity, layer, count, ids, message, fix = row
+    return f"{severity}\t[{layer}]\t{count}\t{ids}\t{message}" + (f"\t修复/Fix: {fix}" if fix else "")
+
+
+def _problem_paragraph(row: tuple[str, ...]) -> str:
+    """``severity [layer] count (ids): message 修复/Fix: fix`` as rich markup, for a terminal to wrap at words."""
+    severity, layer, count, ids, message, fix = row
+    style = _SEVERITY_STYLE.get(severity, "bold")
+    text = f"[{style}]{escape(severity)}[/] {escape(f'[{layer}]')} {count}"
+    text += f" ({escape(ids)})" if ids else ""
+    text += f": {escape(message)}"
+    return text + (f" [dim]修复/Fix:[/] {escape(fix)}" if fix else "")
+
+
+def _table_width(rows: list[tuple[str, ...]]) -> int:
+    """Cells the validate table needs: the short columns whole and the text columns at their minimum."""
+    short = sum(max(cell_len(r[i]) for r in [_PROBLEM_COLUMNS, *rows]) for i in range(4))
+    n = len(_PROBLEM_COLUMNS)
+    return short + 2 * _TEXT_MIN_WIDTH + 3 * n + 1  # each column padded by one cell a side, n + 1 borders
+
+
+def _problem_table(rows: list[tuple[str, ...]]) -> Table:
+    table = Table(title="输入检查 Input check")
+    for i, col in enumerate(_PROBLEM_COLUMNS):
+        if i < 4:
+            table.add_column(col, no_wrap=True)
+        else:
+            table.add_column(col, overflow="fold", min_width=_TEXT_MIN_WIDTH, ratio=1)
+    for row in rows:
+        table.add_row(*[escape(x) for x in row])
+    return table
+
+
+@cli.command("compare")
+@config_option
+@click.option("--year", "years", type=int, multiple=True, required=True,
+              help="路网年份，至少两个 / network years, two or more: --year 2015 --year 2024.")
+@area_option
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="输出目录 / output folder (compare.csv, compare.md, compare_map.html).")
+@overwrite_option
+@_handle_errors
+def compare_cmd(config_path, years, area, out_dir, overwrite) -> None:
+    """比较不同年份路网下各县区的可达性 / each county's access on the network of each year, and the gains."""
+    # the library is imported here, not at the top, so that `--help` answers at once
+    from .config import load_config
+    from .pipeline import compare_years
+
+    cfg = load_config(config_path)
+    _set_area(cfg, area)
+    gains, written, notes = compare_years(list(years), cfg, out_dir=out_dir, overwrite=bool(overwrite))
+    for n in notes:
+        err_console.print(f"[yellow]注意 Note:[/] {escape(n)}", soft_wrap=True)
+    first, last = min(years), max(years)
+    table = Table(title=f"潜力提升最大的县区 Top counties by potential gain {first}→{last}")
+    for col in ("县区 county", "地市 prefecture", "潜力提升 gain %", f"到高铁站 to HSR {first}→{last} (min)",
+                f"到地市中心 to seat {first}→{last} (min)"):
+        table.add_column(col)
+    for r in gains.head(10).to_dict("records"):
+        table.add_row(escape(r["name_zh"]), escape(r["prefecture_zh"]), f"{r['potential_gain_pct']:.1f}",
+                      f"{r[f'to_hsr_{first}']:.0f} → {r[f'to_hsr_{last}']:.0f}",
+                      f"{r[f'to_prefecture_{first}']:.0f} → {r[f'to_prefecture_{last}']:.0f}")
+    console.print(table)
+    for name, path in written.items():
+        console.print(f"已写出 Wrote {escape(str(Path(path).resolve()))}", soft_wrap=True)
+
+
+@cli.command("check-travel")
+@config_option
+@click.argument("truth", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="另存对比表 CSV / also write the comparison as CSV.")
+@overwrite_option
+@_handle_errors
+def check_travel_cmd(config_path, truth, out_path, overwrite) -> None:
+    """路网时间与公布数据对比 / the network against published travel times and distances."""
+    # the library is imported here, not at the top, so that `--help` answers at once
+    from .config import load_config
+    from .io import write_csv
+    from .network import check_travel, read_truth, truth_summary
+    from .pipeline import load_network
+
+    cfg = load_config(config_path)
+    layers, net = load_network(cfg)
+    checked = check_travel(net, read_truth(truth), stations=layers["stations"], seats=layers["seats"])
+    table = Table(title="路网对照公布数据 Network against published facts")
+    for col in ("方式 mode", "起 from", "讫 to", "类 kind", "公布 published", "路网 network", "log(路网/公布)"):
+        table.add_column(col, overflow="fold")
+    for r in checked.itertuples():
+        unit = "min" if r.compared == "minutes" else "km"
+        pub = r.minutes if r.compared == "minutes" else r.km
+        got = r.network_min if r.compared == "minutes" else r.network_km
+        kind = "section" if r.measure == "section" else (r.service or "")
+        table.add_row(r.mode, escape(r.from_zh), escape(r.to_zh), kind, f"{pub:g} {unit}", f"{got:.1f} {unit}",
+                      f"{r.log_ratio:+.3f}")
+    console.print(table)
+    summary = truth_summary(checked)
+    for mode, s in summary.to_dict("index").items():
+        console.print(f"{mode}: {s['facts']} 条 facts, 中位 median |log| = {s['median_abs_log']:.3f}, "
+                      f"P90 = {s['p90_abs_log']:.3f}; 路段下限 sections {s['sections']}, 短于路段 undercut "
+                      f"{s['sections_undercut']}")
+    if out_path is not None:
+        write_csv(checked.round({"network_min": 2, "network_km": 2, "log_ratio": 4}), out_path,
+                  overwrite=bool(overwrite))
+        console.print(f"已写出 Wrote {escape(str(out_path.resolve()))}", soft_wrap=True)
 
 
 @cli.command("fetch-assets")

@@ -39,10 +39,17 @@ __all__ = [
 
 @dataclass
 class StudyArea:
-    """``[study_area]``: its name and the projected CRS of metric work (``auto``: chosen for its extent)."""
+    """``[study_area]``: its name, which counties it covers, how far the network reaches beyond it, and the
+    projected CRS of metric work (``auto``: chosen for its extent).
+
+    ``area`` names counties or prefectures of the counties layer (``["郑州市"]``, adcodes too); empty means
+    every county. The name defaults to the selection's when ``area`` is given and the name is left as is.
+    """
 
     name_zh: str = "河南省"
     name_en: str = "Henan"
+    area: list[str] = field(default_factory=list)
+    network_buffer_km: float = 50.0
     projected_crs: str = "auto"
 
     @property
@@ -63,7 +70,7 @@ class OutputConfig:
 class IndicesConfig:
     """``[indices]``: the industry table and the 产业同构 test."""
 
-    statistics: str = ""
+    statistics: str = "builtin"
     similarity_threshold: float = 0.9
     isomorphism_minutes: float = 60.0
 
@@ -106,6 +113,8 @@ _RANGES = {
     "map.precision": (3, 8),
     "map.max_road_features": (100, 10_000_000),
     "network.snap_tolerance_m": (0.0, 5000.0),
+    "study_area.network_buffer_km": (0.0, 2000.0),
+    "network.year": (0, 2100),
     "network.road_speed_factor": (0.05, 1.5),
     "network.rail_speed_factor": (0.05, 1.5),
     "network.boarding_penalty_min": (0.0, 1e6),
@@ -131,6 +140,8 @@ _RANGES = {
     "linkages.n_lines": (1, 100000),
     "linkages.n_candidates": (1, 100000),
     "linkages.reference_speed_kmh": (1.0, 1000.0),
+    "linkages.terminal_min": (0.0, 240.0),
+    "linkages.serve_km": (0.0, 200.0),
     "linkages.min_deficit": (0.0, 1.0),
     "linkages.min_crow_km": (0.0, 10000.0),
     "linkages.top": (1, 10000),
@@ -163,7 +174,7 @@ def _check_value(key: str, value, annotation, source: str):
     elif origin is dict:
         vtype = typing.get_args(annotation)[1]
         if vtype is float:
-            positive = key.endswith("_speeds")  # speeds must be > 0; weights may be 0
+            positive = key.endswith(("_speeds", "_factors"))  # speeds must be > 0; weights may be 0
             ok = isinstance(value, dict) and all(
                 isinstance(v, (int, float)) and not isinstance(v, bool) and (v > 0 if positive else v >= 0)
                 for v in value.values())
@@ -284,6 +295,8 @@ def config_template() -> str:
 [study_area]
 name_zh = "河南省"          # 研究区名称 / study-area name
 name_en = "Henan"
+area = []                   # 规划范围：地市或县区名称/代码，如 ["郑州市"]；空 = 全部县区 / counties or prefectures, [] = all
+network_buffer_km = 50.0    # 路网（道路、铁路、车站、枢纽）保留至研究区外多少公里 / network kept this far beyond the area
 projected_crs = "auto"      # 量算用投影：auto 自动选 CGCS2000 3度带高斯-克吕格 (河南 EPSG:4547)，或如 "EPSG:4547"
 
 [layers]
@@ -315,13 +328,17 @@ max_road_features = 20000   # 道路超过此数时地图只画高等级道路�
 
 [network]
 # 路网构建与速度 / network building and speeds
-snap_tolerance_m = 50.0     # 顶点吸附容差（米）/ vertices closer than this are one node
-road_speed_factor = 0.85    # 运行速度/设计速度 / operating ÷ design speed, roads
-rail_speed_factor = 0.8     # 同上，铁路 / the same for rail
+snap_tolerance_m = 50.0     # 线端吸附容差（米）/ a loose line end this close to another line joins it; a line's own vertices never merge
+road_speed_factor = 0.8     # 运行速度/设计速度 / operating ÷ design speed, roads
+rail_speed_factor = 0.8     # 同上，铁路（下表未列的等级）/ the same for rail classes not in the table below
+# 分等级运行速度系数（按公布的最快列车时刻拟合）/ per-class factors, fitted to published fastest train times:
+# rail_speed_factors = {{hsr = 0.62, intercity = 0.56, conventional = 0.64, freight = 0.64}}
+# road_speed_factors = {{arterial = 0.7}}
 boarding_penalty_min = 20.0 # 客运上车附加时间（分钟）/ boarding penalty at stations
 freight_transfer_min = 120.0 # 公铁换装时间（分钟）/ road–rail transfer at freight terminals
 access_speed_kmh = 40.0     # 路网外接驳速度 / off-network access speed
 access_detour = 1.3         # 接驳绕行系数 / access detour factor
+year = 0                    # 按某年底的路网规划（晚于该年开通的线路不计），0 = 现状 / plan on the network as of a year; 0 = as is
 access_warn_km = 15.0       # 地点距路网超过此距离（公里）时提示 / note places farther than this from the road network, km
 # 缺省设计速度（km/h），JTG B01 与铁路设计规范 / default design speeds by class:
 # road_speeds = {{expressway = 120, connector = 60}}
@@ -341,7 +358,7 @@ scheduler = ""              # Dask 调度器："local" 或 tcp://主机:端口�
 engine = "auto"             # 多对多行程时间引擎 / many-to-many travel-time engine: auto | ch（收缩层次 contraction hierarchy）| dijkstra
 
 [indices]
-statistics = ""             # 分行业统计 CSV（adcode + 各行业列，或 adcode,sector,value）；空则用园区代理指标
+statistics = "builtin"       # 县域经济规模：builtin（内置 2022 年 GDP/二产增加值，缺者估算并标注）、CSV 路径（adcode + 各行业列、adcode,sector,value，或 adcode + secondary_100m_yuan/gdp_100m_yuan 总量），空 = 园区代理指标
 similarity_threshold = 0.9  # 产业同构：结构相似系数阈值 / similarity at or above this is 同构
 isomorphism_minutes = 60.0  # 相邻或在此分钟内可达的县对才判同构 / neighbours or pairs within T minutes
 
@@ -365,10 +382,12 @@ corridor_window_km = 80.0   # 多产业走廊滑动窗口 / window of the multi-
 beta = 2.0                  # 引力模型距离衰减指数 β
 t_min = 10.0                # 时间下限（分钟）/ floor of t_ij
 complementarity = 0.0       # 互补性系数 λ（结构差异越大联系越强）
-mode = "road"               # 计算联系所用方式 / mode of t_ij
+mode = "rail"               # 计算联系所用方式：rail = 公路与铁路（含接驳、候车）取最快；road 仅公路 / mode of t_ij: rail = the fastest of road and rail with access and boarding
 n_lines = 80                # 地图上显示的联系线数
 n_candidates = 120          # 参与通道评估的强联系对数
-reference_speed_kmh = 100.0 # 理想时间 = 直线距离 ÷ 此速度
+reference_speed_kmh = 100.0 # 理想时间 = 端点时间 + 直线距离 ÷ 此速度
+terminal_min = 10.0         # 理想时间中上下快速网络的端点时间（分钟）/ terminal time in the ideal, minutes
+serve_km = 10.0             # 快速线路距两端县城均在此距离内即视为已有通道（提速而非新建）/ a fast line this close to both seats is an existing corridor
 min_deficit = 0.15          # 时间缺口下限 / smallest time deficit proposed
 min_crow_km = 25.0          # 直线距离下限：更近的县对（如同城各区）不评通道 / skip pairs closer than this
 top = 20                    # 优先通道数

@@ -6,6 +6,7 @@ through a callback, so the CLI can show it and notebooks can stay quiet.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import warnings
 from collections.abc import Callable
@@ -16,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._errors import DataFileError, DataWarning
+from ._errors import ConfigError, DataFileError, DataWarning
 from .analysis.accessibility import (
     od_matrix,
     od_wide,
@@ -32,6 +33,7 @@ from .analysis.indices import (
     concentration,
     cosine_similarity,
     industry_table,
+    industry_table_from_csv,
     isomorphism_pairs,
     krugman_dissimilarity,
     krugman_specialisation,
@@ -43,25 +45,30 @@ from .analysis.indices import (
 from .analysis.linkages import (
     linkage_network,
 )
+from .analysis.published import published_cluster_check, recall
+from .analysis.years import county_access_of_year, year_gains
 from .analysis.nodes import (
     growth_poles,
     hub_access_score,
     park_level_score,
 )
-from .config import Config
+from .config import Config, StudyArea
 from .crs import study_area_crs
-from .io._atomic import check_free, staged_outputs
-from .io.builtin import read_sectors
+from .io._atomic import check_free, output_lock, staged_outputs
+from .io.builtin import read_builtin_statistics, read_published_clusters, read_sectors
+from .io.credits import data_credits
 from .io.gpkg import write_geopackage
+from .io.area import network_as_of, select_area
 from .io.readers import load_layers
 from .io.shapefile import write_shapefiles
 from .io.writers import write_csv, write_geotiff, write_html
 from .network.build import build_network
 from .network.graph import Network, far_from_network
 from .outputs.qgis import default_styles
-from .outputs.report import markdown_report, write_report
+from .outputs.report import markdown_report, write_report, years_markdown
 from .outputs.webmap.elements import render_html
 from .outputs.webmap.plan_map import plan_map
+from .outputs.webmap.years_map import years_map
 from .results import AccessResult, Plan
 from .validate.layers import study_area_of, validate_layers
 
@@ -100,12 +107,30 @@ def _noop(step: str) -> None:
     return None
 
 
+def _study_area(layers: dict[str, gpd.GeoDataFrame], cfg: Config) -> tuple[dict[str, gpd.GeoDataFrame], Config,
+                                                                           list[str]]:
+    """The layers of ``[study_area] area`` (all counties when empty) with the network clipped to the area plus
+    ``network_buffer_km`` and, with ``[network] year``, as it stood then; the config named after the selection
+    (unless a name was given); the notes on what was clipped or left out."""
+    sa = cfg.study_area
+    sel = select_area(layers, sa.area, buffer_km=sa.network_buffer_km)
+    if sa.area and (sa.name_zh, sa.name_en) == (StudyArea.name_zh, StudyArea.name_en):
+        cfg = dataclasses.replace(cfg, study_area=dataclasses.replace(sa, name_zh=sel.name_zh,
+                                                                      name_en=sel.name_en))
+    notes = [sel.note(sa.network_buffer_km)]
+    if cfg.network.year:
+        notes.append(network_as_of(layers, cfg.network.year))
+    return layers, cfg, [n for n in notes if n]
+
+
 def load_network(cfg: Config | None = None) -> tuple[dict[str, gpd.GeoDataFrame], Network]:
-    """Load and validate a config's layers and build its network (what ``od``, ``isochrones`` and ``access`` use)."""
+    """Load and validate a config's layers (its study area, the network clipped around it) and build its network
+    (what ``od``, ``isochrones`` and ``access`` use)."""
     cfg = cfg or Config()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
-        layers = validate_layers(load_layers(cfg.layers)).layers
+        layers, cfg, _ = _study_area(load_layers(cfg.layers), cfg)
+        layers = validate_layers(layers).layers
     return layers, network_of(layers, cfg)
 
 
@@ -133,9 +158,30 @@ def _osm_folder(cfg: Config) -> str | None:
 
 
 def industry_of(layers: dict[str, gpd.GeoDataFrame], cfg: Config | None = None) -> IndustryTable:
-    """The plan's one industry table: ``[indices] statistics`` when given, else the park proxy."""
+    """The plan's one industry table: ``[indices] statistics`` when given, else the park proxy.
+
+    ``statistics = "builtin"`` (the default) takes the built-in county statistics when they cover the study
+    area's counties (the built-in ones), else the park proxy with a note; its ``counties.attrs["coverage"]``
+    counts the counties' values by quality (published / rescaled / estimated).
+    """
     cfg = cfg or Config()
-    return industry_table(layers["parks"], layers["counties"]["adcode"].astype(str), cfg.indices.statistics or None)
+    codes = layers["counties"]["adcode"].astype(str)
+    stats = cfg.indices.statistics or None
+    coverage = None
+    if stats == "builtin":
+        table = read_builtin_statistics()
+        if set(codes) <= set(table["adcode"]):
+            sub = table[table["adcode"].isin(set(codes))]
+            coverage = sub["quality"].value_counts().sort_index().to_dict()
+            stats = industry_table_from_csv(table)
+        else:
+            warnings.warn("内置县域统计不覆盖这些县区，改用园区代理指标 — the built-in county statistics do not cover "
+                          "these counties: the park proxy is used", DataWarning, stacklevel=2)
+            stats = None
+    industry = industry_table(layers["parks"], codes, stats)
+    if coverage is not None:
+        industry.counties.attrs["coverage"] = coverage
+    return industry
 
 
 def coverage_notes(layers: dict[str, gpd.GeoDataFrame], net: Network) -> list[str]:
@@ -189,10 +235,25 @@ def run(
     Returns
     -------
     RunResult
+
+    Raises
+    ------
+    OutputLockedError
+        Another run is working in the output folder (checked first, before
+        any work: one run per folder at a time, see
+        :func:`spatial_planner.io._atomic.output_lock`).
+    OutputExistsError
+        Outputs exist and ``overwrite`` is false.
     """
     cfg = config or Config()
     out = Path(out_dir or cfg.output.dir)
     overwrite = cfg.output.overwrite if overwrite is None else overwrite
+    with output_lock(out):
+        return _run_in(out, cfg, overwrite=overwrite, progress=progress)
+
+
+def _run_in(out: Path, cfg: Config, *, overwrite: bool, progress: Callable[[str], None]) -> RunResult:
+    """:func:`run`'s steps, with the output folder held (:func:`~spatial_planner.io._atomic.output_lock`)."""
     targets = {name: out / name for name in OUTPUT_FILES}
     for kind in cfg.accessibility.raster_to:
         key = kind.replace("-", "_")
@@ -201,20 +262,20 @@ def run(
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always", DataWarning)
         progress("读取图层 Loading layers")
-        layers = load_layers(cfg.layers)
+        layers, cfg, scope_notes = _study_area(load_layers(cfg.layers), cfg)
         progress("校验图层 Validating layers")
         layers = validate_layers(layers).layers
-    caught = [str(w.message) for w in record if issubclass(w.category, DataWarning)]
+        progress("构建路网并计算可达性 Network and accessibility")
+        industry = industry_of(layers, cfg)
+        access = accessibility_step(layers, cfg, industry=industry)
+        progress("点-带-网 分析 Nodes, belts and network")
+        plan = build_plan(layers, cfg, access=access, industry=industry)
+    caught = scope_notes + list(dict.fromkeys(
+        str(w.message) for w in record if issubclass(w.category, DataWarning)))
     for w in record:
         if not issubclass(w.category, DataWarning):
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)
-
-    progress("构建路网并计算可达性 Network and accessibility")
-    industry = industry_of(layers, cfg)
-    access = accessibility_step(layers, cfg, industry=industry)
     caught += coverage_notes(layers, access.network)
-    progress("点-带-网 分析 Nodes, belts and network")
-    plan = build_plan(layers, cfg, access=access, industry=industry)
 
     progress("绘制地图 Drawing the map")
     fmap = plan_map(layers, plan, config=cfg.map, sectors=read_sectors(), title=_map_title(cfg))
@@ -267,14 +328,17 @@ def _write_report(plan, cfg: Config, access, layers, folder: Path, notes: list[s
                 shutil.rmtree(target, ignore_errors=True)
             elif target.exists():
                 target.unlink()
-    write_html(markdown_report(plan, cfg, access, notes=notes), folder / "report.md", overwrite=True)
+    write_html(markdown_report(plan, cfg, access, notes=notes, credits=data_credits(layers)), folder / "report.md",
+               overwrite=True)
     return {"report.md": folder / "report.md"}
 
 
 def _map_title(cfg: Config) -> str:
-    area = cfg.study_area
-    return (f"{area.name_zh} 先进制造业集群 点-带-网 布局" if cfg.map.language == "zh"
-            else f"{area.name_en}: advanced-manufacturing clusters — nodes, belts, network")
+    area, year = cfg.study_area, cfg.network.year
+    if cfg.map.language == "zh":
+        return f"{area.name_zh} 先进制造业集群 点-带-网 布局" + (f"（{year} 年路网）" if year else "")
+    return f"{area.name_en}: advanced-manufacturing clusters — nodes, belts, network" + (
+        f" (network of {year})" if year else "")
 
 
 def _gpkg_layers(layers, access: AccessResult, plan) -> dict:
@@ -393,7 +457,7 @@ def build_plan(layers: dict[str, gpd.GeoDataFrame], cfg: Config | None = None, *
     table, mass = industry.counties, industry.mass
     seats = _seats(layers, codes)
     times = seat_times(net, seats, cfg)
-    report: dict = {"provenance": industry.provenance}
+    report: dict = {"provenance": industry.provenance, "coverage": industry.counties.attrs.get("coverage")}
 
     # 产业同构: neighbours (or places within T minutes) whose structures are alike
     neigh = neighbour_pairs(counties, crs=net.crs)
@@ -422,11 +486,12 @@ def build_plan(layers: dict[str, gpd.GeoDataFrame], cfg: Config | None = None, *
     tiered, report["tiers"] = growth_poles(
         net, seats.set_index(codes), mass, times, hub_access=hub, park_level=park_level_score(parks, codes),
         has_national_zone=national > 0, params=cfg.nodes, half_life=cfg.accessibility.half_life_min,
-        decay=cfg.accessibility.decay)
+        decay=cfg.accessibility.decay, zones=counties.set_index(codes))
 
     # 网: linkages and link proposals
     lines, totals, priorities, report["linkages"] = linkage_network(
-        net, mass, times, seats, tiers=tiered["tier"], dissimilarity=dis, params=cfg.linkages)
+        net, mass, times, seats, tiers=tiered["tier"], dissimilarity=dis, params=cfg.linkages,
+        corridor_lines=_fast_lines(layers))
     tiered["total_linkage"] = totals.reindex(codes).to_numpy()
 
     # 带: belts along the rail and expressway axes
@@ -438,10 +503,87 @@ def build_plan(layers: dict[str, gpd.GeoDataFrame], cfg: Config | None = None, *
     report["clusters"] = {"max_minutes": cfg.clusters.max_minutes, "sector_field": cfg.clusters.sector_field,
                           "clusters": int(len(clusters))}
     lq = location_quotient(table)
+    nodes = _node_layer(tiered, counties, seats, industry.provenance)
+    published = _published_check(counties, parks, nodes, lq, clusters, belts, sectors)
+    if len(published):
+        report["published"] = {"clusters": int(len(published)), "covered": int(published["covered"].sum()),
+                               "recall": round(recall(published), 3)}
     return Plan(
-        nodes=_node_layer(tiered, counties, seats, industry.provenance), belts=belts, belt_corridors=belt_corridors,
+        nodes=nodes, belts=belts, belt_corridors=belt_corridors,
         corridors=corridors, linkages=lines, priorities=priorities, clusters=clusters, isomorphism=iso,
         industry=industry, lq=lq,
         county_indices=_county_indices(industry, lq, counties, tiered, advanced, national, sectors),
-        productivity=productivity, report=report, access=access,
+        productivity=productivity, report=report, access=access, published=published,
     )
+
+
+def _fast_lines(layers: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame | None:
+    """The passenger rail lines and expressways (``name_zh``, geometry): the corridors that can join two nodes."""
+    parts = []
+    rail = layers.get("rail_lines")
+    if rail is not None and len(rail) and "rail_class" in rail.columns:
+        parts.append(rail[rail["rail_class"].isin(["hsr", "intercity", "conventional"])][["name_zh", "geometry"]])
+    roads = layers.get("roads")
+    if roads is not None and len(roads) and "road_class" in roads.columns:
+        fast = roads[roads["road_class"].isin(["expressway", "provincial_expressway", "motorway"])]
+        if "name_zh" in fast.columns:
+            parts.append(fast[fast["name_zh"].fillna("").astype(str) != ""][["name_zh", "geometry"]])
+    if not parts:
+        return None
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=parts[0].crs)
+
+
+def _published_check(counties, parks, nodes, lq, clusters, belts, sectors) -> pd.DataFrame:
+    """The published clusters whose prefecture lies in the study area, beside what of the plan covers them."""
+    published = read_published_clusters()
+    published = published[published["prefecture_zh"].isin(set(counties["prefecture_zh"].astype(str)))]
+    if not len(published):
+        return pd.DataFrame()
+    names = dict(zip(sectors["code"], sectors["name_zh"]))
+    return published_cluster_check(published, counties=counties, parks=parks, nodes=nodes,
+                                   location_quotients=lq.reset_index(names="adcode"), clusters=clusters,
+                                   belts=belts, sector_names=names)
+
+
+def compare_years(years: list[int], config: Config | None = None, *, out_dir: str | Path | None = None,
+                  overwrite: bool = False) -> tuple[pd.DataFrame, dict[str, Path], list[str]]:
+    """Each county's access on the network of each year and the gains between the first and the last.
+
+    Writes ``compare.csv`` (every county), ``compare.md`` (the report) and ``compare_map.html`` (a choropleth of
+    the gains) into ``out_dir`` when it is given. Returns the table, the files written and the notes.
+    """
+    cfg = config or Config()
+    years = sorted(set(int(y) for y in years))
+    if len(years) < 2:
+        raise ConfigError(f"two or more years are needed, got {years}", key="year",
+                          fix="give --year twice, e.g. --year 2015 --year 2024.")
+    out = Path(out_dir) if out_dir is not None else None
+    targets = {n: out / n for n in ("compare.csv", "compare.md", "compare_map.html")} if out else {}
+    check_free(targets.values(), overwrite=overwrite, where=str(out))
+    by_year, notes, last_layers = {}, [], None
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always", DataWarning)
+        for y in years:
+            cy = dataclasses.replace(cfg, network=dataclasses.replace(cfg.network, year=y))
+            layers, cy, scope = _study_area(load_layers(cfg.layers), cy)
+            layers = validate_layers(layers).layers
+            by_year[y] = county_access_of_year(network_of(layers, cy), layers, industry_of(layers, cy).mass,
+                                               half_life=cfg.accessibility.half_life_min,
+                                               decay=cfg.accessibility.decay, engine=cfg.accessibility.engine)
+            notes += scope
+            last_layers, cfg_last = layers, cy
+    notes += list(dict.fromkeys(str(w.message) for w in record if issubclass(w.category, DataWarning)))
+    names = last_layers["counties"].set_index(last_layers["counties"]["adcode"].astype(str))
+    gains = year_gains(by_year, names)
+    written: dict[str, Path] = {}
+    if out is not None:
+        area = cfg_last.study_area
+        title = f"{area.name_zh} 路网变化的可达性效果 {years[0]}→{years[-1]}"
+        credits = data_credits(last_layers)
+        written["compare.csv"] = write_csv(gains, targets["compare.csv"], overwrite=overwrite)
+        written["compare.md"] = write_html(years_markdown(gains, years, title=title, notes=notes, credits=credits),
+                                           targets["compare.md"], overwrite=overwrite)
+        fmap = years_map(last_layers, gains, years, config=cfg.map, title=title)
+        written["compare_map.html"] = write_html(render_html(fmap, assets=cfg.map.assets),
+                                                 targets["compare_map.html"], overwrite=overwrite)
+    return gains, written, notes

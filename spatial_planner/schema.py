@@ -67,7 +67,7 @@ SCHEMAS: dict[str, LayerSchema] = {
                     "Industrial parks",
                     {"name_en": "", "park_type": "", "county_adcode": "", "area_km2": None, "lead_sector": ""}),
         LayerSchema("rail_lines", "line_id", ("line_id", "name_zh", "rail_class"), "line", "铁路线", "Rail lines",
-                    {"name_en": "", "design_speed_kmh": None, "opened": None}),
+                    {"name_en": "", "design_speed_kmh": None, "opened": None, "detour_factor": 1.0}),
         LayerSchema("stations", "station_id", ("station_id", "name_zh", "station_type"), "point", "铁路车站",
                     "Rail stations", {"name_en": "", "lines": ""}),
         LayerSchema("roads", "road_id", ("road_id", "name_zh", "road_class"), "line", "公路", "Roads",

@@ -9,9 +9,14 @@ __all__ = [
     "CLASS_LABELS",
     "RAIL_STYLE",
     "ROAD_STYLE",
+    "APPROXIMATE_QUALITY",
+    "APPROXIMATE_DASH",
+    "approximate_style",
     "HUB_STYLE",
     "PREFECTURE_PALETTE",
     "label",
+    "GAIN_COLOURS",
+    "gain_classes",
     "TIME_BREAKS",
     "TIME_COLOURS",
     "minute_class",
@@ -50,6 +55,9 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "hub_type_label": ("枢纽类型", "Hub type"),
     "iata": ("IATA", "IATA"),
     "geometry_quality": ("几何精度", "Geometry"),
+    "location_quality": ("位置精度", "Location"),
+    "located_at": ("定位依据", "Located at"),
+    "straight_legs": ("直线示意区段", "Drawn straight"),
     # the plan layers
     "rank": ("排名", "Rank"), "score": ("综合得分", "Score"), "tier": ("培育层级", "Tier"),
     "tier_rule": ("层级规则", "Tier rule"), "s_mass": ("经济规模(标准化)", "Mass (norm.)"),
@@ -89,6 +97,7 @@ CLASS_LABELS: dict[str, tuple[str, str]] = {
     "third_class": ("三级公路", "Class III highway"),
     "fourth_class": ("四级公路", "Class IV highway"),
     "motorway": ("高速公路", "Motorway"),
+    "arterial": ("国省干线公路", "Arterial road (national/provincial)"),
     "trunk": ("干线公路", "Trunk road"),
     "primary": ("主要道路", "Primary road"),
     "secondary": ("次要道路", "Secondary road"),
@@ -106,15 +115,34 @@ CLASS_LABELS: dict[str, tuple[str, str]] = {
     "provincial": ("省级", "Provincial"),
     "municipal": ("市级", "Municipal"),
     "schematic": ("示意", "schematic"),
+    "approximate": ("近似位置", "approximate"),
+    "surveyed": ("实测位置", "surveyed"),
+    "address": ("按地址定位", "from address"),
+    "track": ("沿实际线路", "along the track"),
+    "mostly track": ("大部沿实际线路", "mostly along the track"),
+    "osm_road_graph": ("OSM 路网", "OSM road graph"),
+    "osm_road_graph_corridor": ("OSM 路网（按走廊选线）", "OSM road graph, routed in its corridor"),
 }
 
 
 RAIL_STYLE = {
     "hsr": ("#c0392b", 3.5, None),
     "intercity": ("#e67e22", 2.5, None),
-    "conventional": ("#34495e", 2.0, "6 4"),
-    "freight": ("#7f8c8d", 2.0, "2 4"),
+    "conventional": ("#34495e", 2.0, None),
+    "freight": ("#7f8c8d", 1.6, None),
 }
+
+#: ``geometry_quality`` values drawn as approximate: dashed lines and dashed outlines, on every map.
+APPROXIMATE_QUALITY = frozenset({"approximate", "schematic"})
+#: The dash of approximate features.
+APPROXIMATE_DASH = "5 5"
+
+
+def approximate_style(props: dict, style: dict) -> dict:
+    """``style`` with the approximate dash when the feature's ``geometry_quality`` says it is approximate."""
+    if str(props.get("_quality", props.get("geometry_quality", ""))) in APPROXIMATE_QUALITY:
+        return {**style, "dashArray": APPROXIMATE_DASH}
+    return style
 
 
 ROAD_STYLE = {
@@ -125,6 +153,7 @@ ROAD_STYLE = {
     # JTG B01 classes and OSM highway classes (read_osm), widest first
     "motorway": ("#27ae60", 3.0, None),
     "trunk": ("#2ecc71", 2.2, None),
+    "arterial": ("#c0803a", 1.1, None),
     "first_class": ("#e67e22", 1.8, None),
     "primary": ("#e67e22", 1.8, None),
     "second_class": ("#d4ac0d", 1.4, None),
@@ -160,6 +189,21 @@ def label(key: str, language: str = "zh") -> str:
     if pair is None:
         return key
     return pair[0] if language == "zh" else pair[1]
+
+
+#: Gains (minutes saved, per cent of potential gained): no gain grey, then a colour-blind-safe sequential ramp
+#: (ColorBrewer YlGnBu).
+GAIN_COLOURS = ("#e0e0e0", "#c7e9b4", "#7fcdbb", "#41b6c4", "#2c7fb8", "#253494")
+GAIN_BREAKS = {"minutes": (0.5, 5, 15, 30, 60, 1e12), "percent": (0.5, 10, 25, 50, 100, 1e12)}
+
+
+def gain_classes(kind: str, language: str = "zh") -> tuple[list[float], list[str], list[str]]:
+    """Class breaks, colours and labels of a gain: ``kind`` is ``"minutes"`` or ``"percent"``."""
+    b = GAIN_BREAKS[kind]
+    unit = ("分钟" if language == "zh" else "min") if kind == "minutes" else "%"
+    none = "无变化" if language == "zh" else "no gain"
+    labels = [none] + [f"{b[i]:g}–{b[i + 1]:g} {unit}" for i in range(len(b) - 2)] + [f"> {b[-2]:g} {unit}"]
+    return list(b), list(GAIN_COLOURS), labels
 
 
 TIME_BREAKS = (15, 30, 45, 60, 90, 120, 180)

@@ -219,6 +219,16 @@ def test_default_styles_follow_the_map_palette(henan_layers, sectors):
             assert opts["customdash"] == dash.replace(" ", ";")
     assert {c.get("label") for c in rail.find("renderer-v2/categories")} >= {"高速铁路", "普速铁路"}
 
+    # features flagged schematic or approximate are dashed, as on the web map: a data-defined stroke style
+    for name in ("rail_lines", "parks", "stations", "hubs", "roads"):
+        for layer in roots[name].iter("layer"):
+            props = {o.get("name"): o for o in layer.find("data_defined_properties/Option/Option[@name='properties']")}
+            expr = props["outlineStyle"].find("Option[@name='expression']").get("value")
+            assert expr.startswith('CASE WHEN "geometry_quality" IN (') and "'schematic'" in expr
+            assert "'approximate'" in expr and expr.endswith("THEN 'dash' ELSE 'solid' END")
+    assert roots["seats"].find(".//layer/data_defined_properties/Option/Option[@name='properties']").get(
+        "type") is None  # seats carry no geometry_quality: no data-defined style
+
     prefectures = _options(_symbol_layers(roots["prefectures"])["0"])
     assert prefectures["style"] == "no"
     assert roots["hubs"].find("renderer-v2").get("attr") == "hub_type"

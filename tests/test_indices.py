@@ -190,3 +190,42 @@ def test_belts_and_clusters_read_the_industry_table():
     times = pd.DataFrame(10.0, index=parks["park_id"], columns=parks["park_id"])
     clusters = cross_county_clusters(geo, times, params=ClusterParams(), mass=ind.park_mass, metric_crs="EPSG:4547")
     assert clusters.loc[clusters["sector"] == "auto", "mass"].item() == pytest.approx(150.0)
+
+
+def test_county_totals_are_split_by_the_parks_sectors(henan):
+    from spatial_planner.analysis.indices import industry_table, industry_table_from_csv
+
+    parks = henan["parks"]
+    codes = henan["counties"]["adcode"].astype(str)
+    totals = pd.DataFrame({"adcode": codes, "name_zh": henan["counties"]["name_zh"],
+                           "secondary_100m_yuan": np.arange(len(codes), dtype=float) + 1.0})
+    stats = industry_table_from_csv(totals)
+    assert stats.attrs["kind"] == "totals" and list(stats.columns) == ["secondary_100m_yuan"]
+    table = industry_table(parks, codes, stats)
+    proxy = industry_table(parks, codes)
+    weight = pd.Series(totals["secondary_100m_yuan"].to_numpy(), index=codes)
+    assert table.provenance == "statistics"
+    pd.testing.assert_series_equal(table.mass, weight.rename("mass"), check_names=False)
+    with_parks = proxy.counties.sum(axis=1) > 0
+    # a county with parks: its total, shared as its parks' proxy masses are
+    share = proxy.counties[with_parks].div(proxy.counties[with_parks].sum(axis=1), axis=0)
+    np.testing.assert_allclose(table.counties[with_parks], share.mul(weight[with_parks], axis=0), rtol=1e-12)
+    # a county without parks keeps its weight for nodes and linkages but has no sector
+    assert (table.counties[~with_parks].to_numpy() == 0).all() and (table.mass[~with_parks] > 0).all()
+    # each park carries its county's sector value in proportion to its proxy mass
+    zz = table.parks[table.parks["county_adcode"] == "410184"]
+    assert abs(zz["mass"].sum() - weight["410184"]) < 1e-9
+
+
+def test_builtin_statistics_cover_a_part_and_not_someone_elses_counties(henan):
+    from spatial_planner.config import Config
+    from spatial_planner.pipeline import industry_of
+
+    part = {k: v for k, v in henan.items()}
+    part["counties"] = henan["counties"][henan["counties"]["prefecture_zh"] == "郑州市"]
+    ind = industry_of(part, Config())
+    assert ind.provenance == "statistics" and ind.counties.attrs["coverage"] == {"published": 1, "rescaled": 11}
+    other = dict(part)
+    other["counties"] = part["counties"].assign(adcode=["99" + a[2:] for a in part["counties"]["adcode"]])
+    with pytest.warns(sp.DataWarning, match="park proxy"):
+        assert industry_of(other, Config()).provenance == "proxy"

@@ -95,16 +95,17 @@ def test_large_road_layers_are_thinned_by_class_on_the_map_only(henan):
 
     roads = henan["roads"]
     counts = roads["road_class"].value_counts()
-    same, left = roads_for_map(roads, 10_000)
+    same, left = roads_for_map(roads, len(roads))
     assert same is roads and left == []
     fast = int(counts["expressway"] + counts["provincial_expressway"])
     drawn, left = roads_for_map(roads, 100)
     assert set(drawn["road_class"]) == {"expressway", "provincial_expressway"} and len(drawn) == fast
-    assert set(left) == {"connector", "hub_connector"}
+    assert set(left) == set(counts.index) - {"expressway", "provincial_expressway"}
+    assert "arterial" in left
     only_top, _ = roads_for_map(roads, 1)  # the fastest class is always drawn
     assert set(only_top["road_class"]) == {"expressway"}
     html = _render({"counties": henan["counties"], "roads": roads}, config=MapConfig(max_road_features=100))
-    assert f"显示 {fast}/{len(roads)} 条" in html and "见 GeoPackage" in html
+    assert f"显示 {fast:,}/{len(roads):,} 条" in html and "见 GeoPackage" in html
     full = _render({"counties": henan["counties"], "roads": roads})
     assert "见 GeoPackage" not in full and len(html) < len(full)
 
@@ -135,3 +136,17 @@ def test_web_assets_follow_the_installed_folium():
     assert npm_source("https://example.org/x.js") is None
     # a minified file the package does not ship is taken unminified, from dist/ first
     assert _member(["src/x.js", "dist/x.js", "README.md"], "x.min.js") == "dist/x.js"
+
+
+def test_one_search_box_for_every_searchable_layer_a_title_and_the_language(henan):
+    m = build_map({k: henan[k] for k in ("counties", "parks", "hubs")}, title="测试地图")
+    page = render_html(m, assets="cdn")
+    assert page.count("L.DomUtil.create('div', 'sp-search')") == 1 and "leaflet-search" not in page
+    sources = re.search(r"var sources = \[(.*?)\];", page).group(1)
+    assert sources.count("layer:") == 2 and "县级行政区" in sources and "产业园区" in sources
+    # the layers are named as they are in the page (ids made stable before the search names them)
+    for name in re.findall(r"layer: (geo_json_[0-9a-f]+)", sources):
+        assert f"var {name} = " in page
+    assert '<html lang="zh-CN">' in page and "<title>测试地图</title>" in page
+    en = render_html(build_map({"counties": henan["counties"]}, config=MapConfig(language="en")), assets="cdn")
+    assert '<html lang="en">' in en and "Search places" in en

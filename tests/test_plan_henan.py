@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 import shapely
 
+from spatial_planner.io import read_builtin_statistics
 from spatial_planner.config import Config
 from spatial_planner.pipeline import build_plan
 
@@ -47,14 +48,11 @@ def test_nodes_tiers_and_rules(plan_and_access, henan):
     raw = nodes[list(weights)].astype(float)
     expect = sum(w / total * (raw[k] - raw[k].min()) / (raw[k].max() - raw[k].min()) for k, w in weights.items())
     np.testing.assert_allclose(nodes["score"], expect, rtol=0, atol=1e-12)
-    # the mass part is the park proxy computed from the parks layer itself: stated area (else the drawn
-    # footprint) × level factor, summed per county
-    factor = henan["parks"]["level"].map({"national": 2.0, "provincial": 1.0, "municipal": 0.6})
-    area = henan["parks"]["area_km2"].astype(float).fillna(henan["parks"]["footprint_km2"].astype(float))
-    by_county = (area * factor).groupby(henan["parks"]["county_adcode"].astype(str)).sum()
+    # the mass part is each county's secondary-industry value added from the built-in statistics
+    stats = read_builtin_statistics().set_index("adcode")["secondary_100m_yuan"]
     mass = nodes.set_index("adcode")["mass"]
-    np.testing.assert_allclose(mass[by_county.index], by_county, rtol=1e-12)
-    assert (mass.drop(by_county.index) == 0).all()
+    np.testing.assert_allclose(mass, stats.reindex(mass.index), rtol=1e-12)
+    assert mass.idxmax() == "410105"  # 金水区
     assert (nodes["tier"] == "国家级").sum() >= 1
 
 
@@ -68,7 +66,8 @@ def test_linkages_priorities_clusters_and_diagnosis(plan_and_access):
     assert (pr["priority"].diff().dropna() <= 1e-12).all()
     assert pr["reason_zh"].str.contains("建议").all()
     assert (plan.clusters["n_counties"] >= 2).all() and len(plan.clusters) >= 3
-    assert plan.report["provenance"] == "proxy" and (plan.nodes["provenance"] == "proxy").all()
+    assert plan.report["provenance"] == "statistics" and (plan.nodes["provenance"] == "statistics").all()
+    assert plan.report["coverage"] == {"estimated": 126, "published": 19, "rescaled": 12}
     assert 0 < plan.report["concentration"]["advanced_mass"]["top3_prefecture_share"] <= 1
     assert set(plan.isomorphism.columns) >= {"a", "b", "similarity", "relation"}
     assert (plan.isomorphism["similarity"] >= cfg.indices.similarity_threshold).all()
@@ -97,15 +96,17 @@ def test_top_priority_link_against_independent_computations(plan_and_access, hen
     # crow-fly km: the geodesic between the two seats (the planner measures in Gauss-Krüger metres)
     _, _, metres = Geod(ellps="GRS80").inv(a.geometry.x, a.geometry.y, b.geometry.x, b.geometry.y)
     assert top["crow_km"] == pytest.approx(metres / 1000.0, rel=3e-3)
-    # network minutes: networkx Dijkstra over the road edges, plus the two access links
+    # network minutes: networkx Dijkstra over the edges of the linkage mode (road and rail with boarding), both
+    # ways (boarding costs where a trip starts), averaged, plus the two access links
     e = net.edges[net.edge_mask(cfg.linkages.mode)]
     graph = nx.DiGraph()
     for u, v, w in zip(e["u"], e["v"], e["minutes"]):
         if not graph.has_edge(u, v) or graph[u][v]["w"] > w:
             graph.add_edge(int(u), int(v), w=float(w))
     att = net.attach(seats.loc[[top["a"], top["b"]]])
-    minutes = nx.dijkstra_path_length(graph, int(att["node"].iloc[0]), int(att["node"].iloc[1]), weight="w")
-    minutes += float(att["access_min"].sum())
+    na, nb = int(att["node"].iloc[0]), int(att["node"].iloc[1])
+    minutes = (nx.dijkstra_path_length(graph, na, nb, weight="w") + nx.dijkstra_path_length(graph, nb, na, weight="w"))
+    minutes = minutes / 2.0 + float(att["access_min"].sum())
     assert top["network_min"] == pytest.approx(minutes, abs=0.01)
     # gravity linkage M_a M_b / t^β from the county masses, and urgency from the two nodes' tiers
     mass = plan.nodes.set_index("adcode")["mass"]
@@ -113,7 +114,7 @@ def test_top_priority_link_against_independent_computations(plan_and_access, hen
     assert top["linkage"] == pytest.approx(linkage, rel=1e-3)
     tiers = plan.nodes.set_index("adcode")["tier"]
     assert top["urgency"] == pytest.approx((cfg.linkages.urgency[tiers[top["a"]]] + cfg.linkages.urgency[tiers[top["b"]]]) / 2)
-    ideal = metres / 1000.0 / cfg.linkages.reference_speed_kmh * 60.0
+    ideal = cfg.linkages.terminal_min + metres / 1000.0 / cfg.linkages.reference_speed_kmh * 60.0
     assert top["deficit"] == pytest.approx(1.0 - ideal / minutes, abs=2e-3)
 
 
@@ -126,3 +127,13 @@ def test_concentration_equals_pysal_theil(plan_and_access, henan):
     assert conc["theil"] == pytest.approx(float(np.squeeze(ref.T)), abs=1e-4)  # the report rounds to 4 decimals
     assert conc["theil_between_prefectures"] == pytest.approx(float(np.squeeze(ref.bg)), abs=1e-4)
     assert conc["theil_within_prefectures"] == pytest.approx(float(np.squeeze(ref.wg)), abs=1e-4)
+
+
+def test_plan_covers_most_published_clusters_and_explains_the_misses(plan_and_access):
+    plan, _, _ = plan_and_access
+    pub = plan.published
+    assert len(pub) == 15 and plan.report["published"]["recall"] >= 0.7
+    assert (pub.loc[~pub["covered"], "why_not"] != "").all() and (pub.loc[pub["covered"], "why_not"] == "").all()
+    # the 郑州经开区 clusters are found where the zone is, in 管城回族区
+    zz = pub[pub["cluster_name"].str.startswith("郑州经济技术开发区")]
+    assert (zz["places"] == "管城回族区").all() and zz["covered"].all()

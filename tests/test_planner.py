@@ -168,7 +168,8 @@ def test_link_priority_prefers_strong_pairs_with_a_detour(engine):
     prio = link_priorities(net, g, times, seats, params=LinkParams(min_crow_km=10, min_deficit=0.1))
     top = prio.iloc[0]
     assert {top["a"], top["b"]} == {"A", "B"}
-    assert top["deficit"] > 0.4 and top["ideal_min"] == pytest.approx(60 / 100 * 60, rel=0.01)
+    # the ideal: 10 minutes to get on and off the fast network, then 60 km crow-fly at 100 km/h
+    assert top["deficit"] > 0.3 and top["ideal_min"] == pytest.approx(10 + 60 / 100 * 60, rel=0.01)
     assert "甲" in top["reason_zh"] and "min" in top["reason_en"]
 
 
@@ -199,14 +200,47 @@ def test_seat_betweenness_equals_networkx_on_henan(henan):
 
     net = build_network(henan["roads"], henan["rail_lines"], henan["stations"])
     att = net.attach(henan["seats"])
-    seat_nodes = dict(zip(henan["seats"]["adcode"].astype(str), att["node"]))
+    seat_nodes = dict(list(zip(henan["seats"]["adcode"].astype(str), att["node"]))[::3])  # the oracle is slow
     ours = betweenness_between(net, seat_nodes)
     nodes = sorted(set(seat_nodes.values()))
     ref = _nx_subset_betweenness(net, nodes)
     pairs = len(nodes) * (len(nodes) - 1)
     expect = pd.Series({k: ref[v] / pairs for k, v in seat_nodes.items()})
     assert np.allclose(ours.reindex(expect.index), expect, atol=1e-12)
-    assert (ours > 0).sum() > 100 and ours.max() > 0.2  # a real spread, not all zeros
+    assert (ours > 0).sum() >= 10  # a seat's own street node lies on few fastest paths of a real road graph
+
+
+def test_county_betweenness_equals_networkx_paths_on_henan(henan):
+    """Each fastest seat-to-seat path (networkx's Dijkstra) counted once per county it crosses, ends excluded."""
+    import networkx as nx
+
+    from spatial_planner.analysis.nodes import node_zones, zone_betweenness
+
+    net = build_network(henan["roads"], henan["rail_lines"], henan["stations"])
+    seats = henan["seats"].set_index(henan["seats"]["adcode"].astype(str))
+    counties = henan["counties"].set_index(henan["counties"]["adcode"].astype(str))
+    all_seats = net.attach(seats)["node"].to_dict()
+    zone = node_zones(net, counties)
+    full = zone_betweenness(net, all_seats, zone)
+    assert (full > 0).sum() > 120 and 0.2 < full.max() < 0.5
+    # the county between 郑州 and 开封 carries the most seat-to-seat paths
+    assert counties.loc[full.idxmax(), "name_zh"] == "中牟县"
+    seat_nodes = {k: v for i, (k, v) in enumerate(sorted(all_seats.items())) if i % 4 == 0}  # the oracle is slow
+    ours = zone_betweenness(net, seat_nodes, zone)
+    coo = net.csr("road").tocoo()
+    g = nx.DiGraph()
+    g.add_weighted_edges_from(zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist()))
+    crossed = pd.Series(0.0, index=sorted(seat_nodes))
+    for a, s in seat_nodes.items():
+        paths = nx.single_source_dijkstra_path(g, s, weight="weight")
+        for b, t in seat_nodes.items():
+            if a == b:
+                continue
+            inner = ({zone[n] for n in paths[t][1:]} & set(seat_nodes)) - {zone[s], zone[t]}
+            crossed[list(inner)] += 1
+    n = len(seat_nodes)
+    assert np.allclose(ours.reindex(crossed.index), crossed / (n * (n - 1)), atol=1e-12)
+    assert (ours > 0).sum() >= 20
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -235,7 +269,7 @@ def test_edge_loads_follow_networkx_paths(henan):
     from spatial_planner.analysis.linkages import edge_loads
 
     net = build_network(henan["roads"], henan["rail_lines"], henan["stations"])
-    seats = henan["seats"].set_index(henan["seats"]["adcode"].astype(str)).iloc[:40]
+    seats = henan["seats"].set_index(henan["seats"]["adcode"].astype(str)).iloc[::8]
     nodes = net.attach(seats)["node"]
     ids = list(seats.index)
     rng = np.random.default_rng(4)

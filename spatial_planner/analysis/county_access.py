@@ -14,12 +14,14 @@ and the isochrone bands around chosen hubs (:func:`hub_isochrones`), in an
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from .._errors import DataWarning
 from ..network.graph import Network
 from ..results import AccessResult
 from ..symbology import HUB_LABELS
@@ -33,7 +35,7 @@ from .accessibility import (
     travel_time_surface,
     zonal_stats,
 )
-from .places import find_place, select_targets
+from .places import TARGET_KINDS, find_place, select_targets
 
 __all__ = [
     "AccessParams",
@@ -76,12 +78,29 @@ def _seat_points(layers: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
                             geometry=seats.geometry.reindex(counties["adcode"]).values, crs=seats.crs)
 
 
+def _present_kinds(layers: dict[str, gpd.GeoDataFrame], kinds: list[str]) -> list[str]:
+    """The target kinds the layers hold; each one missing is left out with a note (a city-scale study area may
+    have no river port within reach)."""
+    present = []
+    for kind in kinds:
+        if kind in TARGET_KINDS:
+            layer, col, values = TARGET_KINDS[kind]
+            g = layers.get(layer)
+            if g is None or not g[col].isin(values).any():
+                zh, en = HUB_LABELS.get(kind, (kind, kind))
+                warnings.warn(f"研究区及其路网范围内没有{zh}，相关时间指标从略 — no {en} within the study area and its "
+                              f"network buffer: the times to it are left out", DataWarning, stacklevel=3)
+                continue
+        present.append(kind)
+    return present
+
+
 def hub_times(net: Network, layers: dict[str, gpd.GeoDataFrame], kinds: list[str]
               ) -> tuple[pd.DataFrame, dict[str, tuple[str, str]]]:
     """Minutes from each county seat to the nearest hub of each kind (road), and the columns' zh/en labels."""
     att = net.attach(_seat_points(layers))
     out, labels = {}, {}
-    for kind in kinds:
+    for kind in _present_kinds(layers, kinds):
         t = times_to_nearest(net, select_targets(layers, kind), mode="road")
         col = f"min_to_{kind.replace('-', '_')}"
         out[col] = np.round(t[att["node"].to_numpy()] + att["access_min"].to_numpy(), 2)
@@ -114,7 +133,7 @@ def time_rasters(net: Network, layers: dict[str, gpd.GeoDataFrame], kinds: list[
     """Travel-time rasters to the nearest hub of each kind, their county means and medians, and the labels."""
     rasters, stats, labels = {}, {}, {}
     counties = layers["counties"]
-    for kind in kinds:
+    for kind in _present_kinds(layers, kinds):
         arr, transform, crs = travel_time_surface(net, select_targets(layers, kind), study_area, resolution=resolution)
         key = kind.replace("-", "_")
         rasters[key] = (arr, transform, crs)

@@ -151,6 +151,7 @@ class IndustryTable:
     counties: pd.DataFrame
     parks: pd.DataFrame
     park_mass: pd.Series
+    weight: pd.Series | None = None
 
     @property
     def provenance(self) -> str:
@@ -158,7 +159,10 @@ class IndustryTable:
 
     @property
     def mass(self) -> pd.Series:
-        """Each county's total over all sectors."""
+        """Each county's economic mass: its published (or estimated) total when the statistics give totals,
+        else its total over all sectors."""
+        if self.weight is not None:
+            return self.weight.rename("mass")
         return self.counties.sum(axis=1).rename("mass")
 
 
@@ -184,6 +188,13 @@ def industry_table(parks: pd.DataFrame, counties: pd.Index, statistics: str | os
         table.attrs["provenance"] = "proxy"
         return IndustryTable(table, long, pd.Series(park_mass(parks).to_numpy(), index=ids, name="mass"))
     stats = statistics if isinstance(statistics, pd.DataFrame) else industry_table_from_csv(statistics)
+    weight = None
+    if stats.attrs.get("kind") == "totals":
+        # one total per county (value added): its sector shares are those of its parks (none without parks)
+        weight = stats.iloc[:, 0].astype(float).reindex(codes, fill_value=0.0).rename("mass")
+        proxy = _pivot(long, "county_adcode", codes)
+        shares = proxy.div(proxy.sum(axis=1).replace(0.0, np.nan), axis=0).fillna(0.0)
+        stats = shares.mul(weight, axis=0)
     table = stats.reindex(codes, fill_value=0.0)
     table.attrs["provenance"] = "statistics"
     proxy = long.groupby(["county_adcode", "sector"])["mass"].transform("sum").to_numpy()
@@ -191,19 +202,37 @@ def industry_table(parks: pd.DataFrame, counties: pd.Index, statistics: str | os
                      for c, s in zip(long["county_adcode"], long["sector"])])
     long = long.assign(mass=np.where(proxy > 0, long["mass"].to_numpy() * stat / np.where(proxy > 0, proxy, 1), 0.0))
     totals = long.groupby("park_id")["mass"].sum().reindex(ids, fill_value=0.0)
-    return IndustryTable(table, long, pd.Series(totals.to_numpy(), index=ids, name="mass"))
+    return IndustryTable(table, long, pd.Series(totals.to_numpy(), index=ids, name="mass"), weight)
+
+
+#: Columns of county totals a statistics table may give, in order of preference.
+TOTAL_COLUMNS = ("secondary_100m_yuan", "gdp_100m_yuan")
 
 
 def industry_table_from_csv(path, *, key: str = "adcode") -> pd.DataFrame:
     """County × sector table from user statistics (CSV, UTF-8 or GBK).
 
-    Accepts a wide table (``adcode`` plus one column per sector code) or a long
-    one (``adcode, sector, value``).
+    Accepts a wide table (``adcode`` plus one column per sector code), a long
+    one (``adcode, sector, value``), or county totals: ``adcode`` with
+    ``secondary_100m_yuan`` (secondary-industry value added) or
+    ``gdp_100m_yuan`` (the first found is used; other columns are ignored),
+    which the parks' sectors split (``attrs["kind"] == "totals"``).
     """
-    df = read_table(path)
+    df = path if isinstance(path, pd.DataFrame) else read_table(path)
     if key not in df.columns:
         raise MissingColumnError([key], layer=str(path), available=list(df.columns))
+    df = df.copy()
     df[key] = df[key].astype(str).str.strip()
+    total_col = next((c for c in TOTAL_COLUMNS if c in df.columns), None)
+    if total_col is not None:
+        values = pd.to_numeric(df[total_col], errors="coerce")
+        bad = df.loc[values.isna() | (values < 0), key].tolist()
+        if bad:
+            raise DataFileError(f"non-numeric, empty or negative {total_col} for {bad[:5]}", layer=str(path),
+                                fix=f"give every county a {total_col} ≥ 0.")
+        table = pd.DataFrame({total_col: values.to_numpy()}, index=df[key])
+        table.attrs.update(provenance="statistics", kind="totals")
+        return table
     if {"sector", "value"} <= set(df.columns):
         df["value"] = pd.to_numeric(df["value"], errors="coerce")
         table = df.pivot_table(index=key, columns="sector", values="value", aggfunc="sum", fill_value=0.0)

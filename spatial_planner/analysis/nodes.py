@@ -6,7 +6,8 @@ are reported, so every score can be traced to its parts:
 
 * ``mass``: economic mass (statistics, or the park proxy of :mod:`.indices`);
 * ``gravity``: Hansen gravity potential of the other counties' mass over network time;
-* ``betweenness``: how often the seat lies on fastest seat-to-seat paths;
+* ``betweenness``: how often fastest seat-to-seat paths cross the seat's county (or, without county
+  polygons, pass through the seat's own node);
 * ``hub_access``: nearness to the airport, HSR and rail freight (1 − t / t_max, averaged);
 * ``park_level``: the highest park level in the county (national 1, provincial 0.6, municipal 0.3).
 
@@ -24,10 +25,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import shapely
 from scipy.sparse.csgraph import dijkstra
 
 from .._errors import ConfigError
-from ..network.paths import paths_through
+from ..network.paths import paths_through, walk_to_source
 from ..symbology import TIER_EN, TIERS
 from .accessibility import gravity_potential
 
@@ -37,6 +39,8 @@ __all__ = [
     "normalise",
     "entropy_weights",
     "betweenness_between",
+    "zone_betweenness",
+    "node_zones",
     "score_nodes",
     "assign_tiers",
     "hub_access_score",
@@ -99,6 +103,57 @@ def betweenness_between(net, seat_nodes: dict[str, int], mode: str = "road", *, 
             total += paths_through(pred[k], int(s), nodes)
     pairs = max(len(nodes) * (len(nodes) - 1), 1)
     return pd.Series({k: total[v] / pairs for k, v in seat_nodes.items()}, name="betweenness")
+
+
+def node_zones(net, zones) -> np.ndarray:
+    """The index key of the zone polygon holding each network node (``""`` outside every zone)."""
+    geoms = zones.to_crs(net.crs).geometry.values
+    keys = np.asarray(zones.index.astype(str), dtype=object)
+    pts = shapely.points(net.node_xy)
+    node_idx, zone_idx = shapely.STRtree(geoms).query(pts, predicate="within")
+    out = np.full(net.n_nodes, "", dtype=object)
+    out[node_idx] = keys[zone_idx]
+    return out
+
+
+def zone_betweenness(net, seat_nodes: dict[str, int], node_zone: np.ndarray,
+                     mode: str = "road", *, chunk: int = 16) -> pd.Series:
+    """Share of fastest seat-to-seat paths that cross each seat's zone (its county), ends' zones excluded.
+
+    On a real road graph a seat's nearest node is one street among many, and few fastest paths pass through
+    that very node; the county they cross is what a planner means by a node "on the way". ``node_zone``
+    gives each network node the key of its zone, aligned with the node ids; the zones are the seats' keys
+    (a county and its seat share the adcode), other keys (``""`` outside every county) count for none. Each path
+    counts once per zone it enters, except the zones it starts and ends in; shares are over the ordered
+    pairs of distinct seats.
+    """
+    zone_of = np.asarray(node_zone, dtype=object)
+    keys = sorted(seat_nodes)
+    codes = {k: i for i, k in enumerate(keys)}
+    zone_idx = np.array([codes.get(z, -1) for z in zone_of], dtype=np.int64)
+    csr = net.csr(mode)
+    nodes = np.array([seat_nodes[k] for k in keys], dtype=np.int64)
+    ends = zone_idx[nodes]
+    total = np.zeros(len(keys))
+    for i in range(0, len(nodes), chunk):
+        block = nodes[i:i + chunk]
+        _, pred = dijkstra(csr, directed=True, indices=block, return_predecessors=True)
+        for k, s in enumerate(block):
+            which_all, zones_all = [], []
+            for which, _, up in walk_to_source(pred[k], int(s), nodes):
+                z = zone_idx[up]
+                keep = z >= 0
+                which_all.append(which[keep])
+                zones_all.append(z[keep])
+            if not which_all:
+                continue
+            w, z = np.concatenate(which_all), np.concatenate(zones_all)
+            pair = np.unique(w * len(keys) + z)  # each path once per zone
+            w, z = pair // len(keys), pair % len(keys)
+            inner = (z != ends[i + k]) & (z != ends[w])
+            total += np.bincount(z[inner], minlength=len(keys))
+    pairs = max(len(nodes) * (len(nodes) - 1), 1)
+    return pd.Series(total / pairs, index=keys, name="betweenness")
 
 
 def score_nodes(parts: pd.DataFrame, params: NodeParams | None = None) -> pd.DataFrame:
@@ -229,6 +284,7 @@ def growth_poles(
     params: NodeParams | None = None,
     half_life: float = 30.0,
     decay: str = "exp",
+    zones=None,
 ) -> tuple[pd.DataFrame, dict]:
     """Score every county seat as a growth pole and put it in a tier.
 
@@ -244,6 +300,9 @@ def growth_poles(
         Per county (:func:`hub_access_score`, :func:`park_level_score`, a national zone in the county).
     half_life, decay
         Of the gravity potential of the other counties' mass.
+    zones
+        County polygons indexed like ``seats``: betweenness counts the paths crossing each county
+        (:func:`zone_betweenness`); without them, the paths through each seat's node.
 
     Returns
     -------
@@ -252,7 +311,11 @@ def growth_poles(
     """
     codes = mass.index
     grav = gravity_potential(times, mass, half_life=half_life, include_self=False, kind=decay)
-    betw = betweenness_between(net, net.attach(seats)["node"].to_dict(), mode="road")
+    seat_nodes = net.attach(seats)["node"].to_dict()
+    if zones is not None:
+        betw = zone_betweenness(net, seat_nodes, node_zones(net, zones), mode="road")
+    else:
+        betw = betweenness_between(net, seat_nodes, mode="road")
     parts = pd.DataFrame({"mass": mass, "gravity": grav.reindex(codes), "betweenness": betw.reindex(codes),
                           "hub_access": hub_access.to_numpy(), "park_level": park_level.reindex(codes)}, index=codes)
     scored = score_nodes(parts, params)

@@ -835,7 +835,7 @@ _NUMERIC_RULES: dict[str, dict[str, tuple[float, bool]]] = {
     "counties": {"area_km2": (0.0, True)},
     "prefectures": {"area_km2": (0.0, True)},
     "roads": {"design_speed_kmh": (0.0, True), "detour_factor": (0.0, False)},
-    "rail_lines": {"design_speed_kmh": (0.0, True)},
+    "rail_lines": {"design_speed_kmh": (0.0, True), "detour_factor": (0.0, False)},
 }
 
 

@@ -4,11 +4,13 @@ up path trees."""
 from .build import build_network, network_from_arrays
 from .graph import (
     MODES,
+    RAIL_SPEED_FACTORS,
     RAIL_SPEEDS,
     ROAD_SPEEDS,
     Network,
     NetworkParams,
     NetworkReport,
+    SnapRecord,
     far_from_network,
     hilbert_keys,
     locality_order,
@@ -18,10 +20,13 @@ from .graph import (
 )
 from .hierarchy import Hierarchy, build_hierarchy
 from .paths import paths_through, walk_to_source
+from .truth import check_travel, read_truth, truth_summary
 
 __all__ = [
     "build_network", "network_from_arrays",
-    "MODES", "RAIL_SPEEDS", "ROAD_SPEEDS", "Network", "NetworkParams", "NetworkReport", "far_from_network",
+    "MODES", "RAIL_SPEED_FACTORS", "RAIL_SPEEDS", "ROAD_SPEEDS", "Network", "NetworkParams", "NetworkReport", "SnapRecord",
+    "far_from_network",
     "hilbert_keys", "locality_order", "require_connected", "search_inputs", "unreachable_flags",
-    "paths_through", "walk_to_source", "Hierarchy", "build_hierarchy",
+    "paths_through", "walk_to_source", "check_travel", "read_truth", "truth_summary", "Hierarchy",
+    "build_hierarchy",
 ]

@@ -36,9 +36,12 @@ from .hierarchy import Hierarchy, Overlay, cached_hierarchy, on_disk, overlay
 __all__ = [
     "ROAD_SPEEDS",
     "RAIL_SPEEDS",
+    "RAIL_SPEED_FACTORS",
     "MODES",
     "NetworkParams",
     "NetworkReport",
+    "SnapRecord",
+    "snap_summary",
     "Network",
     "locality_order",
     "hilbert_keys",
@@ -59,6 +62,7 @@ ROAD_SPEEDS: dict[str, float] = {
     "fourth_class": 30.0,  # 四级公路 30/20
     "connector": 60.0,  # generated county connector: an ordinary 二级 road
     "hub_connector": 60.0,  # generated link from a hub to the nearest county seats
+    "arterial": 80.0,  # 普通国省干线: 一级 (80–100) and 二级 (60–80) roads through towns; built-in data
     "motorway": 120.0,
     "trunk": 100.0,
     "primary": 80.0,
@@ -79,6 +83,18 @@ RAIL_SPEEDS: dict[str, float] = {
     "freight": 80.0,
 }
 
+#: Operating share of design speed by rail class: the fastest scheduled trains, with their stops, acceleration
+#: and speed limits near junctions, average this share of the line's design speed.
+#: Fitted to the 34 timetable facts of ``tests/data/travel_truth.csv`` (``spatial-planner check-travel``): each
+#: factor is the one that centres its kind of train on the published times. No freight times are published;
+#: freight takes the conventional factor.
+RAIL_SPEED_FACTORS: dict[str, float] = {
+    "hsr": 0.62,
+    "intercity": 0.56,
+    "conventional": 0.64,
+    "freight": 0.64,
+}
+
 #: The modes a network answers for.
 MODES = ("road", "rail", "freight")
 _PASSENGER = ("hsr", "intercity", "conventional")
@@ -92,11 +108,18 @@ class NetworkParams:
     Attributes
     ----------
     snap_tolerance_m
-        Vertices closer than this are one node; endpoints this close to a line split it.
+        A loose line end this close to another line's loose end becomes one node with it (an end snap);
+        otherwise, this close to another line, it joins that line's nearest point, splitting the segment
+        there (a junction snap). A line's own vertices are never merged, vertices at exactly the same
+        coordinates are always one node, and the ends of lines flagged ``noded`` (OSM ways) never move.
+        ``0`` keeps the exact topology alone.
     road_speeds, rail_speeds
         Class → design speed (km/h) used when a line has none.
     road_speed_factor, rail_speed_factor
-        Operating speed as a share of design speed.
+        Operating speed as a share of design speed, for the classes without a factor of their own.
+    road_speed_factors, rail_speed_factors
+        Class → operating share of design speed. The rail defaults (:data:`RAIL_SPEED_FACTORS`) are fitted to
+        published fastest timetable times, stops included (``tests/data/travel_truth.csv``).
     boarding_penalty_min
         Minutes added when a trip enters passenger rail at a station (waiting, access inside the station).
     freight_transfer_min
@@ -106,18 +129,72 @@ class NetworkParams:
     access_warn_km
         Places farther than this from the road network are reported (:func:`far_from_network`):
         a road layer that does not cover the study area gives access links, not network times.
+    year
+        Plan on the network as it stood at the end of this year (lines whose ``opened`` year is later are
+        left out, :func:`spatial_planner.io.area.network_as_of`); 0 takes the layers as they are.
     """
 
     snap_tolerance_m: float = 50.0
     road_speeds: dict[str, float] = field(default_factory=lambda: dict(ROAD_SPEEDS))
     rail_speeds: dict[str, float] = field(default_factory=lambda: dict(RAIL_SPEEDS))
-    road_speed_factor: float = 0.85
+    road_speed_factor: float = 0.8
     rail_speed_factor: float = 0.8
+    road_speed_factors: dict[str, float] = field(default_factory=dict)
+    rail_speed_factors: dict[str, float] = field(default_factory=lambda: dict(RAIL_SPEED_FACTORS))
     boarding_penalty_min: float = 20.0
     freight_transfer_min: float = 120.0
     access_speed_kmh: float = 40.0
     access_detour: float = 1.3
     access_warn_km: float = 15.0
+    year: int = 0
+
+
+@dataclass(frozen=True)
+class SnapRecord:
+    """One merge made while noding: a loose line end moved onto another line.
+
+    Attributes
+    ----------
+    layer
+        ``"road"`` or ``"rail"``.
+    kind
+        ``"end"``: joined another line's loose end; ``"junction"``: joined another line's vertex or segment.
+    line_id
+        The line whose end moved.
+    onto_line_id
+        The line it joined.
+    gap_m
+        How far the end moved, in metres.
+    split
+        Whether a vertex was inserted on ``onto_line_id`` (a T-junction split).
+    """
+
+    layer: str
+    kind: str
+    line_id: str
+    onto_line_id: str
+    gap_m: float
+    split: bool = False
+
+
+def _involved(snaps: Sequence[SnapRecord]) -> list[str]:
+    """The lines on either side of the merges, each once, in the order met."""
+    return list(dict.fromkeys(i for x in snaps for i in (x.line_id, x.onto_line_id)))
+
+
+def snap_summary(snaps: Sequence[SnapRecord]) -> dict[str, object]:
+    """The :class:`NetworkReport` fields that sum up noding's merges.
+
+    Returns
+    -------
+    dict
+        ``end_snaps``, ``junction_snaps`` (counts), ``end_snap_lines``, ``junction_snap_lines`` (ids of the
+        lines involved, either side) and ``snaps`` (every merge).
+    """
+    ends = [x for x in snaps if x.kind == "end"]
+    junctions = [x for x in snaps if x.kind == "junction"]
+    return {"end_snaps": len(ends), "junction_snaps": len(junctions), "end_snap_lines": _involved(ends),
+            "junction_snap_lines": _involved(junctions), "snaps": list(snaps)}
 
 
 @dataclass
@@ -126,12 +203,25 @@ class NetworkReport:
 
     Attributes
     ----------
+    snapped_vertices
+        Line ends moved by snapping (one per merge: ``end_snaps + junction_snaps``).
+    t_junction_splits
+        Vertices inserted into lines where another line's end joined a segment.
+    zero_length_edges
+        Segments between consecutive vertices at the same point, dropped.
     zero_length_lines
-        Ids of road/rail lines with no segment of non-zero length (after
-        snapping): they add nothing to the graph.
+        Ids of road/rail lines with no segment of non-zero length: they add
+        nothing to the graph.
     duplicate_lines
         Ids of lines with a segment joining the same two nodes as another
         segment (the fastest of such parallel edges is used).
+    end_snaps, junction_snaps
+        Merges of a loose line end with another line's loose end, and with
+        another line's vertex or segment.
+    end_snap_lines, junction_snap_lines
+        Ids of the lines involved in those merges (either side).
+    snaps
+        Every merge (:class:`SnapRecord`): which end moved onto which line, and how far.
     """
 
     n_nodes: int
@@ -148,19 +238,30 @@ class NetworkReport:
     duplicate_lines: list[str] = field(default_factory=list)
     oneway_segments: int = 0
     one_way_traps: int = 0
+    end_snaps: int = 0
+    junction_snaps: int = 0
+    end_snap_lines: list[str] = field(default_factory=list)
+    junction_snap_lines: list[str] = field(default_factory=list)
+    snaps: list[SnapRecord] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         """Human-readable summary lines (zh + en)."""
         comps = self.road_components
         out = [
             f"节点 nodes: {self.n_nodes:,}; 边 edges: {self.n_edges:,}",
-            f"吸附合并的顶点 vertices snapped: {self.snapped_vertices:,}; T 形交叉打断 T-junction splits: "
+            f"吸附移动的线端 line ends snapped: {self.snapped_vertices:,}; T 形交叉打断 T-junction splits: "
             f"{self.t_junction_splits:,}",
+            f"端点吸附 end snaps (a loose end joined another line's loose end): {self.end_snaps:,}; "
+            f"交叉口吸附 junction snaps (a loose end joined another line): {self.junction_snaps:,}",
             f"零长度边 zero-length edges dropped: {self.zero_length_edges:,}; 重复边 duplicate edges: "
             f"{self.duplicate_edges:,}",
             f"道路连通分量 road components: {len(comps)} (sizes {comps[:5]}{' …' if len(comps) > 5 else ''})",
             f"铁路连通分量 rail components: {len(self.rail_components)}",
         ]
+        if self.end_snap_lines:
+            out.append(f"端点吸附所涉线路 lines in end snaps: {format_ids(self.end_snap_lines)}")
+        if self.junction_snap_lines:
+            out.append(f"交叉口吸附所涉线路 lines in junction snaps: {format_ids(self.junction_snap_lines)}")
         if self.oneway_segments:
             out.append(f"单向路段 one-way road segments: {self.oneway_segments:,}; 单向困点 road nodes that cannot "
                        f"reach or be reached from the main strongly connected part: {self.one_way_traps:,}")
@@ -348,8 +449,23 @@ class Network:
             self._trees["road"] = (cKDTree(self.node_xy[ids]), ids)
         return self._trees["road"]
 
+    def main_road_tree(self) -> tuple[cKDTree, np.ndarray, np.ndarray]:
+        """KD-tree of the road nodes of the largest connected part of the road network, their ids, and a mask
+        of every node in that part."""
+        if "main" not in self._trees:
+            ids = np.flatnonzero(self.node_layer == 0)
+            e = self.edges[self.edges["layer"].to_numpy() == "road"]
+            n = self.n_nodes
+            g = sparse.coo_matrix((np.ones(len(e)), (e["u"].to_numpy(), e["v"].to_numpy())), shape=(n, n))
+            _, lab = connected_components(g, directed=False)
+            in_main = lab == np.bincount(lab[ids]).argmax() if len(ids) else np.zeros(n, dtype=bool)
+            main = ids[in_main[ids]]
+            self._trees["main"] = (cKDTree(self.node_xy[main]), main, in_main)
+        return self._trees["main"]
+
     def attach(self, points: gpd.GeoSeries | gpd.GeoDataFrame) -> pd.DataFrame:
-        """Attach points to their nearest road node.
+        """Attach points to their nearest road node (on the main network when the nearest is a fragment of it
+        and the main network lies within ``access_warn_km``).
 
         Returns
         -------
@@ -364,9 +480,19 @@ class Network:
         xy = np.column_stack([pts.representative_point().x, pts.representative_point().y])
         tree, ids = self.road_tree()
         dist, idx = tree.query(xy)
+        node = ids[idx]
+        # a place whose nearest road is a fragment (cut off by a study area's edge, or by leaving out a road not
+        # yet built) joins the main network instead when it lies within access_warn_km of it
+        m_tree, m_ids, in_main = self.main_road_tree()
+        off = ~in_main[node]
+        if off.any() and len(m_ids):
+            d_main, i_main = m_tree.query(xy[off])
+            near = d_main <= self.params.access_warn_km * 1000.0
+            sel = np.flatnonzero(off)[near]
+            node[sel], dist[sel] = m_ids[i_main[near]], d_main[near]
         p = self.params
         minutes = dist * p.access_detour / (p.access_speed_kmh * 1000.0 / 60.0)
-        return pd.DataFrame({"node": ids[idx], "access_m": dist, "access_min": minutes}, index=geoms.index)
+        return pd.DataFrame({"node": node, "access_m": dist, "access_min": minutes}, index=geoms.index)
 
     def nodes_gdf(self) -> gpd.GeoDataFrame:
         """The nodes as a point GeoDataFrame (projected CRS)."""

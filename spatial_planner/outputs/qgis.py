@@ -31,6 +31,7 @@ import pandas as pd
 
 from .._errors import ConfigError
 from ..symbology import (
+    APPROXIMATE_QUALITY,
     CLASS_LABELS,
     HUB_STYLE,
     PREFECTURE_PALETTE,
@@ -72,6 +73,23 @@ _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _DDP = ('<data_defined_properties><Option type="Map"><Option name="name" type="QString" value=""/>'
         '<Option name="properties"/><Option name="type" type="QString" value="collection"/></Option>'
         '</data_defined_properties>')
+
+#: A symbol layer's data-defined stroke style: dashed where ``geometry_quality`` says the feature is
+#: schematic or approximate (the web map's rule, :data:`~spatial_planner.symbology.APPROXIMATE_QUALITY`).
+_APPROXIMATE_EXPRESSION = ('CASE WHEN "geometry_quality" IN ({}) THEN \'dash\' ELSE \'solid\' END'.format(
+    ", ".join(f"'{q}'" for q in sorted(APPROXIMATE_QUALITY))))
+_QUOTED_EXPRESSION = escape(_APPROXIMATE_EXPRESSION, {'"': "&quot;"})
+_DDP_APPROXIMATE = ('<data_defined_properties><Option type="Map"><Option name="name" type="QString" value=""/>'
+                    '<Option name="properties" type="Map"><Option name="outlineStyle" type="Map">'
+                    '<Option name="active" type="bool" value="true"/>'
+                    f'<Option name="expression" type="QString" value="{_QUOTED_EXPRESSION}"/>'
+                    '<Option name="type" type="int" value="3"/></Option></Option>'
+                    '<Option name="type" type="QString" value="collection"/></Option></data_defined_properties>')
+
+
+def _dash_approximate(qml: str) -> str:
+    """Every symbol layer of a style drawn dashed for features flagged schematic or approximate."""
+    return qml.replace(f"{_DDP}</layer>", f"{_DDP_APPROXIMATE}</layer>")
 
 
 # --------------------------------------------------------------------------- XML helpers
@@ -569,7 +587,7 @@ def default_styles(
             continue
         qml = _style_for(name, gdf, kind, sectors)
         if qml is not None:
-            out[name] = qml
+            out[name] = _dash_approximate(qml) if "geometry_quality" in gdf.columns else qml
     return out
 
 

@@ -25,6 +25,7 @@ from markdown_it.token import Token
 
 from .._errors import DataFileError
 from ..io._atomic import atomic_output, check_free
+from ..io.credits import data_credits
 from . import figures as F
 
 __all__ = [
@@ -74,7 +75,8 @@ def _figure_lines(figures: dict[str, str] | None, key: str) -> list[str]:
 
 
 def markdown_report(plan, cfg, access=None, *, title: str | None = None, top: int = 10,
-                    figures: dict[str, str] | None = None, notes: list[str] | None = None) -> str:
+                    figures: dict[str, str] | None = None, notes: list[str] | None = None,
+                    credits: list[str] | None = None) -> str:
     """The plan's report in Markdown (Chinese headings with English).
 
     Parameters
@@ -86,13 +88,24 @@ def markdown_report(plan, cfg, access=None, *, title: str | None = None, top: in
         Optional figure links by section key (see :data:`REPORT_FIGURES`: ``plan_map``, ``node_scores``,
         ``belts``, ``priorities``, ``concentration``, ``hub_access``, ``access_map``) → relative path; each is
         placed as an image under its section.
+    credits
+        Credit lines the data asks for (:func:`spatial_planner.io.data_credits`), under "Data".
     """
     fig = figures
     r = plan.report
     prov = "统计数据 statistics" if r.get("provenance") == "statistics" else "园区代理指标 park proxy"
     lines = [f"# {title or cfg.study_area.name_zh + ' 先进制造业集群 点-带-网 空间布局'}", "",
              f"生成 Generated: {_dt.date.today().isoformat()} · 产业数据来源 Industry data: **{prov}**", ""]
-    if r.get("provenance") != "statistics":
+    if r.get("coverage"):
+        cov = r["coverage"]
+        lines += [f"> 经济规模取县域 2022 年第二产业增加值：公布 {cov.get('published', 0)} 个县区，按地市总量折算 "
+                  f"{cov.get('rescaled', 0)} 个，按人口估算 {cov.get('estimated', 0)} 个（方法与来源见 "
+                  "`gis_data/README.md` 与 county_statistics.csv 的 quality/method 列）；行业构成按各县园区主导产业拆分。",
+                  f"> Economic mass is each county's 2022 secondary-industry value added: published for "
+                  f"{cov.get('published', 0)} counties, rescaled to a prefecture total for {cov.get('rescaled', 0)}, "
+                  f"estimated from population for {cov.get('estimated', 0)}; sector shares follow the parks' "
+                  "leading industries.", ""]
+    elif r.get("provenance") != "statistics":
         lines += ["> 产业规模为园区代理指标：园区面积 × 级别系数（国家级 2.0、省级 1.0、市级 0.6），按主导产业 "
                   "0.5/0.3/0.2 分配，反映产业用地的集中程度，不是产值。提供分县分行业统计后（`[indices] statistics`）"
                   "全部指标改用统计数据。",
@@ -171,10 +184,36 @@ def markdown_report(plan, cfg, access=None, *, title: str | None = None, top: in
                            {"指标": "指标", "mean": "平均", "50%": "中位", "min": "最小", "max": "最大"}), ""]
         lines += _figure_lines(fig, "hub_access") + _figure_lines(fig, "access_map")
         lines += ["### 路网构建 How the network was built", ""] + [f"- {x}" for x in access.network.report.lines()] + [""]
+    lines += _published_lines(plan)
     lines += ["## 参数 Parameters", "", "```toml", _params(cfg), "```", "",
-              "## 数据说明 Data", "", "内置数据的来源与精度见 `gis_data/README.md`；铁路、高速公路与园区范围为示意，适用于省域尺度规划。",
-              "See gis_data/README.md: rail, expressway and park geometry are schematic, fit for province-scale planning.", ""]
+              "## 数据说明 Data", "",
+              "内置数据的来源、许可与精度见 `gis_data/README.md`：铁路与公路沿 OpenStreetMap 线路绘制，缺轨道数据的区段"
+              "为直线示意；车站位于实际位置；园区范围为按面积绘制的示意圆。要素的“几何精度”（geometry_quality）"
+              "标明示意或近似，地图以虚线表示。适用于省域尺度规划。",
+              "See gis_data/README.md: rail and roads follow OpenStreetMap, legs without track data are drawn straight, "
+              "stations are where they are, park footprints are schematic circles; `geometry_quality` flags what is "
+              "schematic or approximate (dashed on the map). Fit for province-scale planning.", ""]
+    if credits:
+        lines += ["数据署名 Credits: " + "; ".join(credits), ""]
     return "\n".join(lines)
+
+
+def _published_lines(plan) -> list[str]:
+    """The check against the province's published clusters (a check of the plan, not an input)."""
+    pub = getattr(plan, "published", None)
+    if pub is None or not len(pub):
+        return []
+    r = plan.report.get("published", {})
+    t = pub.assign(covered=pub["covered"].map({True: "是", False: "否"}))
+    return ["## 对照省级战略性新兴产业集群 Check against the published provincial clusters", "",
+            f"河南省战略性新兴产业集群（第一批，2022）{r.get('clusters', len(pub))} 个中，本规划的增长极（省级及以上且"
+            f"该行业区位商 > 1）、跨县集群或产业带覆盖 {r.get('covered', int(pub['covered'].sum()))} 个，"
+            f"召回率 recall {r.get('recall', 0):.0%}。此表仅作检验，名单不参与计算。",
+            "The first batch of Henan's strategic emerging-industry clusters (2022) beside the plan's poles "
+            "(provincial tier or higher with a location quotient above 1 in the sector), cross-county clusters "
+            "and belts in the same place; the list is a check, never an input.", "",
+            md_table(t, {"cluster_name": "省级集群", "sectors_zh": "行业", "places": "所在地", "nodes": "增长极",
+                         "clusters": "跨县集群", "belts": "产业带", "covered": "覆盖", "why_not": "未覆盖原因"}), ""]
 
 
 def _params(cfg) -> str:
@@ -477,7 +516,8 @@ def write_report(plan, cfg, access, layers, out_dir: str | os.PathLike, *, overw
     if kind is not None:
         F.map_access_png(access, layers, t[f"maps/time_to_{kind}.png"], kind=kind, overwrite=overwrite)
         links["access_map"] = f"maps/time_to_{kind}.png"
-    md = markdown_report(plan, cfg, access, title=title, top=top, figures=links, notes=notes)
+    md = markdown_report(plan, cfg, access, title=title, top=top, figures=links, notes=notes,
+                         credits=data_credits(layers))
     with atomic_output(t["report.md"], overwrite=overwrite) as tmp:
         tmp.write_text(md, encoding="utf-8")
     page_title = title or f"{cfg.study_area.name_zh} 先进制造业集群 点-带-网 空间布局"
@@ -485,3 +525,33 @@ def write_report(plan, cfg, access, layers, out_dir: str | os.PathLike, *, overw
     with atomic_output(t["report.html"], overwrite=overwrite) as tmp:
         tmp.write_text(html_report(md, embedded, title=page_title), encoding="utf-8")
     return dict(t)
+
+
+def years_markdown(gains: pd.DataFrame, years: list[int], *, title: str, notes: list[str] | None = None,
+                   credits: list[str] | None = None, top: int = 10) -> str:
+    """The report of a year comparison: what the network changed for each county (top gainers, all counties)."""
+    first, last = years[0], years[-1]
+    lines = [f"# {title}", "", f"生成 Generated: {_dt.date.today().isoformat()} · 路网年份 Network years: "
+             + " → ".join(str(y) for y in years), ""]
+    if notes:
+        lines += ["> **注意 Notes**", ">"] + [f"> - {n}" for n in notes] + [""]
+    saved = [c for c in gains.columns if c.endswith("_saved")]
+    lines += ["## 概况 Summary", "",
+              md_table(pd.DataFrame([{"measure": c.removesuffix("_saved"), "mean": gains[c].mean(),
+                                      "median": gains[c].median(), "max": gains[c].max(),
+                                      "counties_gaining": int((gains[c] > 0.5).sum())} for c in saved]),
+                       {"measure": "指标 measure", "mean": "平均节省(分钟)", "median": "中位", "max": "最大",
+                        "counties_gaining": "受益县区数"}), "",
+              f"经济潜力（引力）提升中位数 median potential gain: {gains['potential_gain_pct'].median():.1f}%", "",
+              f"## 受益最大的县区 Top {top} counties by potential gain", "",
+              md_table(gains.head(top), {
+                  "name_zh": "县区", "prefecture_zh": "地市", "potential_gain_pct": "潜力提升%",
+                  f"to_hsr_{first}": f"到高铁站 {first}", f"to_hsr_{last}": f"到高铁站 {last}",
+                  f"to_prefecture_{first}": f"到地市中心 {first}", f"to_prefecture_{last}": f"到地市中心 {last}",
+                  "to_airport_saved": "到机场节省"}, floatfmt="{:.1f}"), "",
+              "分钟为县城出发的网络时间；到地市中心取公路与铁路（含接驳与候车）中较快者；潜力为其他县区经济规模按时间衰减之和。",
+              "Minutes are network times from the county seat; to the prefecture seat, the faster of road and rail "
+              "(with access and boarding); the potential sums the other counties' mass, decayed by time.", ""]
+    if credits:
+        lines += ["数据署名 Credits: " + "; ".join(credits), ""]
+    return "\n".join(lines)

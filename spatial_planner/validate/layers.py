@@ -30,6 +30,7 @@ from .._errors import (
     format_ids,
 )
 from ..crs import CGCS2000, projected_crs_for
+from ..io.area import NETWORK_LAYERS
 from ..io.checks import (
     check_numeric_columns,
     geometry_type_error,
@@ -89,13 +90,21 @@ def _problem_from(exc: SpatialPlannerError, layer: str) -> Problem:
     return Problem("error", layer, max(len(ids), 1), ids, exc.detail, exc.fix or "")
 
 
+#: How far outside the study area a place (county, park, seat) may lie, in metres: digitising slack.
+AREA_TOLERANCE_M = 2000.0
+#: The network layers: not held to the study area (they are clipped to it plus a buffer).
+NETWORK_KINDS = frozenset(NETWORK_LAYERS)
+#: Network features farther than this beyond the study area get a warning (the default network buffer), km.
+NETWORK_REACH_KM = 50.0
+
+
 def validate_layer(
     gdf: gpd.GeoDataFrame,
     kind: str,
     *,
     name: str | None = None,
     study_area=None,
-    tolerance_m: float = 2000.0,
+    tolerance_m: float | None = None,
     repair: bool = True,
     problems: list[Problem] | None = None,
     area_name: str = "study area",
@@ -111,10 +120,14 @@ def validate_layer(
     name
         Name used in messages (defaults to ``kind``).
     study_area
-        A shapely geometry in EPSG:4490. Features whose representative point
-        lies farther than ``tolerance_m`` outside it are errors.
+        A shapely geometry in EPSG:4490. Features that lie wholly farther than
+        ``tolerance_m`` outside it are errors.
     tolerance_m
-        Slack for the study-area test, in metres.
+        Slack for the study-area test, in metres: by default
+        :data:`AREA_TOLERANCE_M`. The network layers (roads, rail lines,
+        stations, hubs) are not tested by default: a network runs on past any
+        boundary, and the pipeline clips it to the area plus
+        ``[study_area] network_buffer_km`` (:func:`spatial_planner.io.select_area`).
     repair
         Make the safe repairs, each with a warning: invalid geometries through
         ``make_valid`` (keeping the parts of the layer's type), MultiPoints in a
@@ -145,8 +158,15 @@ def validate_layer(
         chk.fail(exc)
     usable = chk.usable_geometries(gdf, ids)
     gdf = chk.invalid_geometries(gdf, ids, usable, repair=repair)
-    if study_area is not None and usable.any():
-        outside = _outside(gdf.loc[usable], study_area, tolerance_m)
+    if study_area is not None and usable.any() and kind in NETWORK_KINDS and tolerance_m is None:
+        beyond = _outside(gdf.loc[usable], study_area, NETWORK_REACH_KM * 1000.0)
+        if beyond.any():
+            chk.warn(int(beyond.sum()), ids[usable][beyond].tolist(),
+                     f"{int(beyond.sum())} 个要素在研究区外 {NETWORK_REACH_KM:g} 公里以远，规划时将被略去 — feature(s) "
+                     f"farther than {NETWORK_REACH_KM:g} km beyond the study area: a run leaves them out",
+                     "check the coordinates (swapped lon/lat? wrong CRS?), or ignore if the network simply runs on.")
+    elif study_area is not None and usable.any():
+        outside = _outside(gdf.loc[usable], study_area, AREA_TOLERANCE_M if tolerance_m is None else tolerance_m)
         if outside.any():
             chk.fail(OutsideStudyAreaError(ids[usable][outside].tolist(), layer=chk.label, area=area_name))
     return gdf
@@ -162,6 +182,13 @@ class _Checker:
         if self.problems is None:
             raise exc
         self.problems.append(_problem_from(exc, self.label))
+
+    def warn(self, count: int, ids: list, message: str, fix: str) -> None:
+        """A finding that is not an error: recorded, or a :class:`DataWarning` when nothing records."""
+        if self.problems is not None:
+            self.problems.append(Problem("warning", self.label, count, ids, message, fix))
+        else:
+            warnings.warn(f"[{self.label}] {message} ({format_ids(ids, 5)})", DataWarning, stacklevel=4)
 
     def repaired(self, count: int, ids: list, message: str) -> None:
         if self.problems is not None:
@@ -270,13 +297,15 @@ class _Checker:
 
 
 def _outside(gdf: gpd.GeoDataFrame, area, tolerance_m: float) -> np.ndarray:
-    """Boolean mask (aligned with ``gdf``) of features whose representative point lies outside ``area``."""
+    """Boolean mask (aligned with ``gdf``) of features with no part inside ``area`` (buffered by
+    ``tolerance_m``): a point outside it, a line or polygon that does not reach it. A line that runs out of the
+    area and back (a railway crossing a neighbouring province) is inside."""
     metric = projected_crs_for(area.bounds)
     area_m = gpd.GeoSeries([area], crs=CGCS2000).to_crs(metric).iloc[0]
-    pts = gdf.geometry.to_crs(metric).representative_point().values
+    geoms = gdf.geometry.to_crs(metric).values
     prepared = shapely.buffer(area_m, tolerance_m) if tolerance_m > 0 else area_m
     shapely.prepare(prepared)
-    return ~shapely.contains(prepared, pts)
+    return ~shapely.intersects(prepared, geoms)
 
 
 def study_area_of(layers: dict[str, gpd.GeoDataFrame]):

@@ -25,17 +25,20 @@ import pandas as pd
 
 from ..._errors import EmptyLayerError
 from ...crs import CGCS2000
+from ...io.credits import data_credits
 from ...symbology import (
+    APPROXIMATE_QUALITY,
     HUB_STYLE,
     PREFECTURE_PALETTE,
     RAIL_STYLE,
     ROAD_STYLE,
     STATION_COLOURS,
+    approximate_style,
     label,
 )
 from .assets import KEEP_CSS, KEEP_JS
-from .elements import Legend
-from .prepare import escaped_properties, prepare_for_web, roads_for_map
+from .elements import Attribution, Legend, MapNote, PlaceSearch
+from .prepare import escaped_properties, merge_unnamed, prepare_for_web, roads_for_map, split_straight_parts
 
 __all__ = ["add_layer", "build_map", "MapConfig"]
 
@@ -68,6 +71,14 @@ def add_layer(
         Column to make searchable (folium Search plugin).
     """
     shown = list(dict.fromkeys([*fields] + ([tooltip_field] if tooltip_field else [])))
+    if "geometry_quality" in shown and "geometry_quality" in gdf.columns:
+        # the raw value styles approximate features (dashed); the popup reads its label
+        quality = gdf["geometry_quality"].fillna("").astype(str)
+        gdf = gdf.assign(_quality=quality, geometry_quality=quality.map(lambda v: label(v, language) if v else ""))
+        shown.append("_quality")
+    for col in ("location_quality",):
+        if col in shown and col in gdf.columns:
+            gdf = gdf.assign(**{col: gdf[col].fillna("").astype(str).map(lambda v: label(v, language) if v else "")})
     data = escaped_properties(gdf, shown)
     # Fields whose name starts with "_" travel with the features for styling but are not shown.
     present = [f for f in fields if f in data.columns and not f.startswith("_")]
@@ -76,9 +87,9 @@ def add_layer(
     kwargs = {}
     if point_style is not None:
         kwargs["marker"] = folium.CircleMarker(radius=6, fill=True, fill_opacity=0.9, weight=1)
-        kwargs["style_function"] = lambda f: point_style(f["properties"])
+        kwargs["style_function"] = lambda f: approximate_style(f["properties"], point_style(f["properties"]))
     else:
-        kwargs["style_function"] = lambda f: style_fn(f["properties"])
+        kwargs["style_function"] = lambda f: approximate_style(f["properties"], style_fn(f["properties"]))
     layer = folium.GeoJson(
         json.loads(data.to_json(drop_id=True)),
         name=name,
@@ -91,11 +102,10 @@ def add_layer(
     )
     layer.add_to(m)
     if search_field and search_field in data.columns:
-        folium.plugins.Search(
-            layer=layer, search_label=search_field, geom_type="Point" if point_style else "Polygon",
-            placeholder="搜索…" if language == "zh" else "Search…", collapsed=True, search_zoom=11,
-            position="topleft",
-        ).add_to(m)
+        search = getattr(m, "_sp_search", None)
+        if search is None:
+            search = m._sp_search = PlaceSearch("搜索地名、园区…" if language == "zh" else "Search places, parks…")
+        search.add(layer, search_field, name)
     return layer
 
 
@@ -197,18 +207,41 @@ def build_map(
         if layers.get(name) is not None and (name in ("counties", "prefectures") or len(layers[name])):
             draw(m, layers, cx)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
+    for credit in data_credits(layers):
+        Attribution(credit).add_to(m)
+    if _has_approximate(layers):
+        MapNote("虚线 = 示意线位或近似位置（见要素的“几何精度”）" if zh else
+                "dashed = schematic course or approximate position (see each feature's Geometry)").add_to(m)
     folium.plugins.Fullscreen(position="topleft").add_to(m)
     folium.plugins.MeasureControl(position="topleft", primary_length_unit="kilometers",
                                   primary_area_unit="sqkilometers").add_to(m)
     if cfg.basemap != "none":
         folium.plugins.MiniMap(toggle_display=True).add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    if getattr(m, "_sp_search", None) is not None:
+        m._sp_search.add_to(m)  # one box for every searchable layer, after they are all drawn
+    m._sp_lang = "zh-CN" if zh else "en"
+    page_title = title or ("空间布局地图" if zh else "Spatial layout map")
+    m.get_root().header.add_child(branca.element.Element(f"<title>{html.escape(page_title)}</title>"))
     m.get_root().header.add_child(branca.element.Element(
         "<style>.leaflet-control-layers-expanded{max-height:52vh;overflow-y:auto;font-size:12px}</style>"))
     return m
 
 
 # --------------------------------------------------------------------------- the input layers
+
+
+def _has_approximate(layers: dict[str, gpd.GeoDataFrame]) -> bool:
+    """Whether any layer the map draws holds a feature flagged approximate or schematic."""
+    for name in _DRAWERS:
+        g = layers.get(name)
+        if g is None or not len(g):
+            continue
+        if "geometry_quality" in g.columns and g["geometry_quality"].astype(str).isin(APPROXIMATE_QUALITY).any():
+            return True
+        if "straight_parts" in g.columns and g["straight_parts"].fillna("").astype(str).str.len().gt(0).any():
+            return True
+    return False
 
 
 def _draw_counties(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context) -> None:
@@ -241,7 +274,8 @@ def _draw_roads(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context
     cfg, lang, zh, gcj = cx.cfg, cx.lang, cx.zh, cx.gcj
     drawn, left_out = roads_for_map(layers["roads"], cfg.max_road_features)
     thin = len(drawn) < len(layers["roads"])
-    r = prepare_for_web(drawn, precision=cfg.precision, gcj02=gcj, simplify_m=cfg.simplify_m / 5 if thin else 0.0)
+    r = prepare_for_web(merge_unnamed(drawn, "road_class"), precision=cfg.precision, gcj02=gcj,
+                        simplify_m=cfg.simplify_m / 5 if thin else 0.0)
     name = "公路网" if zh else "Roads"
     if thin:
         shown = f"{len(drawn):,}/{len(layers['roads']):,}"
@@ -252,9 +286,10 @@ def _draw_roads(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context
 
 
 def _draw_rail_lines(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context) -> None:
-    _class_lines(m, cx.web("rail_lines"), "rail_class", RAIL_STYLE, ("#555", 2, None),
+    _class_lines(m, split_straight_parts(cx.web("rail_lines")), "rail_class", RAIL_STYLE, ("#555", 2, None),
                  name="铁路网" if cx.zh else "Railways", cx=cx,
-                 fields=["name_zh", "name_en", "rail_class_label", "design_speed_kmh", "opened", "geometry_quality"])
+                 fields=["name_zh", "name_en", "rail_class_label", "design_speed_kmh", "opened", "geometry_quality",
+                         "straight_legs"])
 
 
 def _class_lines(m: folium.Map, lines: gpd.GeoDataFrame, column: str, styles: dict, default: tuple, *, name: str,

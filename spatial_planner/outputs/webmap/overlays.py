@@ -36,6 +36,7 @@ def add_choropleths(
     info_fields: Sequence[str] = ("name_zh", "prefecture_zh"),
     classes: dict[str, tuple[list[float], list[str], list[str]]] | None = None,
     name: str | None = None,
+    show: bool = False,
 ) -> folium.GeoJson:
     """One zone overlay whose colouring switches between indicators (a drop-down in its legend).
 
@@ -58,7 +59,7 @@ def add_choropleths(
     first = specs[0] if specs else None
     layer = add_layer(
         m, zones, name=title, fields=[*info_fields, *cols], language=language,
-        tooltip_field=info_fields[0] if info_fields else None, show=False,
+        tooltip_field=info_fields[0] if info_fields else None, show=show,
         style={"fillColor": "#cccccc", "color": "#666", "weight": 0.5, "fillOpacity": 0.75} if first is None else
         (lambda p, f=first: {"fillColor": _class_colour(p.get(f["column"]), f), "color": "#666", "weight": 0.5,
                              "fillOpacity": 0.75}),

@@ -12,9 +12,9 @@ import shapely
 
 from ...crs import CGCS2000, projected_crs_for, shift_geometry_to_gcj02
 from ...network.graph import ROAD_SPEEDS
-from ...symbology import TIME_COLOURS, minute_class
+from ...symbology import TIME_COLOURS, label, minute_class
 
-__all__ = ["roads_for_map", "prepare_for_web", "escaped_properties", "raster_to_rgba"]
+__all__ = ["roads_for_map", "merge_unnamed", "split_straight_parts", "prepare_for_web", "escaped_properties", "raster_to_rgba"]
 
 
 def roads_for_map(roads: gpd.GeoDataFrame, max_features: int) -> tuple[gpd.GeoDataFrame, list[str]]:
@@ -37,6 +37,59 @@ def roads_for_map(roads: gpd.GeoDataFrame, max_features: int) -> tuple[gpd.GeoDa
         keep.append(c)
         total += int(counts[c])
     return roads[roads["road_class"].astype(str).isin(keep)], [c for c in ranked if c not in keep]
+
+
+def merge_unnamed(lines: gpd.GeoDataFrame, column: str) -> gpd.GeoDataFrame:
+    """Lines without a name or route number merged into one multi-line per ``column`` class and geometry quality.
+
+    A provincial OSM road layer is mostly such lines; one feature each would fill the page with repeated
+    empty popups. Named lines stay as they are. The merged feature's ``name_zh``/``name_en`` give the class
+    and the count of lines it holds.
+    """
+    name = lines.get("name_zh", pd.Series("", index=lines.index)).fillna("").astype(str).str.strip()
+    ref = lines.get("route_ref", pd.Series("", index=lines.index)).fillna("").astype(str).str.strip()
+    unnamed = (name == "") & (ref == "")
+    if unnamed.sum() < 2:
+        return lines
+    rest, merged = lines[~unnamed], []
+    quality = lines.get("geometry_quality", pd.Series("", index=lines.index)).fillna("").astype(str)
+    for (cls, q), group in lines[unnamed].groupby([lines.loc[unnamed, column], quality[unnamed]], sort=True):
+        parts = shapely.get_parts(group.geometry.values)
+        n = len(group)
+        merged.append({column: cls, "geometry_quality": q, "name_zh": f"{label(cls, 'zh')}（{n} 段）",
+                       "name_en": f"{label(cls, 'en')} ({n} segments)",
+                       "geometry": shapely.multilinestrings(parts)})
+    out = pd.concat([rest, gpd.GeoDataFrame(merged, geometry="geometry", crs=lines.crs)], ignore_index=True)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=lines.crs)
+
+
+def split_straight_parts(lines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Lines whose ``straight_parts`` column lists parts drawn straight (where the track is not known), split in
+    two features: the straight parts flagged ``geometry_quality = "schematic"``, the others ``"track"``.
+    Other lines are unchanged.
+
+    ``straight_parts`` holds ``;``-separated 0-based indices into the line's parts (its MultiLineString).
+    """
+    if "straight_parts" not in lines.columns:
+        return lines
+    which = lines["straight_parts"].fillna("").astype(str).str.strip()
+    if not which.str.len().gt(0).any():
+        return lines
+    rows = []
+    for (_, rec), idx in zip(lines.iterrows(), which):
+        parts = list(shapely.get_parts(rec.geometry))
+        straight = {int(i) for i in idx.split(";") if i.strip().isdigit() and int(i) < len(parts)}
+        if not straight:
+            rows.append(rec)
+            continue
+        for keep, quality in ((sorted(set(range(len(parts))) - straight), "track"), (sorted(straight), "schematic")):
+            if not keep:
+                continue
+            piece = rec.copy()
+            piece["geometry"] = shapely.multilinestrings([parts[i] for i in keep]) if len(keep) > 1 else parts[keep[0]]
+            piece["geometry_quality"] = quality
+            rows.append(piece)
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=lines.crs).reset_index(drop=True)
 
 
 def _round_coords(geoms: np.ndarray, decimals: int) -> np.ndarray:
