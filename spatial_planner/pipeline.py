@@ -24,7 +24,7 @@ from .analysis.accessibility import (
 )
 from .analysis.belts import (
     find_belts,
-    transport_axes,
+    transport_corridors,
 )
 from .analysis.clusters import cross_county_clusters
 from .analysis.county_access import county_access
@@ -463,18 +463,21 @@ def build_plan(layers: dict[str, gpd.GeoDataFrame], cfg: Config | None = None, *
         net, mass, times, seats, tiers=tiered["tier"], dissimilarity=dis, params=cfg.linkages)
     tiered["total_linkage"] = totals.reindex(codes).to_numpy()
 
-    # 带: belts along the rail and expressway axes
-    belts, belt_corridors, corridors, report["belts"] = find_belts(
-        transport_axes(layers.get("rail_lines"), layers["roads"], crs=net.crs), parks, hub_access=hub,
-        industry=industry, params=cfg.belts, sectors=sectors, counties=counties)
+    nodes = _node_layer(tiered, counties, seats, industry.provenance)
+
+    # 带: belts along the transport corridors (parallel rail lines and expressways merged), threading the poles
+    belts = find_belts(transport_corridors(layers.get("rail_lines"), layers["roads"], crs=net.crs, params=cfg.belts),
+                       parks, nodes=nodes, hub_access=hub, industry=industry, params=cfg.belts, sectors=sectors,
+                       counties=counties)
+    report["belts"] = belts.report
 
     clusters = _clusters(net, parks, industry, cfg, sectors=sectors, counties=counties)
     report["clusters"] = {"max_minutes": cfg.clusters.max_minutes, "sector_field": cfg.clusters.sector_field,
                           "clusters": int(len(clusters))}
     lq = location_quotient(table)
     return Plan(
-        nodes=_node_layer(tiered, counties, seats, industry.provenance), belts=belts, belt_corridors=belt_corridors,
-        corridors=corridors, linkages=lines, priorities=priorities, clusters=clusters, isomorphism=iso,
+        nodes=nodes, belts=belts.belts, belt_corridors=belts.belt_corridors, belt_segments=belts.segments,
+        corridors=belts.corridors, linkages=lines, priorities=priorities, clusters=clusters, isomorphism=iso,
         industry=industry, lq=lq,
         county_indices=_county_indices(industry, lq, counties, tiered, advanced, national, sectors),
         productivity=productivity, report=report, access=access,

@@ -25,9 +25,11 @@ class Plan:
     nodes
         County-seat growth poles with score parts, ``score``, ``tier`` and ``total_linkage`` (points).
     belts, belt_corridors
-        Selected industrial belts: axis segments and corridor polygons.
+        Selected industrial belts (single-sector 产业带 and multi-sector 先进制造业走廊): stretches of a
+        corridor's reference line, and the corridor polygons around them.
     corridors
-        Multi-industry corridors: the densest stretch of park mass along each axis.
+        Transport corridors (通道): parallel rail lines and expressways merged by route, as their reference
+        lines, with their modes and the number of belts along each.
     linkages
         The strongest gravity linkages as lines, classed by strength.
     priorities
@@ -49,6 +51,8 @@ class Plan:
         Parameters, provenance, tier breaks and rules, inequality figures.
     access
         The accessibility step the plan was built on (network, county hub times, rasters, isochrones).
+    belt_segments
+        The belts' segments (集群段): runs of neighbouring parks within each belt.
     """
 
     nodes: gpd.GeoDataFrame
@@ -65,6 +69,7 @@ class Plan:
     productivity: pd.DataFrame
     report: dict = field(default_factory=dict)
     access: AccessResult | None = None
+    belt_segments: gpd.GeoDataFrame | None = None
 
     @property
     def network(self) -> Network | None:
@@ -73,7 +78,8 @@ class Plan:
 
     def layers(self) -> dict[str, gpd.GeoDataFrame]:
         """The plan's map/GeoPackage layers, in drawing order."""
-        return {"nodes": self.nodes, "belts": self.belts, "belt_corridors": self.belt_corridors,
+        segments = {"belt_segments": self.belt_segments} if self.belt_segments is not None else {}
+        return {"nodes": self.nodes, "belts": self.belts, "belt_corridors": self.belt_corridors, **segments,
                 "corridors": self.corridors, "linkages": self.linkages, "priorities": self.priorities,
                 "clusters": self.clusters, "isomorphism": self.isomorphism}
 

@@ -31,6 +31,10 @@ __all__ = [
     "TIER_EN",
     "TIER_LABEL_EN",
     "STRENGTH_CLASSES",
+    "MULTI_SECTOR",
+    "MULTI_SECTOR_COLOUR",
+    "sector_colour",
+    "mode_labels",
 ]
 
 #: zh / en labels of the fields shown in popups and tooltips.
@@ -77,6 +81,13 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "krugman_dissimilarity": ("克鲁格曼差异指数", "Krugman dissimilarity"), "relation": ("关系", "Relation"),
     "sector_label": ("产业", "Industry"), "provenance": ("数据来源", "Provenance"),
     "max_internal_min": ("内部最大车程(分钟)", "Max internal time (min)"),
+    # belts and corridors
+    "corridor": ("交通通道", "Corridor"), "modes_label": ("运输方式", "Modes"), "modes": ("运输方式", "Modes"),
+    "sector_shares": ("产业构成（占比）", "Sectors (share of mass)"), "prefectures": ("途经地市", "Prefectures"),
+    "n_prefectures": ("地市数", "Prefectures"), "poles": ("串联增长极", "Growth poles threaded"),
+    "n_poles": ("增长极数", "Poles"), "segments": ("集群段", "Segments"), "n_segments": ("集群段数", "Segments"),
+    "start_km": ("起点(km)", "From (km)"), "end_km": ("终点(km)", "To (km)"), "n_belts": ("产业带数", "Belts"),
+    "label": ("集群段", "Segment"),
     "productivity": ("地均产出(亿元/km²)", "Output per km²"), "low_productivity": ("低效", "Low productivity"),
 }
 
@@ -122,6 +133,7 @@ CLASS_LABELS: dict[str, tuple[str, str]] = {
     "mostly track": ("大部沿实际线路", "mostly along the track"),
     "osm_road_graph": ("OSM 路网", "OSM road graph"),
     "osm_road_graph_corridor": ("OSM 路网（按走廊选线）", "OSM road graph, routed in its corridor"),
+    "advanced_manufacturing": ("先进制造业（多产业）", "Advanced manufacturing (several sectors)"),
 }
 
 
@@ -285,3 +297,21 @@ TIER_LABEL_EN = {k: f"{v} tier" for k, v in TIER_EN.items()}
 
 
 STRENGTH_CLASSES = ("强", "较强", "中等", "一般")
+
+
+#: The ``sector`` of a multi-sector belt (先进制造业走廊) and its colour on every map.
+MULTI_SECTOR = "advanced_manufacturing"
+MULTI_SECTOR_COLOUR = "#6a3d9a"
+
+
+def sector_colour(sector: str, colours: dict[str, str], default: str = "#999999") -> str:
+    """The colour of a sector (the multi-sector colour for :data:`MULTI_SECTOR`)."""
+    return MULTI_SECTOR_COLOUR if sector == MULTI_SECTOR else colours.get(sector, default)
+
+
+def mode_labels(modes: str, language: str = "zh") -> str:
+    """``hsr;conventional;expressway`` as ``高速铁路、普速铁路、国家高速公路`` (or in English)."""
+    parts = [m for m in str(modes).split(";") if m]
+    names = {"expressway": ("高速公路", "Expressway")}  # national and provincial expressways alike
+    return ("、" if language == "zh" else ", ").join(
+        names[m][language != "zh"] if m in names else label(m, language) for m in parts)
