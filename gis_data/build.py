@@ -854,6 +854,8 @@ def main(argv: list[str] | None = None) -> None:
     for name in ("boundary", "prefectures", "counties", "seats", "parks", "rail_lines", "stations", "roads", "hubs"):
         _write(layers[name], name)
     (OUT / "sectors.csv").write_text((SOURCES / "sectors.csv").read_text(encoding="utf-8"), encoding="utf-8")
+    (OUT / "published_clusters.csv").write_text(
+        (SOURCES / "published_clusters_2022.csv").read_text(encoding="utf-8"), encoding="utf-8")
     stats = build_county_statistics(counties, report)
     (OUT / "county_statistics.csv").write_text(stats.to_csv(index=False, lineterminator="\n"), encoding="utf-8")
     report["counts"] = {k: int(len(v)) for k, v in layers.items()}

@@ -37,7 +37,7 @@ __all__ = [
     "__version__",
     "ConfigError", "DataFileError", "DataWarning", "DisconnectedNetworkError", "DuplicateIdError", "EmptyLayerError",
     "EncodingError", "InvalidGeometryError", "InvalidValueError", "MissingColumnError", "NoCRSError",
-    "OutputExistsError", "OutsideStudyAreaError", "SpatialPlannerError", "UnexpectedCRSError",
+    "OutputExistsError", "OutputLockedError", "OutsideStudyAreaError", "SpatialPlannerError", "UnexpectedCRSError",
     *_LAZY,
 ]
 
@@ -54,6 +54,7 @@ from ._errors import (
     MissingColumnError,
     NoCRSError,
     OutputExistsError,
+    OutputLockedError,
     OutsideStudyAreaError,
     SpatialPlannerError,
     UnexpectedCRSError,

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 
 __all__ = [
     "format_ids",
+    "cause_text",
     "SpatialPlannerError",
     "DataFileError",
     "MissingColumnError",
@@ -28,6 +29,7 @@ __all__ = [
     "EncodingError",
     "ConfigError",
     "OutputExistsError",
+    "OutputLockedError",
     "DataWarning",
 ]
 
@@ -39,6 +41,25 @@ def format_ids(ids: Iterable[object], limit: int = 5) -> str:
     if len(ids) > limit:
         return f"{head} … ({len(ids)} in all)"
     return head
+
+
+#: Characters of a caught exception's message kept in an error's text (the whole of it stays on ``__cause__``).
+CAUSE_LIMIT = 400
+
+
+def cause_text(exc: BaseException, limit: int = CAUSE_LIMIT) -> str:
+    """A caught exception as one line for an error message: ``'ParseError: no element found: line 1'``.
+
+    The type is named because it tells where the failure came from (GDAL,
+    the XML parser, the network); whitespace runs and line breaks become one
+    space, and a message longer than ``limit`` is cut with ``…``. Raise the
+    new error ``from exc`` so that ``--debug`` shows the original traceback.
+    """
+    text = " ".join(str(exc).split())
+    if len(text) > limit:
+        text = text[:limit - 1] + "…"
+    name = type(exc).__name__
+    return f"{name}: {text}" if text else name
 
 
 class SpatialPlannerError(Exception):
@@ -172,6 +193,10 @@ class ConfigError(SpatialPlannerError, ValueError):
 
 class OutputExistsError(SpatialPlannerError, FileExistsError):
     """An output exists and overwriting was not requested."""
+
+
+class OutputLockedError(SpatialPlannerError, BlockingIOError):
+    """Another run is working in the same output folder (``BlockingIOError``, as for a lock held elsewhere)."""
 
 
 class DataWarning(UserWarning):

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import click
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -313,22 +314,71 @@ def validate_cmd(config_path, paths, kind) -> None:
     problems = validate_inputs(cfg.layers, paths=list(paths), kind=kind, gcj02_reference=cfg.study_area.is_henan)
     if not problems:
         console.print("未发现问题 No problems found.")
-    elif console.is_terminal:
-        table = Table(title="输入检查 Input check")
-        for col in ("级别 severity", "图层 layer", "数量 count", "示例 ids", "问题 problem", "修复 fix"):
-            table.add_column(col, overflow="fold")
-        for p in problems:
-            table.add_row(*[escape(x) for x in p.row()])
-        console.print(table)
-    else:  # a pipe or a file: one problem per line, nothing wrapped into columns
-        for p in problems:
-            severity, layer, count, ids, message, fix = p.row()
-            line = f"{severity}\t[{layer}]\t{count}\t{ids}\t{message}" + (f"\t修复/Fix: {fix}" if fix else "")
-            click.echo(line)
+    else:
+        _print_problems([p.row() for p in problems])
     n_err = sum(p.severity == "error" for p in problems)
     if n_err:
         err_console.print(f"[bold red]{n_err} 个错误 error(s)[/]")
         sys.exit(1)
+
+
+#: Columns of the validate table; the first four (severity, layer, count, ids) are shown whole.
+_PROBLEM_COLUMNS = ("级别 severity", "图层 layer", "数量 count", "示例 ids", "问题 problem", "修复 fix")
+#: Cells the problem and the fix columns need at least, so that they read as sentences, not single words.
+_TEXT_MIN_WIDTH = 32
+_SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "repaired": "cyan"}
+
+
+def _print_problems(rows: list[tuple[str, ...]]) -> None:
+    """Print validate's findings (:meth:`Problem.row` tuples) in the layout the output can show.
+
+    A table on a terminal wide enough for it (:func:`_table_width`); on a
+    narrower terminal one problem per paragraph, word-wrapped; to a pipe or a
+    file one problem per line with tab-separated fields, never wrapped.
+    """
+    if not console.is_terminal:
+        for row in rows:
+            click.echo(_problem_line(row))
+    elif console.width >= _table_width(rows):
+        console.print(_problem_table(rows))
+    else:
+        for row in rows:
+            console.print(_problem_paragraph(row))
+
+
+def _problem_line(row: tuple[str, ...]) -> str:
+    """``severity, [layer], count, ids, message, 修复/Fix: fix`` separated by tabs."""
+    severity, layer, count, ids, message, fix = row
+    return f"{severity}\t[{layer}]\t{count}\t{ids}\t{message}" + (f"\t修复/Fix: {fix}" if fix else "")
+
+
+def _problem_paragraph(row: tuple[str, ...]) -> str:
+    """``severity [layer] count (ids): message 修复/Fix: fix`` as rich markup, for a terminal to wrap at words."""
+    severity, layer, count, ids, message, fix = row
+    style = _SEVERITY_STYLE.get(severity, "bold")
+    text = f"[{style}]{escape(severity)}[/] {escape(f'[{layer}]')} {count}"
+    text += f" ({escape(ids)})" if ids else ""
+    text += f": {escape(message)}"
+    return text + (f" [dim]修复/Fix:[/] {escape(fix)}" if fix else "")
+
+
+def _table_width(rows: list[tuple[str, ...]]) -> int:
+    """Cells the validate table needs: the short columns whole and the text columns at their minimum."""
+    short = sum(max(cell_len(r[i]) for r in [_PROBLEM_COLUMNS, *rows]) for i in range(4))
+    n = len(_PROBLEM_COLUMNS)
+    return short + 2 * _TEXT_MIN_WIDTH + 3 * n + 1  # each column padded by one cell a side, n + 1 borders
+
+
+def _problem_table(rows: list[tuple[str, ...]]) -> Table:
+    table = Table(title="输入检查 Input check")
+    for i, col in enumerate(_PROBLEM_COLUMNS):
+        if i < 4:
+            table.add_column(col, no_wrap=True)
+        else:
+            table.add_column(col, overflow="fold", min_width=_TEXT_MIN_WIDTH, ratio=1)
+    for row in rows:
+        table.add_row(*[escape(x) for x in row])
+    return table
 
 
 @cli.command("compare")

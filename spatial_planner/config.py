@@ -152,6 +152,8 @@ _RANGES = {
     "linkages.n_lines": (1, 100000),
     "linkages.n_candidates": (1, 100000),
     "linkages.reference_speed_kmh": (1.0, 1000.0),
+    "linkages.terminal_min": (0.0, 240.0),
+    "linkages.serve_km": (0.0, 200.0),
     "linkages.min_deficit": (0.0, 1.0),
     "linkages.min_crow_km": (0.0, 10000.0),
     "linkages.top": (1, 10000),
@@ -338,7 +340,7 @@ max_road_features = 20000   # 道路超过此数时地图只画高等级道路�
 
 [network]
 # 路网构建与速度 / network building and speeds
-snap_tolerance_m = 50.0     # 顶点吸附容差（米）/ vertices closer than this are one node
+snap_tolerance_m = 50.0     # 线端吸附容差（米）/ a loose line end this close to another line joins it; a line's own vertices never merge
 road_speed_factor = 0.8     # 运行速度/设计速度 / operating ÷ design speed, roads
 rail_speed_factor = 0.8     # 同上，铁路（下表未列的等级）/ the same for rail classes not in the table below
 # 分等级运行速度系数（按公布的最快列车时刻拟合）/ per-class factors, fitted to published fastest train times:
@@ -408,10 +410,12 @@ top = 15                    # 选出的产业带数 / belts kept
 beta = 2.0                  # 引力模型距离衰减指数 β
 t_min = 10.0                # 时间下限（分钟）/ floor of t_ij
 complementarity = 0.0       # 互补性系数 λ（结构差异越大联系越强）
-mode = "road"               # 计算联系所用方式 / mode of t_ij
+mode = "rail"               # 计算联系所用方式：rail = 公路与铁路（含接驳、候车）取最快；road 仅公路 / mode of t_ij: rail = the fastest of road and rail with access and boarding
 n_lines = 80                # 地图上显示的联系线数
 n_candidates = 120          # 参与通道评估的强联系对数
-reference_speed_kmh = 100.0 # 理想时间 = 直线距离 ÷ 此速度
+reference_speed_kmh = 100.0 # 理想时间 = 端点时间 + 直线距离 ÷ 此速度
+terminal_min = 10.0         # 理想时间中上下快速网络的端点时间（分钟）/ terminal time in the ideal, minutes
+serve_km = 10.0             # 快速线路距两端县城均在此距离内即视为已有通道（提速而非新建）/ a fast line this close to both seats is an existing corridor
 min_deficit = 0.15          # 时间缺口下限 / smallest time deficit proposed
 min_crow_km = 25.0          # 直线距离下限：更近的县对（如同城各区）不评通道 / skip pairs closer than this
 top = 20                    # 优先通道数

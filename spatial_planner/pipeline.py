@@ -45,6 +45,7 @@ from .analysis.indices import (
 from .analysis.linkages import (
     linkage_network,
 )
+from .analysis.published import published_cluster_check, recall
 from .analysis.years import county_access_of_year, year_gains
 from .analysis.nodes import (
     growth_poles,
@@ -53,8 +54,8 @@ from .analysis.nodes import (
 )
 from .config import Config, StudyArea
 from .crs import study_area_crs
-from .io._atomic import check_free, staged_outputs
-from .io.builtin import read_builtin_statistics, read_sectors
+from .io._atomic import check_free, output_lock, staged_outputs
+from .io.builtin import read_builtin_statistics, read_published_clusters, read_sectors
 from .io.credits import data_credits
 from .io.gpkg import write_geopackage
 from .io.area import network_as_of, select_area
@@ -220,10 +221,25 @@ def run(
     Returns
     -------
     RunResult
+
+    Raises
+    ------
+    OutputLockedError
+        Another run is working in the output folder (checked first, before
+        any work: one run per folder at a time, see
+        :func:`spatial_planner.io._atomic.output_lock`).
+    OutputExistsError
+        Outputs exist and ``overwrite`` is false.
     """
     cfg = config or Config()
     out = Path(out_dir or cfg.output.dir)
     overwrite = cfg.output.overwrite if overwrite is None else overwrite
+    with output_lock(out):
+        return _run_in(out, cfg, overwrite=overwrite, progress=progress)
+
+
+def _run_in(out: Path, cfg: Config, *, overwrite: bool, progress: Callable[[str], None]) -> RunResult:
+    """:func:`run`'s steps, with the output folder held (:func:`~spatial_planner.io._atomic.output_lock`)."""
     targets = {name: out / name for name in OUTPUT_FILES}
     for kind in cfg.accessibility.raster_to:
         key = kind.replace("-", "_")
@@ -460,7 +476,8 @@ def build_plan(layers: dict[str, gpd.GeoDataFrame], cfg: Config | None = None, *
 
     # 网: linkages and link proposals
     lines, totals, priorities, report["linkages"] = linkage_network(
-        net, mass, times, seats, tiers=tiered["tier"], dissimilarity=dis, params=cfg.linkages)
+        net, mass, times, seats, tiers=tiered["tier"], dissimilarity=dis, params=cfg.linkages,
+        corridor_lines=_fast_lines(layers))
     tiered["total_linkage"] = totals.reindex(codes).to_numpy()
 
     nodes = _node_layer(tiered, counties, seats, industry.provenance)
@@ -475,13 +492,45 @@ def build_plan(layers: dict[str, gpd.GeoDataFrame], cfg: Config | None = None, *
     report["clusters"] = {"max_minutes": cfg.clusters.max_minutes, "sector_field": cfg.clusters.sector_field,
                           "clusters": int(len(clusters))}
     lq = location_quotient(table)
+    published = _published_check(counties, parks, nodes, lq, clusters, belts.belts, sectors)
+    if len(published):
+        report["published"] = {"clusters": int(len(published)), "covered": int(published["covered"].sum()),
+                               "recall": round(recall(published), 3)}
     return Plan(
         nodes=nodes, belts=belts.belts, belt_corridors=belts.belt_corridors, belt_segments=belts.segments,
         corridors=belts.corridors, linkages=lines, priorities=priorities, clusters=clusters, isomorphism=iso,
         industry=industry, lq=lq,
         county_indices=_county_indices(industry, lq, counties, tiered, advanced, national, sectors),
-        productivity=productivity, report=report, access=access,
+        productivity=productivity, report=report, access=access, published=published,
     )
+
+
+def _fast_lines(layers: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame | None:
+    """The passenger rail lines and expressways (``name_zh``, geometry): the corridors that can join two nodes."""
+    parts = []
+    rail = layers.get("rail_lines")
+    if rail is not None and len(rail) and "rail_class" in rail.columns:
+        parts.append(rail[rail["rail_class"].isin(["hsr", "intercity", "conventional"])][["name_zh", "geometry"]])
+    roads = layers.get("roads")
+    if roads is not None and len(roads) and "road_class" in roads.columns:
+        fast = roads[roads["road_class"].isin(["expressway", "provincial_expressway", "motorway"])]
+        if "name_zh" in fast.columns:
+            parts.append(fast[fast["name_zh"].fillna("").astype(str) != ""][["name_zh", "geometry"]])
+    if not parts:
+        return None
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=parts[0].crs)
+
+
+def _published_check(counties, parks, nodes, lq, clusters, belts, sectors) -> pd.DataFrame:
+    """The published clusters whose prefecture lies in the study area, beside what of the plan covers them."""
+    published = read_published_clusters()
+    published = published[published["prefecture_zh"].isin(set(counties["prefecture_zh"].astype(str)))]
+    if not len(published):
+        return pd.DataFrame()
+    names = dict(zip(sectors["code"], sectors["name_zh"]))
+    return published_cluster_check(published, counties=counties, parks=parks, nodes=nodes,
+                                   location_quotients=lq.reset_index(names="adcode"), clusters=clusters,
+                                   belts=belts, sector_names=names)
 
 
 def compare_years(years: list[int], config: Config | None = None, *, out_dir: str | Path | None = None,

@@ -49,6 +49,9 @@ class Plan:
         Per park: land productivity, its floor and the low-productivity flag.
     report
         Parameters, provenance, tier breaks and rules, inequality figures.
+    published
+        The province's published clusters beside what of the plan covers each
+        (:func:`~spatial_planner.analysis.published.published_cluster_check`); empty outside Henan.
     access
         The accessibility step the plan was built on (network, county hub times, rasters, isochrones).
     belt_segments
@@ -70,6 +73,7 @@ class Plan:
     report: dict = field(default_factory=dict)
     access: AccessResult | None = None
     belt_segments: gpd.GeoDataFrame | None = None
+    published: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def network(self) -> Network | None:

@@ -90,7 +90,7 @@ def test_symmetric_od_equals_full_searches(net, monkeypatch, workers):
     od = shortest_times(net, sources, targets=targets, workers=workers)
     assert np.allclose(od, full, rtol=1e-12, atol=0)
     assert np.isfinite(od).all()
-    if workers == 1:  # forked workers' calls are not seen here
+    if workers == 1:  # the worker processes' calls are not seen here
         assert len(limits) <= 60 and sum(np.isfinite(limits)) >= 40  # most searches stop early
 
 
@@ -296,3 +296,102 @@ def test_random_graphs_equal_networkx(graph):
         expect = np.full(n, np.inf)
         expect[list(ref)] = list(ref.values())
         assert np.allclose(ours[s], expect, atol=1e-6, rtol=0)
+
+
+#: Multi-worker OD and shortest times from a parent whose other thread holds a lock the searches take.
+#: Workers forked from this parent would inherit the lock held, with no thread left to release it.
+THREADED_PARENT = """
+import threading
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+import spatial_planner.analysis.accessibility as acc
+from spatial_planner.network import network_from_arrays
+
+side = 30
+ij = np.array([(i, j) for i in range(side) for j in range(side)])
+xy = ij * 1000.0 + [500000, 3800000]
+idx = np.arange(side * side).reshape(side, side)
+u = np.r_[idx[:, :-1].ravel(), idx[:-1, :].ravel()]
+v = np.r_[idx[:, 1:].ravel(), idx[1:, :].ravel()]
+rng = np.random.default_rng(3)
+minutes = rng.uniform(0.5, 2.0, len(u))
+net = network_from_arrays(xy, u, v, minutes, minutes * 900, crs="EPSG:4547")
+pick = rng.choice(side * side, 48, replace=False)
+places = gpd.GeoDataFrame({"id": [f"p{k}" for k in pick], "name": [f"place {k}" for k in pick]},
+                          geometry=gpd.points_from_xy(xy[pick, 0] + 3, xy[pick, 1] - 4), crs="EPSG:4547")
+sources = np.arange(0, side * side, 7)
+
+held, taken, release = threading.Lock(), threading.Event(), threading.Event()
+search = acc.dijkstra
+
+def guarded(*args, **kwargs):
+    with held:
+        return search(*args, **kwargs)
+
+def holder():
+    with held:
+        taken.set()
+        release.wait()
+
+thread = threading.Thread(target=holder)
+thread.start()
+taken.wait()
+acc.dijkstra = guarded  # the parent's searches now wait for the lock the other thread holds
+try:
+    od2 = acc.od_matrix(net, places, workers=2)
+    rows2 = acc.shortest_times(net, sources, workers=2)
+    sym2 = acc.shortest_times(net, pick, targets=pick, workers=2)
+finally:
+    release.set()
+    thread.join()
+pd.testing.assert_frame_equal(od2, acc.od_matrix(net, places, workers=1))
+assert np.array_equal(rows2, acc.shortest_times(net, sources, workers=1))
+assert np.array_equal(sym2, acc.shortest_times(net, pick, targets=pick, workers=1))
+print("ok", len(od2), rows2.shape, sym2.shape)
+"""
+
+
+def _run_python(args: list[str], cwd, what: str, timeout: float = 180) -> str:
+    """Run a fresh interpreter in its own session; on timeout kill it and its workers and fail the test."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, cwd=cwd)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # the script and any worker it started
+        proc.communicate()
+        pytest.fail(f"{what} hung")
+    assert proc.returncode == 0, err[-3000:]
+    return out
+
+
+def test_workers_start_safely_from_a_threaded_parent(tmp_path):
+    """A parent with another live thread holding a lock (a Jupyter kernel running Dask, a GUI) must not hand
+    that lock, held, to its workers: the OD finishes instead of hanging, and equals the one-process result."""
+    out = _run_python(["-c", THREADED_PARENT], tmp_path, "multi-worker OD from a threaded parent (deadlocked workers?)")
+    assert out.startswith("ok 2304"), out
+
+
+def test_workers_do_not_run_an_unguarded_script_again(tmp_path):
+    """Workers do not import the caller's main module: a script without the ``__main__`` guard runs once."""
+    script = tmp_path / "plain_script.py"
+    script.write_text(
+        "import numpy as np\n"
+        "import spatial_planner.analysis.accessibility as acc\n"
+        "from spatial_planner.network import network_from_arrays\n"
+        "xy = np.c_[np.arange(400) % 20, np.arange(400) // 20] * 1000.0 + [500000, 3800000]\n"
+        "u = np.r_[np.flatnonzero(np.arange(400) % 20 < 19), np.arange(380)]\n"
+        "v = np.r_[u[:380] + 1, np.arange(20, 400)]\n"
+        "net = network_from_arrays(xy, u, v, np.ones(len(u)), crs='EPSG:4547')\n"
+        "print('run', acc.shortest_times(net, np.arange(0, 400, 5), workers=2).shape, flush=True)\n",
+        encoding="utf-8")
+    out = _run_python([str(script)], tmp_path, "multi-worker search from a script without the __main__ guard")
+    assert out.splitlines() == ["run (80, 400)"]

@@ -216,6 +216,29 @@ def _(tmp_path):
     read_and_validate(path, "hubs")
 
 
+@case("geojson-without-features", error=sp.EmptyLayerError, names=("parks.geojson", "'parks'", "no features", "Fix"))
+def _(tmp_path):
+    path = write_csv(tmp_path, "parks.geojson", '{"type": "FeatureCollection", "features": []}')
+    read_layer(path, kind="parks")
+
+
+@case("gpkg-layer-without-features", error=sp.EmptyLayerError, names=("two.gpkg", "'none'", "no features"))
+def _(tmp_path):
+    path = tmp_path / "two.gpkg"
+    parks().to_file(path, layer="some")
+    parks().iloc[:0].to_file(path, layer="none")
+    read_layer(path, kind="parks", layer="none")
+
+
+@case("validate-inputs-empty-geojson-is-an-empty-layer")
+def _(tmp_path):
+    path = write_csv(tmp_path, "parks.geojson", '{"type": "FeatureCollection", "features": []}')
+    problems = validate_inputs(paths=[path])
+    assert len(problems) == 1 and problems[0].severity == "error" and problems[0].layer == str(path)
+    assert "no features" in problems[0].message and "missing column" not in problems[0].message
+    assert problems[0].fix
+
+
 @case("csv-malformed", error=sp.DataFileError, names=("bad.csv", "well-formed"))
 def _(tmp_path):
     path = write_csv(tmp_path, "bad.csv", 'id,lon,lat\n1,113.6,34.7\n2,"113.7,34.8\n3,1,2,3,4\n')
@@ -589,8 +612,9 @@ def _(tmp_path):
 
 @case("one-node-network-zero-length-road", error=sp.InvalidGeometryError, names=("roads", "r0", "r1"))
 def _(tmp_path):
+    # a line's own vertices never merge (a 10 m road is a road): only lines that are single points have no segment
     build_network(roads([LineString([(500000, 3800000), (500000, 3800000)]),
-                         LineString([(500000, 3800000), (500010, 3800000)])]))
+                         LineString([(500010, 3800000), (500010, 3800000), (500010, 3800000)])]))
 
 
 @case("nan-coordinates-in-a-road", error=sp.InvalidGeometryError, names=("roads", "r1", "NaN"))

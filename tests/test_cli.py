@@ -3,6 +3,7 @@
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pyogrio
 import pytest
@@ -169,3 +170,93 @@ def test_scenario_and_validate_commands(tmp_path):
     assert "│" not in res.output and len(lines) >= 1
     severity, layer, count, ids, message, fix = lines[0].split("\t")
     assert (severity, layer) == ("error", f"[{broken}]") and "level" in message and fix.startswith("修复/Fix: ")
+
+
+# --------------------------------------------------------------------------- validate: every file, readable output
+
+
+def _two_broken_files(tmp_path):
+    """A parks CSV without its level and sectors columns, and a hubs CSV with a repeated id."""
+    parks = tmp_path / "parks.csv"
+    parks.write_text("park_id,name_zh,lon,lat\nP1,园,113.6,34.7\n", encoding="utf-8")
+    hubs = tmp_path / "hubs.csv"
+    hubs.write_text("hub_id,name_zh,hub_type,lon,lat\nH1,郑州,airport,113.65,34.76\nH1,洛阳,airport,112.45,34.62\n",
+                    encoding="utf-8")
+    return parks, hubs
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_validate_reports_every_file_of_one_kind(tmp_path, parks_gdf):
+    from shapely.geometry import Polygon
+
+    a, b = tmp_path / "a.gpkg", tmp_path / "b.shp"
+    bowtie = Polygon([(113.7, 34.7), (113.72, 34.72), (113.72, 34.7), (113.7, 34.72)])
+    parks_gdf.assign(geometry=[bowtie, *parks_gdf.geometry.iloc[1:]]).to_file(a, driver="GPKG")
+    parks_gdf.assign(park_id=["T1", "T2", "T1"]).to_file(b)
+    res = CliRunner().invoke(cli, ["validate", "--kind", "parks", str(a), str(b)])
+    assert res.exit_code == 1, res.output
+    lines = [line.split("\t") for line in res.output.splitlines() if "\t" in line]
+    assert [(f[0], f[1], f[3]) for f in lines if f[0] == "repaired"] == [("repaired", f"[{a}]", "T1")]
+    assert [f[1] for f in lines if "duplicate ids" in f[4]] == [f"[{b}]"]
+
+
+def test_validate_to_a_pipe_is_one_problem_per_line(tmp_path):
+    parks, hubs = _two_broken_files(tmp_path)
+    res = subprocess.run([console_script(), "validate", str(parks), str(hubs)], capture_output=True, text=True,
+                         timeout=300, env={**__import__("os").environ, "COLUMNS": "80"})
+    assert res.returncode == 1, res.stderr
+    lines = res.stdout.splitlines()
+    assert "│" not in res.stdout and len(lines) == 2
+    assert [line.split("\t")[:2] for line in lines] == [["error", f"[{parks}]"], ["error", f"[{hubs}]"]]
+    assert "missing column(s): level, sectors" in lines[0] and "duplicate ids" in lines[1]
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_validate_on_a_narrow_terminal_is_one_problem_per_paragraph(tmp_path, monkeypatch, width):
+    """A terminal narrower than the table needs gets the line layout, word-wrapped, instead of
+    six columns of single words."""
+    import io
+
+    from rich.console import Console
+
+    import spatial_planner.cli as cli_module
+    from spatial_planner.validate import validate_inputs
+
+    _two_broken_files(tmp_path)
+    monkeypatch.chdir(tmp_path)  # short layer names, whatever the temporary folder's path
+    parks, hubs = Path("parks.csv"), Path("hubs.csv")
+    buf = io.StringIO()
+    monkeypatch.setattr(cli_module, "console", Console(file=buf, width=width, force_terminal=True,
+                                                       color_system=None, highlight=False))
+    res = CliRunner().invoke(cli, ["validate", str(parks), str(hubs)])
+    assert res.exit_code == 1, res.output
+    out = buf.getvalue()
+    assert "│" not in out and max(len(line) for line in out.splitlines()) <= width
+    for p in validate_inputs(paths=[parks, hubs]):
+        assert _flat(p.message) in _flat(out) and _flat(p.fix) in _flat(out)
+    starts = [line.split(" ")[:2] for line in out.splitlines() if line.startswith("error ")]
+    assert starts == [["error", f"[{parks}]"], ["error", f"[{hubs}]"]]
+
+
+def test_validate_on_a_wide_terminal_is_a_table(tmp_path, monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    import spatial_planner.cli as cli_module
+
+    _two_broken_files(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    parks, hubs = Path("parks.csv"), Path("hubs.csv")
+    buf = io.StringIO()
+    monkeypatch.setattr(cli_module, "console", Console(file=buf, width=200, force_terminal=True,
+                                                       color_system=None, highlight=False))
+    res = CliRunner().invoke(cli, ["validate", str(parks), str(hubs)])
+    assert res.exit_code == 1, res.output
+    out = buf.getvalue()
+    assert "Input check" in out and "│" in out
+    rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in out.splitlines() if "│" in line]
+    assert [r[:2] for r in rows if r[0] == "error"] == [["error", str(parks)], ["error", str(hubs)]]  # not folded

@@ -17,6 +17,7 @@ BUILTINS = {
     sp.EncodingError: UnicodeError,
     sp.ConfigError: ValueError,
     sp.OutputExistsError: FileExistsError,
+    sp.OutputLockedError: BlockingIOError,
 }
 
 

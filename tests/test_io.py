@@ -185,3 +185,53 @@ def test_builtin_data_ships_inside_the_package():
 def test_builtin_layer_unknown_name():
     with pytest.raises(sp.DataFileError, match="no built-in layer"):
         sp.read_builtin("railways")
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_ogr_failure_keeps_the_gdal_message_and_its_cause(tmp_path):
+    path = tmp_path / "cut.geojson"
+    path.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Po',
+                    encoding="utf-8")
+    with pytest.raises(sp.DataFileError) as info:
+        read_layer(path)
+    cause = info.value.__cause__
+    assert cause is not None and type(cause).__module__.startswith("pyogrio")
+    assert _flat(str(cause)) in str(info.value) and type(cause).__name__ in str(info.value)
+    assert "cut.geojson" in str(info.value) and "Fix:" in str(info.value)
+
+
+@pytest.mark.parametrize("content,name,cause_type", [
+    (b"PK\x03\x04 not really a zip", "bad.zip", "BadZipFile"),
+    (b'id,lon,lat\n1,113.6,34.7\n2,"113.7,34.8\n3,1,2,3,4\n', "bad.csv", "ParserError"),
+])
+def test_other_read_failures_keep_their_cause(tmp_path, content, name, cause_type):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(sp.DataFileError) as info:
+        read_layer(path)
+    assert type(info.value.__cause__).__name__ == cause_type
+    assert _flat(str(info.value.__cause__)) in str(info.value)
+
+
+def test_cli_read_failure_is_one_line_and_debug_shows_the_cause(tmp_path):
+    import traceback
+
+    from click.testing import CliRunner
+
+    from spatial_planner.cli import cli
+
+    bad = tmp_path / "cut.geojson"
+    bad.write_text('{"type": "FeatureCollection", "features": [', encoding="utf-8")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[layers]\nparks = "{bad.as_posix()}"\n', encoding="utf-8")
+    args = ["run", "--config", str(cfg), "--out", str(tmp_path / "out")]
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert "DataFileError" in res.output and "cut.geojson" in res.output and "GeoJSON" in res.output
+    debug = CliRunner().invoke(cli, ["--debug", *args])
+    assert isinstance(debug.exception, sp.DataFileError)
+    shown = "".join(traceback.format_exception(debug.exception))
+    assert "direct cause of the following exception" in shown and "pyogrio" in shown

@@ -144,3 +144,42 @@ def test_a_road_layer_that_misses_the_study_area_is_reported(henan):
     assert "县城距路网超过 15 公里" in seats and "of 157 lie more than 15 km" in seats
     assert "411523" in seats or "411524" in seats  # the far south (信阳) is named first
     assert coverage_notes(henan, build_network(henan["roads"], henan["rail_lines"], henan["stations"])) == []
+
+
+def test_opposite_one_way_streets_between_the_same_two_nodes_are_both_kept(tmp_path):
+    # a divided road: 1→2 eastbound on the south side, 2→1 westbound on the north side, streets beyond each end
+    nodes = {1: (35.30, 113.90), 2: (35.30, 113.92), 3: (35.2995, 113.91), 4: (35.3005, 113.91),
+             5: (35.30, 113.89), 6: (35.30, 113.93)}
+    ways = {10: ([1, 3, 2], "yes"), 11: ([2, 4, 1], "yes"), 12: ([5, 1], "no"), 13: ([2, 6], "no")}
+    xml = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="spatial_planner tests">']
+    xml += [f'  <node id="{i}" version="1" lat="{lat}" lon="{lon}"/>' for i, (lat, lon) in nodes.items()]
+    for i, (refs, oneway) in ways.items():
+        xml += [f'  <way id="{i}" version="1">', *(f'    <nd ref="{r}"/>' for r in refs),
+                '    <tag k="highway" v="secondary"/>', f'    <tag k="oneway" v="{oneway}"/>', "  </way>"]
+    path = tmp_path / "divided.osm"
+    path.write_text("\n".join(xml + ["</osm>"]), encoding="utf-8")
+    roads, _ = read_osm(path)
+    assert len(roads) == 4 and roads["oneway"].sum() == 2
+    net = build_network(roads)
+    assert net.report.road_components == [6] and net.report.one_way_traps == 0
+
+
+def test_osm_failures_keep_the_original_message_and_cause(tmp_path, monkeypatch):
+    broken = tmp_path / "broken.osm"
+    broken.write_text("<osm><node id='1'", encoding="utf-8")
+    with pytest.raises(sp.DataFileError) as info:
+        read_osm(broken)
+    cause = info.value.__cause__
+    assert cause is not None and " ".join(str(cause).split()) in str(info.value)
+    assert type(cause).__name__ in str(info.value)
+
+    import spatial_planner.io.osm as osm_module
+
+    class Offline:
+        def graph_from_place(self, *args, **kwargs):
+            raise ConnectionError("HTTPSConnectionPool(host='overpass-api.de'): Max retries exceeded")
+
+    monkeypatch.setattr(osm_module, "_osm_settings", lambda: Offline())
+    with pytest.raises(sp.DataFileError, match="overpass-api.de.*Max retries") as info:
+        read_osm(place="新乡市")
+    assert isinstance(info.value.__cause__, ConnectionError) and "ConnectionError" in str(info.value)

@@ -139,15 +139,17 @@ def test_top_priority_link_against_independent_computations(plan_and_access, hen
     # crow-fly km: the geodesic between the two seats (the planner measures in Gauss-Krüger metres)
     _, _, metres = Geod(ellps="GRS80").inv(a.geometry.x, a.geometry.y, b.geometry.x, b.geometry.y)
     assert top["crow_km"] == pytest.approx(metres / 1000.0, rel=3e-3)
-    # network minutes: networkx Dijkstra over the road edges, plus the two access links
+    # network minutes: networkx Dijkstra over the edges of the linkage mode (road and rail with boarding), both
+    # ways (boarding costs where a trip starts), averaged, plus the two access links
     e = net.edges[net.edge_mask(cfg.linkages.mode)]
     graph = nx.DiGraph()
     for u, v, w in zip(e["u"], e["v"], e["minutes"]):
         if not graph.has_edge(u, v) or graph[u][v]["w"] > w:
             graph.add_edge(int(u), int(v), w=float(w))
     att = net.attach(seats.loc[[top["a"], top["b"]]])
-    minutes = nx.dijkstra_path_length(graph, int(att["node"].iloc[0]), int(att["node"].iloc[1]), weight="w")
-    minutes += float(att["access_min"].sum())
+    na, nb = int(att["node"].iloc[0]), int(att["node"].iloc[1])
+    minutes = (nx.dijkstra_path_length(graph, na, nb, weight="w") + nx.dijkstra_path_length(graph, nb, na, weight="w"))
+    minutes = minutes / 2.0 + float(att["access_min"].sum())
     assert top["network_min"] == pytest.approx(minutes, abs=0.01)
     # gravity linkage M_a M_b / t^β from the county masses, and urgency from the two nodes' tiers
     mass = plan.nodes.set_index("adcode")["mass"]
@@ -155,7 +157,7 @@ def test_top_priority_link_against_independent_computations(plan_and_access, hen
     assert top["linkage"] == pytest.approx(linkage, rel=1e-3)
     tiers = plan.nodes.set_index("adcode")["tier"]
     assert top["urgency"] == pytest.approx((cfg.linkages.urgency[tiers[top["a"]]] + cfg.linkages.urgency[tiers[top["b"]]]) / 2)
-    ideal = metres / 1000.0 / cfg.linkages.reference_speed_kmh * 60.0
+    ideal = cfg.linkages.terminal_min + metres / 1000.0 / cfg.linkages.reference_speed_kmh * 60.0
     assert top["deficit"] == pytest.approx(1.0 - ideal / minutes, abs=2e-3)
 
 
@@ -168,3 +170,13 @@ def test_concentration_equals_pysal_theil(plan_and_access, henan):
     assert conc["theil"] == pytest.approx(float(np.squeeze(ref.T)), abs=1e-4)  # the report rounds to 4 decimals
     assert conc["theil_between_prefectures"] == pytest.approx(float(np.squeeze(ref.bg)), abs=1e-4)
     assert conc["theil_within_prefectures"] == pytest.approx(float(np.squeeze(ref.wg)), abs=1e-4)
+
+
+def test_plan_covers_most_published_clusters_and_explains_the_misses(plan_and_access):
+    plan, _, _ = plan_and_access
+    pub = plan.published
+    assert len(pub) == 15 and plan.report["published"]["recall"] >= 0.7
+    assert (pub.loc[~pub["covered"], "why_not"] != "").all() and (pub.loc[pub["covered"], "why_not"] == "").all()
+    # the 郑州经开区 clusters are found where the zone is, in 管城回族区
+    zz = pub[pub["cluster_name"].str.startswith("郑州经济技术开发区")]
+    assert (zz["places"] == "管城回族区").all() and zz["covered"].all()

@@ -112,3 +112,20 @@ def test_repeated_place_names_warn_but_repeated_street_names_do_not(tmp_path, pa
     rpath = tmp_path / "roads.gpkg"
     road.to_file(rpath, layer="roads", driver="GPKG")
     assert not [p for p in validate_inputs(paths=[rpath], kind="roads") if "重名" in p.message]
+
+
+def test_two_files_of_one_kind_are_each_reported(tmp_path, parks_gdf):
+    """Two park files: the findings of both, each under its own file (the first is not dropped)."""
+    from spatial_planner.validate import validate_inputs
+
+    a = tmp_path / "a.gpkg"
+    bowtie = Polygon([(113.7, 34.7), (113.72, 34.72), (113.72, 34.7), (113.7, 34.72)])
+    parks_gdf.assign(geometry=[bowtie, *parks_gdf.geometry.iloc[1:]]).to_file(a, layer="parks", driver="GPKG")
+    b = tmp_path / "b.shp"
+    parks_gdf.assign(park_id=["T1", "T2", "T1"]).to_file(b)
+    problems = validate_inputs(paths=[a, b], kind="parks")
+    repaired = [p for p in problems if p.severity == "repaired"]
+    assert [(p.layer, p.ids) for p in repaired] == [(str(a), ["T1"])]
+    dups = [p for p in problems if "duplicate ids" in p.message]
+    assert [(p.layer, p.ids) for p in dups] == [(str(b), ["T1"])]
+    assert {p.layer for p in problems} == {str(a), str(b)}

@@ -2,9 +2,12 @@
 
 Everything runs on the cached CSR matrix of a :class:`~spatial_planner.network.Network`
 with :func:`scipy.sparse.csgraph.dijkstra` (multi-source, with ``limit=``).
-Many sources are split across processes (both cores by default); the graph is
-inherited by the forked workers, never pickled per task, and each worker
-writes its rows straight into shared memory.
+Many sources are split across processes (both cores by default). Workers
+start from a fork server, never forked from the caller, so that a caller with
+other threads (a Jupyter kernel running Dask, a GUI) cannot pass them a held
+lock; the graph reaches each worker once, through shared memory, never pickled
+per task, and each worker writes its rows straight into shared memory (see
+:mod:`spatial_planner.analysis._pool`).
 
 Times are minutes. A place is attached to its nearest road node through an
 access link (:meth:`Network.attach`); OD times include both access links.
@@ -15,8 +18,6 @@ tables, never a silent NaN.
 from __future__ import annotations
 
 import math
-import mmap
-import multiprocessing as mp
 import os
 from collections.abc import Sequence
 
@@ -29,6 +30,8 @@ from scipy.sparse.csgraph import dijkstra
 
 from .._errors import ConfigError, EmptyLayerError
 from ..network.graph import Network, search_inputs
+from ._pool import SHARED as _SHARED
+from ._pool import can_pool, pool_map
 
 __all__ = [
     "default_workers",
@@ -57,7 +60,6 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-_SHARED: dict = {}
 _EPS = 1e-9  # csgraph treats explicit zeros as missing edges
 _BOUND_ROWS = 32  # earlier rows used to bound a search in a symmetric OD
 
@@ -69,49 +71,29 @@ def _worker_rows(bounds) -> None:
     out[start:stop] = rows if targets is None else rows[:, targets]
 
 
-def _shared_out(n_rows: int, n_col: int) -> np.ndarray:
-    """A float64 array in anonymous shared memory that forked workers write into."""
-    buf = mmap.mmap(-1, max(8, n_rows * n_col * 8))
-    return np.frombuffer(buf, dtype=np.float64, count=n_rows * n_col).reshape(n_rows, n_col)
-
-
-def _fork_pool_map(fn, tasks: list, processes: int, **shared) -> None:
-    """Run ``fn`` over ``tasks`` in forked processes that see ``shared`` in ``_SHARED``."""
-    _SHARED.update(shared)
-    try:
-        with mp.get_context("fork").Pool(processes) as pool:
-            pool.map(fn, tasks, chunksize=1)
-    finally:
-        _SHARED.clear()
-
-
-def _can_fork(workers: int, n_tasks: int) -> bool:
-    return workers > 1 and n_tasks > 1 and "fork" in mp.get_all_start_methods()
-
-
 def _rows(csr: sparse.csr_matrix, sources: np.ndarray, limit: float, workers: int,
           targets: np.ndarray | None = None, chunk: int = 16) -> np.ndarray:
-    """Dijkstra rows for many sources, split over forked workers.
+    """Dijkstra rows for many sources, split over worker processes (:func:`._pool.pool_map`).
 
-    The graph reaches the workers by fork (copy-on-write, never pickled) and
-    the result is an anonymous shared memory map that the workers write into
+    The graph reaches each worker once, through shared memory (never pickled
+    per task), and the result is a shared array that the workers write into
     and the parent returns without copying. With ``targets`` only those
     columns are kept, so a 2 000 × 2 000 OD on a million nodes needs 32 MB,
     not 16 GB.
     """
     n_src = len(sources)
     n_col = csr.shape[0] if targets is None else len(targets)
-    if not _can_fork(workers, n_src // chunk):
+    if not can_pool(workers, n_src // chunk):
         if targets is None:
             return dijkstra(csr, directed=True, indices=sources, limit=limit)
         out = np.empty((n_src, n_col))
         for i in range(0, n_src, chunk):
             out[i:i + chunk] = dijkstra(csr, directed=True, indices=sources[i:i + chunk], limit=limit)[:, targets]
         return out
-    out = _shared_out(n_src, n_col)
     bounds = [(i, min(i + chunk, n_src)) for i in range(0, n_src, chunk)]
-    _fork_pool_map(_worker_rows, bounds, workers, csr=csr, sources=sources, limit=limit, targets=targets, out=out)
-    return out
+    return pool_map(_worker_rows, bounds, workers, inputs={"csr": csr, "sources": sources, "limit": limit,
+                                                           "targets": targets},
+                    outputs={"out": (n_src, n_col)})["out"]
 
 
 # ------------------------------------------------------------ symmetric OD
@@ -192,14 +174,15 @@ def _symmetric_od(csr, sources: np.ndarray, targets: np.ndarray, plan, workers: 
     """
     uniq, inverse, own_col, rank, col_rank = plan
     n_col = len(targets)
-    workers = workers if _can_fork(workers, len(uniq) // 16) else 1
+    workers = workers if can_pool(workers, len(uniq) // 16) else 1
     if workers == 1:
         out = np.empty((len(uniq), n_col))
         _symmetric_rows(csr, uniq, own_col, rank, col_rank, targets, out, 0, 1)
     else:
-        out = _shared_out(len(uniq), n_col)
-        _fork_pool_map(_symmetric_worker, list(range(workers)), workers, csr=csr, uniq=uniq, own_col=own_col,
-                       rank=rank, col_rank=col_rank, targets=targets, out=out, workers=workers)
+        shared = {"csr": csr, "uniq": uniq, "own_col": own_col, "rank": rank, "col_rank": col_rank,
+                  "targets": targets, "workers": workers}
+        out = pool_map(_symmetric_worker, list(range(workers)), workers, inputs=shared,
+                       outputs={"out": (len(uniq), n_col)})["out"]
     # a column searched earlier than its row holds t(row source, column source) in the column source's row
     kk, cc = np.nonzero((col_rank[None, :] >= 0) & (col_rank[None, :] < rank[:, None]))
     by_rank = np.argsort(rank)
@@ -307,7 +290,7 @@ def _path_lengths(net: Network, mode: str, sources: np.ndarray, targets: np.ndar
     """Minutes and metres along the fastest path from each source to each target node.
 
     One source at a time, so memory stays at a few rows of the graph whatever the
-    number of sources, split over forked workers like :func:`_rows`.
+    number of sources, split over worker processes like :func:`_rows`.
     """
     csr_t = net.csr(mode, "minutes")
     csr_d = net.csr(mode, "length_m")
@@ -315,16 +298,16 @@ def _path_lengths(net: Network, mode: str, sources: np.ndarray, targets: np.ndar
     targets = np.asarray(targets, dtype=np.int64)
     workers = default_workers() if workers is None else workers
     shape = (len(sources), len(targets))
-    if not _can_fork(workers, len(sources) // 16):  # as in _rows: forking pays from 32 sources
+    if not can_pool(workers, len(sources) // 16):  # as in _rows: workers pay from 32 sources
         out_t, out_m = np.empty(shape), np.empty(shape)
         for k, s in enumerate(sources):
             out_t[k], out_m[k] = _tree_lengths(csr_t, csr_d, keys, int(s), targets)
         return out_t, out_m
-    out_t, out_m = _shared_out(*shape), _shared_out(*shape)
     bounds = [(i, min(i + chunk, len(sources))) for i in range(0, len(sources), chunk)]
-    _fork_pool_map(_worker_paths, bounds, workers, csr_t=csr_t, csr_d=csr_d, keys=keys, sources=sources,
-                   targets=targets, out_t=out_t, out_m=out_m)
-    return out_t, out_m
+    out = pool_map(_worker_paths, bounds, workers,
+                   inputs={"csr_t": csr_t, "csr_d": csr_d, "keys": keys, "sources": sources, "targets": targets},
+                   outputs={"out_t": shape, "out_m": shape})
+    return out["out_t"], out["out_m"]
 
 
 def _points_frame(points: gpd.GeoDataFrame, id_col: str | None, name_col: str | None, what: str) -> gpd.GeoDataFrame:

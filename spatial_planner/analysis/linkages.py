@@ -7,7 +7,8 @@
 * :func:`linkage_lines`: the strongest pairs as lines, classed by natural
   breaks, and each node's total linkage.
 * :func:`link_priorities`: for strongly linked pairs whose network time is poor
-  against an ideal (crow-fly distance ÷ a reference speed),
+  against an ideal (a terminal time for getting on and off the fast network, plus the crow-fly distance ÷ a
+  reference speed),
   ``priority = linkage × time deficit × (1 − utilisation) × urgency``, where the
   deficit is ``1 − t_ideal / t_network``, the utilisation is the load that
   *other* pairs put on the busiest edge of the pair's fastest path under the
@@ -38,6 +39,7 @@ __all__ = [
     "linkage_lines",
     "edge_loads",
     "link_priorities",
+    "path_lines",
     "linkage_network",
 ]
 
@@ -49,10 +51,12 @@ class LinkParams:
     beta: float = 2.0
     t_min: float = 10.0
     complementarity: float = 0.0
-    mode: str = "road"
+    mode: str = "rail"
     n_lines: int = 80
     n_candidates: int = 120
     reference_speed_kmh: float = 100.0
+    terminal_min: float = 10.0
+    serve_km: float = 10.0
     min_deficit: float = 0.15
     min_crow_km: float = 25.0
     urgency: dict[str, float] = field(default_factory=lambda: {"国家级": 1.5, "省级": 1.25, "市级": 1.0, "县级": 0.8})
@@ -168,17 +172,49 @@ def edge_loads(net: Network, seat_nodes: pd.Series, g: pd.DataFrame, *, mode: st
     return load, paths
 
 
-def _edge_classes(net: Network, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], list[str]]:
-    """Road or rail classes of the edges ``(u, v)`` (``u < v``) asked for, from the network's edge table."""
+#: Classes of the fast lines a corridor is made of.
+FAST_CLASSES = frozenset({"expressway", "provincial_expressway", "motorway", "hsr", "intercity"})
+#: Classes of high-speed passenger rail.
+HSR_CLASSES = frozenset({"hsr", "intercity"})
+
+
+def _edge_info(net: Network, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], tuple[str, str, str, float]]:
+    """``(layer, class, line name, length m)`` of the fastest edge behind each undirected key ``(u, v)``
+    (``u < v``) asked for, from the network's edge table."""
     if not wanted:
         return {}
     n = net.n_nodes
-    u = net.edges["u"].to_numpy(np.int64)
-    v = net.edges["v"].to_numpy(np.int64)
+    e = net.edges
+    u = e["u"].to_numpy(np.int64)
+    v = e["v"].to_numpy(np.int64)
     key = np.minimum(u, v) * n + np.maximum(u, v)
     keep = np.isin(key, np.fromiter((a * n + b for a, b in wanted), dtype=np.int64, count=len(wanted)))
-    table = pd.DataFrame({"key": key[keep], "cls": net.edges["cls"].astype(str).to_numpy()[keep]})
-    return {(int(k // n), int(k % n)): sorted(set(c)) for k, c in table.groupby("key")["cls"]}
+    table = pd.DataFrame({"key": key[keep], "minutes": e["minutes"].to_numpy(float)[keep],
+                          "layer": e["layer"].astype(str).to_numpy()[keep], "cls": e["cls"].astype(str).to_numpy()[keep],
+                          "name": e["name"].astype(str).to_numpy()[keep],
+                          "length_m": e["length_m"].to_numpy(float)[keep]})
+    best = table.sort_values(["key", "minutes"], kind="stable").drop_duplicates("key")
+    return {(int(k // n), int(k % n)): (la, c, nm, ln) for k, la, c, nm, ln in
+            zip(best["key"], best["layer"], best["cls"], best["name"], best["length_m"])}
+
+
+def path_lines(path: list[tuple[int, int]], info: dict[tuple[int, int], tuple[str, str, str, float]], *,
+               min_share: float = 0.1) -> tuple[list[str], float, float]:
+    """The named lines a path rides (in order, each carrying at least ``min_share`` of the path's length),
+    and the shares of its length on fast lines and on high-speed rail."""
+    total = sum(info[e][3] for e in path if e in info) or 1.0
+    by_line: dict[str, float] = {}
+    fast = hsr = 0.0
+    for e in path:
+        if e not in info:
+            continue
+        layer, cls, name, length = info[e]
+        if layer in ("road", "rail") and name and name not in ("nan", "None") and cls in FAST_CLASSES:
+            by_line[name] = by_line.get(name, 0.0) + length
+        fast += length if cls in FAST_CLASSES else 0.0
+        hsr += length if cls in HSR_CLASSES else 0.0
+    named = [n for n, km in by_line.items() if km >= min_share * total]
+    return named, fast / total, hsr / total
 
 
 def link_priorities(
@@ -190,8 +226,12 @@ def link_priorities(
     tiers: pd.Series | None = None,
     params: LinkParams | None = None,
     id_col: str = "adcode",
+    corridor_lines: gpd.GeoDataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """Ranked proposals of new or upgraded links between strongly linked nodes.
+
+    ``corridor_lines`` (rail lines and expressways with ``name_zh``) tell which pairs a corridor already joins:
+    those get an upgrade, never a new link.
 
     Returns
     -------
@@ -211,14 +251,14 @@ def link_priorities(
     m = pts.to_crs(net.crs).geometry
     crow = np.array([m[a].distance(m[b]) / 1000.0 for a, b in zip(pairs["a"], pairs["b"])])
     tnet = np.array([times.loc[a, b] for a, b in zip(pairs["a"], pairs["b"])], dtype=float)
-    ideal = crow / p.reference_speed_kmh * 60.0
+    ideal = p.terminal_min + crow / p.reference_speed_kmh * 60.0
     deficit = np.clip(1.0 - ideal / np.where(tnet > 0, tnet, np.inf), 0.0, 1.0)
     # utilisation: on the busiest edge of the pair's fastest path, the load that other pairs put there,
     # as a share of the network's peak edge load (the pair's own flow does not count against it)
     util = np.array([max((load.get(e, 0.0) - w for e in paths.get((a, b), [])), default=0.0) / max_load
                      for a, b, w in zip(pairs["a"], pairs["b"], pairs["linkage"])])
     util = np.clip(util, 0.0, 1.0)
-    cls_of = _edge_classes(net, {e for a, b in zip(pairs["a"], pairs["b"]) for e in paths.get((a, b), [])})
+    info = _edge_info(net, {e for a, b in zip(pairs["a"], pairs["b"]) for e in paths.get((a, b), [])})
     if tiers is not None:
         urg = np.array([(p.urgency.get(tiers.get(a, ""), 1.0) + p.urgency.get(tiers.get(b, ""), 1.0)) / 2.0
                         for a, b in zip(pairs["a"], pairs["b"])])
@@ -231,39 +271,73 @@ def link_priorities(
     pairs["utilisation"] = np.round(util, 4)
     pairs["urgency"] = urg
     pairs["priority"] = pairs["linkage"] * deficit * (1.0 - util) * urg
-    pairs = pairs[(pairs["deficit"] >= p.min_deficit) & (pairs["crow_km"] >= p.min_crow_km)]
-    proposals, zh, en = [], [], []
-    for r in pairs.itertuples():
-        used = {c for e in paths.get((r.a, r.b), []) for c in cls_of.get(e, [])}
-        fast = used & {"expressway", "provincial_expressway", "motorway", "hsr", "intercity"}
-        long_top = r.crow_km >= 120 and tiers is not None and \
-            tiers.get(r.a) in ("国家级", "省级") and tiers.get(r.b) in ("国家级", "省级")
-        if long_top:
-            kind = ("城际铁路/高铁联络线", "intercity or HSR link")
-        elif fast:
-            kind = ("既有通道提速改造", "upgrade of the existing corridor")
-        else:
-            kind = ("新建高速公路/快速通道", "new expressway or express road")
-        proposals.append(kind[0])
-        na, nb = pts.loc[r.a, "name_zh"], pts.loc[r.b, "name_zh"]
-        zh.append(f"{na}—{nb}：联系强度居第 {r.linkage_rank} 位；现状最快 {r.network_min:.0f} 分钟，"
-                  f"为理想 {r.ideal_min:.0f} 分钟（直线 {r.crow_km:.0f} km ÷ {p.reference_speed_kmh:g} km/h）的 "
-                  f"{r.network_min / max(r.ideal_min, 1e-9):.1f} 倍；现状路径最大负荷 {r.utilisation:.0%}；建议{kind[0]}。")
-        en.append(f"{na}–{nb}: linkage rank {r.linkage_rank}; fastest today {r.network_min:.0f} min, "
-                  f"{r.network_min / max(r.ideal_min, 1e-9):.1f}× the ideal {r.ideal_min:.0f} min "
-                  f"({r.crow_km:.0f} km crow-fly at {p.reference_speed_kmh:g} km/h); busiest edge on the path at "
-                  f"{r.utilisation:.0%} of the network's peak load; proposed: {kind[1]}.")
-    pairs["proposal"] = proposals
-    pairs["reason_zh"] = zh
-    pairs["reason_en"] = en
+    rides = [path_lines(paths.get((a, b), []), info) for a, b in zip(pairs["a"], pairs["b"])]
+    pairs["existing_lines"] = ["、".join(r[0]) for r in rides]
+    lines_m = corridor_lines.to_crs(net.crs) if corridor_lines is not None else None
+    pairs["serving_lines"] = ["、".join(serving_lines(m, a, b, lines_m, p.serve_km * 1000.0))
+                              for a, b in zip(pairs["a"], pairs["b"])]
+    pairs["fast_share"] = np.round([r[1] for r in rides], 4)
+    pairs["hsr_share"] = np.round([r[2] for r in rides], 4)
+    # a pair whose fastest trip already rides high-speed rail for most of the way gets no proposal: what is
+    # left of its deficit is access and boarding at the stations, not the line
+    keep = (pairs["deficit"] >= p.min_deficit) & (pairs["crow_km"] >= p.min_crow_km) & (pairs["hsr_share"] < 0.5)
+    pairs = pairs[keep]
+    kinds = [_proposal_kind(r, tiers) for r in pairs.itertuples()]
+    pairs["proposal"] = [k[0] for k in kinds]
+    pairs["reason_zh"] = [_reason(r, k, pts, p, "zh") for r, k in zip(pairs.itertuples(), kinds)]
+    pairs["reason_en"] = [_reason(r, k, pts, p, "en") for r, k in zip(pairs.itertuples(), kinds)]
     pairs["name_a"] = pairs["a"].map(pts["name_zh"])
     pairs["name_b"] = pairs["b"].map(pts["name_zh"])
     pairs = pairs.sort_values(["priority", "a", "b"], ascending=[False, True, True]).head(p.top).reset_index(drop=True)
     pairs.insert(0, "rank", np.arange(1, len(pairs) + 1))
     geom = [LineString([pts.geometry[a], pts.geometry[b]]) for a, b in zip(pairs["a"], pairs["b"])]
     cols = ["rank", "a", "b", "name_a", "name_b", "linkage", "linkage_rank", "network_min", "ideal_min", "crow_km",
-            "deficit", "utilisation", "urgency", "priority", "proposal", "reason_zh", "reason_en"]
+            "deficit", "utilisation", "urgency", "priority", "existing_lines", "serving_lines", "fast_share",
+            "hsr_share", "proposal", "reason_zh", "reason_en"]
     return gpd.GeoDataFrame(pairs[cols], geometry=geom, crs=seats.crs)
+
+
+def serving_lines(seats_m: gpd.GeoSeries, a: str, b: str, lines_m: gpd.GeoDataFrame | None, within_m: float
+                  ) -> list[str]:
+    """Names of the fast lines (rail lines, expressways) that pass within ``within_m`` of both seats: the
+    corridors that already join the pair, whether or not its fastest trip rides them."""
+    if lines_m is None or not len(lines_m):
+        return []
+    near_a = lines_m.geometry.distance(seats_m[a]) <= within_m
+    near_b = lines_m.geometry.distance(seats_m[b]) <= within_m
+    return list(dict.fromkeys(lines_m.loc[near_a & near_b, "name_zh"].astype(str)))
+
+
+def _proposal_kind(r, tiers: pd.Series | None) -> tuple[str, str]:
+    """What a pair needs, from the facts: an upgrade where a corridor already joins it (a fast line passing both
+    seats) or carries most of its fastest trip, a new link where none does (rail between two top-tier nodes far
+    apart, else an expressway)."""
+    if r.serving_lines or r.fast_share >= 0.5:
+        return "既有通道提速改造", "upgrade of the existing corridor"
+    long_top = r.crow_km >= 120 and tiers is not None and \
+        tiers.get(r.a) in ("国家级", "省级") and tiers.get(r.b) in ("国家级", "省级")
+    if long_top:
+        return "新建城际铁路/高铁联络线", "new intercity or HSR link"
+    return "新建高速公路/快速通道", "new expressway or express road"
+
+
+def _reason(r, kind: tuple[str, str], pts: gpd.GeoDataFrame, p: LinkParams, lang: str) -> str:
+    na, nb = pts.loc[r.a, "name_zh"], pts.loc[r.b, "name_zh"]
+    ratio = r.network_min / max(r.ideal_min, 1e-9)
+    serve_zh = f"；{r.serving_lines}已连接两地" if r.serving_lines else "；尚无快速通道连接两地"
+    serve_en = f"; {r.serving_lines} already join the two" if r.serving_lines else "; no fast line joins the two yet"
+    if lang == "zh":
+        via = f"经{r.existing_lines}" if r.existing_lines else "经普通公路"
+        return (f"{na}—{nb}：联系强度居第 {r.linkage_rank} 位；现状{via} {r.network_min:.0f} 分钟，为理想 "
+                f"{r.ideal_min:.0f} 分钟（{p.terminal_min:g} 分钟 + 直线 {r.crow_km:.0f} km ÷ {p.reference_speed_kmh:g} km/h）的 "
+                f"{ratio:.1f} 倍；"
+                f"快速通道占行程 {r.fast_share:.0%}{serve_zh}；现状路径最大负荷 {r.utilisation:.0%}；建议{kind[0]}。")
+    via = f"via {r.existing_lines}" if r.existing_lines else "on ordinary roads"
+    return (f"{na}–{nb}: linkage rank {r.linkage_rank}; today {r.network_min:.0f} min {via}, {ratio:.1f}× the "
+            f"ideal {r.ideal_min:.0f} min ({p.terminal_min:g} min + {r.crow_km:.0f} km crow-fly at "
+            f"{p.reference_speed_kmh:g} km/h); fast "
+            f"lines carry {r.fast_share:.0%} of the trip{serve_en}; busiest edge on the path at {r.utilisation:.0%} "
+            f"of the network's peak load; proposed: {kind[1]}.")
 
 
 # --------------------------------------------------------------------------- scenarios
@@ -278,6 +352,7 @@ def linkage_network(
     tiers: pd.Series,
     dissimilarity: pd.DataFrame | None = None,
     params: LinkParams | None = None,
+    corridor_lines: gpd.GeoDataFrame | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.Series, gpd.GeoDataFrame, dict]:
     """The 网 of a plan: gravity linkages between seats, the strongest as lines, and the ranked link proposals.
 
@@ -290,7 +365,7 @@ def linkage_network(
     g = gravity_linkage(mass, times, beta=p.beta, t_min=p.t_min, dissimilarity=dissimilarity,
                         complementarity=p.complementarity)
     lines, totals = linkage_lines(g, seats, n_lines=p.n_lines)
-    prio = link_priorities(net, g, times, seats, tiers=tiers, params=p)
+    prio = link_priorities(net, g, times, seats, tiers=tiers, params=p, corridor_lines=corridor_lines)
     report = {"beta": p.beta, "mode": p.mode, "t_min": p.t_min, "complementarity": p.complementarity,
               "reference_speed_kmh": p.reference_speed_kmh}
     return lines, totals, prio, report

@@ -5,7 +5,7 @@ writers build their file beside its final path and rename it into place.
 """
 
 from ._atomic import atomic_output
-from .builtin import BUILTIN_LAYERS, builtin_dir, load_henan, read_builtin, read_builtin_statistics, read_sectors
+from .builtin import BUILTIN_LAYERS, builtin_dir, load_henan, read_builtin, read_builtin_statistics, read_published_clusters, read_sectors
 from .checks import GCJ02Check, detect_gcj02
 from .credits import OSM_CREDIT, data_credits
 from .encoding import detect_dbf_encoding
@@ -17,7 +17,8 @@ from .writers import write_csv, write_geotiff, write_html
 
 __all__ = [
     "atomic_output",
-    "BUILTIN_LAYERS", "builtin_dir", "load_henan", "read_builtin", "read_builtin_statistics", "read_sectors",
+    "BUILTIN_LAYERS", "builtin_dir", "load_henan", "read_builtin", "read_builtin_statistics", "read_published_clusters",
+    "read_sectors",
     "GCJ02Check", "detect_gcj02", "OSM_CREDIT", "data_credits", "detect_dbf_encoding",
     "gpkg_layer_counts", "read_styles", "write_geopackage", "write_styles",
     "OSM_HIGHWAY_CLASSES", "osm_to_layers", "read_osm",

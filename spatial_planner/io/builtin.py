@@ -21,6 +21,7 @@ __all__ = [
     "builtin_dir",
     "read_builtin",
     "read_builtin_statistics",
+    "read_published_clusters",
     "read_sectors",
     "load_henan",
     "builtin_extent",
@@ -66,6 +67,12 @@ def read_builtin_statistics() -> pd.DataFrame:
     """The built-in county statistics (2022 GDP and secondary-industry value added, 亿元), each row flagged
     ``published`` / ``rescaled`` / ``estimated`` (see ``gis_data/README.md``)."""
     return pd.read_csv(builtin_dir() / "county_statistics.csv", dtype={"adcode": str}, encoding="utf-8")
+
+
+def read_published_clusters() -> pd.DataFrame:
+    """Henan's published provincial strategic emerging-industry clusters (first batch, 2022): name, prefecture,
+    place and sectors; used to check a plan, never as its input."""
+    return pd.read_csv(builtin_dir() / "published_clusters.csv", dtype=str, encoding="utf-8")
 
 
 def load_henan() -> dict[str, gpd.GeoDataFrame]:

@@ -12,6 +12,7 @@ import pyogrio
 
 from .._errors import (
     DataFileError,
+    cause_text,
 )
 from .checks import conform_layer
 from .gpkg import write_geopackage
@@ -56,6 +57,17 @@ def _rail_class(tags: dict) -> str | None:
     return None
 
 
+def _one_line_per_street(edges: pd.DataFrame) -> pd.DataFrame:
+    """OSMnx edges with one line per street.
+
+    A two-way street is two directed edges in OSMnx, one each way: the one drawn from the lower node id is
+    kept. A one-way street is one edge and always stays, even where another one-way street runs back between
+    the same two nodes (a divided road): those are two streets.
+    """
+    two_way = ~edges["oneway"].map(lambda x: _first(x) is True).to_numpy(bool)
+    return edges[~(two_way & (edges["u"] > edges["v"]).to_numpy())].reset_index(drop=True)
+
+
 def osm_to_layers(graph) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Convert an OSMnx graph into the planner's ``roads`` and ``rail_lines`` layers.
 
@@ -64,17 +76,16 @@ def osm_to_layers(graph) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     ``conventional``. ``maxspeed`` becomes ``design_speed_kmh`` where given; the
     class tables fill the rest when the network is built. One-way streets keep
     ``oneway = True`` with the line drawn in the direction of travel, so the
-    network routes them one way only.
+    network routes them one way only. Every line has ``noded = True``: OSM ways
+    meet only at shared nodes, so the network takes their topology as it is
+    and never snaps their loose ends (dead ends) onto nearby streets.
     """
     import osmnx as ox  # imported on use: it takes about a second, and only OSM input needs it
 
     edges = ox.graph_to_gdfs(graph, nodes=False, fill_edge_geometry=True).reset_index()
-    # a two-way street is two directed edges in OSMnx: keep one line per street
-    pair = pd.Series(list(zip(edges["u"], edges["v"], edges["key"])))
-    rev = set(zip(edges["v"], edges["u"], edges["key"]))
-    edges = edges[[not (k in rev and k[0] > k[1]) for k in pair]].reset_index(drop=True)
     if "oneway" not in edges:
         edges["oneway"] = False
+    edges = _one_line_per_street(edges)
     if "highway" not in edges:
         edges["highway"] = None
     if "railway" not in edges:
@@ -91,18 +102,20 @@ def osm_to_layers(graph) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
             roads.append({"road_id": f"osm_{e.u}_{e.v}_{e.key}", "name_zh": name, "route_ref": ref,
                           "road_class": OSM_HIGHWAY_CLASSES[hw], "design_speed_kmh": _maxspeed_kmh(tags.get("maxspeed")),
                           "detour_factor": 1.0, "osm_highway": hw, "oneway": _first(tags.get("oneway")) is True,
-                          "geometry": e.geometry})
+                          "noded": True, "geometry": e.geometry})
             continue
         rc = _rail_class(tags)
         if rc is not None:
             rails.append({"line_id": f"osm_{e.u}_{e.v}_{e.key}", "name_zh": name, "rail_class": rc,
-                          "design_speed_kmh": _maxspeed_kmh(tags.get("maxspeed")), "geometry": e.geometry})
+                          "design_speed_kmh": _maxspeed_kmh(tags.get("maxspeed")), "noded": True,
+                          "geometry": e.geometry})
     crs = edges.crs or "EPSG:4326"
     road_gdf = gpd.GeoDataFrame(roads, geometry="geometry", crs=crs) if roads else gpd.GeoDataFrame(
         columns=["road_id", "name_zh", "route_ref", "road_class", "design_speed_kmh", "detour_factor", "osm_highway",
-                 "oneway", "geometry"], geometry="geometry", crs=crs)
+                 "oneway", "noded", "geometry"], geometry="geometry", crs=crs)
     rail_gdf = gpd.GeoDataFrame(rails, geometry="geometry", crs=crs) if rails else gpd.GeoDataFrame(
-        columns=["line_id", "name_zh", "rail_class", "design_speed_kmh", "geometry"], geometry="geometry", crs=crs)
+        columns=["line_id", "name_zh", "rail_class", "design_speed_kmh", "noded", "geometry"], geometry="geometry",
+        crs=crs)
     return conform_layer(road_gdf, None, "osm roads"), conform_layer(rail_gdf, None, "osm rail")
 
 
@@ -150,7 +163,8 @@ def read_osm(
     Returns
     -------
     (roads, rail_lines)
-        GeoDataFrames in EPSG:4490 in the planner's schema.
+        GeoDataFrames in EPSG:4490 in the planner's schema, every line with ``noded = True``: the network
+        takes OSM's topology (ways meet at shared nodes) as it is and never snaps a way's loose end.
     """
     if cache is not None and Path(cache).suffix == ".gpkg" and Path(cache).exists():
         return tuple(conform_layer(pyogrio.read_dataframe(cache, layer=name), None, f"{cache}:{name}")
@@ -168,8 +182,8 @@ def read_osm(
         try:
             graph = _osm_simplify(ox, ox.graph_from_xml(p, simplify=False, retain_all=True))
         except Exception as exc:  # osmnx raises plain exceptions on bad XML
-            raise DataFileError(f"cannot read OSM XML {p.name}: {exc}", layer=label,
-                                fix="check that the file is complete OSM XML (export it again).") from None
+            raise DataFileError(f"cannot read OSM XML {p.name}: {cause_text(exc)}", layer=label,
+                                fix="check that the file is complete OSM XML (export it again).") from exc
     else:
         filt = ('["highway"~"motorway|trunk|primary|secondary|tertiary|unclassified|residential"]',
                 '["railway"="rail"]')
@@ -185,8 +199,8 @@ def read_osm(
         except DataFileError:
             raise
         except Exception as exc:
-            raise DataFileError(f"OSM download failed: {exc}", layer=label,
-                                fix="check the internet connection, or export a .osm file and read it instead.") from None
+            raise DataFileError(f"OSM download failed: {cause_text(exc)}", layer=label,
+                                fix="check the internet connection, or export a .osm file and read it instead.") from exc
     if cache is not None and Path(cache).suffix == ".graphml" and not Path(cache).exists():
         ox.save_graphml(graph, cache)
     roads, rails = osm_to_layers(graph)
@@ -208,9 +222,9 @@ def _osm_oneway(tags: dict) -> int:
 def _read_pbf(path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     try:
         import osmium  # the optional `pbf` extra
-    except ImportError:
-        raise DataFileError(f"reading {path.name} needs pyosmium", layer=str(path),
-                            fix="pip install 'spatial-planner[pbf]', or convert the file to .osm XML.") from None
+    except ImportError as exc:
+        raise DataFileError(f"reading {path.name} needs pyosmium ({cause_text(exc)})", layer=str(path),
+                            fix="pip install 'spatial-planner[pbf]', or convert the file to .osm XML.") from exc
     from shapely.geometry import LineString
 
     roads, rails = [], []
@@ -231,15 +245,16 @@ def _read_pbf(path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
             oneway = _osm_oneway(tags)
             roads.append({"road_id": f"osm_w{obj.id}", "name_zh": name, "route_ref": tags.get("ref", ""),
                           "road_class": OSM_HIGHWAY_CLASSES[hw], "design_speed_kmh": _maxspeed_kmh(tags.get("maxspeed")),
-                          "detour_factor": 1.0, "osm_highway": hw, "oneway": oneway != 0,
+                          "detour_factor": 1.0, "osm_highway": hw, "oneway": oneway != 0, "noded": True,
                           "geometry": LineString(coords[::-1] if oneway < 0 else coords)})
         else:
             rc = _rail_class(tags)
             if rc:
                 rails.append({"line_id": f"osm_w{obj.id}", "name_zh": name, "rail_class": rc,
-                              "design_speed_kmh": _maxspeed_kmh(tags.get("maxspeed")), "geometry": LineString(coords)})
+                              "design_speed_kmh": _maxspeed_kmh(tags.get("maxspeed")), "noded": True,
+                              "geometry": LineString(coords)})
     r = gpd.GeoDataFrame(roads, geometry="geometry", crs="EPSG:4326") if roads else gpd.GeoDataFrame(
-        columns=["road_id", "road_class", "geometry"], geometry="geometry", crs="EPSG:4326")
+        columns=["road_id", "road_class", "noded", "geometry"], geometry="geometry", crs="EPSG:4326")
     l = gpd.GeoDataFrame(rails, geometry="geometry", crs="EPSG:4326") if rails else gpd.GeoDataFrame(  # noqa: E741
-        columns=["line_id", "rail_class", "geometry"], geometry="geometry", crs="EPSG:4326")
+        columns=["line_id", "rail_class", "noded", "geometry"], geometry="geometry", crs="EPSG:4326")
     return conform_layer(r, None, "osm roads"), conform_layer(l, None, "osm rail")

@@ -30,11 +30,13 @@ from pyproj import CRS
 from .._errors import (
     DataFileError,
     DataWarning,
+    EmptyLayerError,
     EncodingError,
     InvalidGeometryError,
     MissingColumnError,
     NoCRSError,
     UnexpectedCRSError,
+    cause_text,
 )
 from ..crs import CGCS2000
 from ..schema import LAYER_ORDER, schema_for
@@ -113,6 +115,9 @@ def read_layer(
 
     Notes
     -----
+    A layer without features (an empty GeoJSON FeatureCollection, a CSV with
+    a header only) raises :class:`~spatial_planner.EmptyLayerError` naming the
+    file and the layer, before its columns are checked.
     Bad coordinates are caught before anything else is done with them:
     NaN or infinite coordinates raise :class:`~spatial_planner.InvalidGeometryError`;
     projected metres in a layer labelled as degrees (or the reverse, or the
@@ -207,9 +212,9 @@ def _read_ogr(p: Path, label: str, *, layer: str | None, encoding: str | None) -
         try:
             with zipfile.ZipFile(p) as zf:
                 names = zf.namelist()
-        except zipfile.BadZipFile:
-            raise DataFileError(f"{p.name} is not a valid zip file", layer=label,
-                                fix="re-create the zip archive.") from None
+        except zipfile.BadZipFile as exc:
+            raise DataFileError(f"{p.name} is not a valid zip file ({cause_text(exc)})", layer=label,
+                                fix="re-create the zip archive.") from exc
         shps = [n for n in names if n.lower().endswith(".shp")]
         if not shps:
             raise DataFileError(f"{p.name} holds no .shp file", layer=label, fix="zip the shapefile's parts together.")
@@ -265,17 +270,39 @@ def _read_ogr(p: Path, label: str, *, layer: str | None, encoding: str | None) -
                     "check that this is the right file.",
                 )
         gdf = pyogrio.read_dataframe(target, layer=layer, **kwargs)
-    except DataFileError:
+        if len(gdf) == 0:
+            raise _empty_layer(p, label, _layer_name(target, layer))
+    except (DataFileError, EmptyLayerError):
         raise
     except UnicodeDecodeError as exc:
-        raise EncodingError(f"cannot decode attributes as {encoding}: {exc.reason}", layer=label,
-                            fix="state the right encoding (encoding = \"GBK\") or add a .cpg file.") from None
+        raise EncodingError(f"cannot decode attributes as {encoding}: {cause_text(exc)}", layer=label,
+                            fix="state the right encoding (encoding = \"GBK\") or add a .cpg file.") from exc
     except Exception as exc:  # pyogrio.errors.DataSourceError, DataLayerError, ...
         raise DataFileError(
-            f"cannot read {p.name}: {exc}", layer=label,
+            f"cannot read {p.name}: {cause_text(exc)}", layer=label,
             fix="check that the file is complete and of the format its extension says (open it in QGIS to see).",
-        ) from None
+        ) from exc
     return gdf
+
+
+def _layer_name(target: str | Path, layer: str | None) -> str:
+    """The name of the layer read from ``target``: ``layer``, or the name of the layer at that index or first."""
+    if layer is not None and not str(layer).isdigit():
+        return str(layer)
+    names = pyogrio.list_layers(target)[:, 0]
+    return str(names[int(layer or 0)])
+
+
+def _empty_layer(p: Path, label: str, layer: str | None) -> EmptyLayerError:
+    """The error for a file whose layer (or, for a CSV, whose table) has no features."""
+    if layer is None:
+        return EmptyLayerError(f"{p.name} 没有数据行 has no features: a header but no rows", layer=label,
+                               fix="add the rows below the header, or export the table again with its rows.")
+    return EmptyLayerError(
+        f"{p.name} 的图层 '{layer}' 没有要素 layer '{layer}' of {p.name} has no features", layer=label,
+        fix="export the layer again with its features (a filter or selection that matched nothing is a common "
+            "cause), or name the layer that holds them (layer = \"...\" in the config).",
+    )
 
 
 def _find_column(df: pd.DataFrame, names: tuple[str, ...]) -> str | None:
@@ -301,11 +328,12 @@ def read_table(path: str | os.PathLike, *, encoding: str | None = None, label: s
             break
         except UnicodeDecodeError as exc:
             last = exc
-        except pd.errors.EmptyDataError:
-            raise DataFileError(f"{p.name} has no rows or header", layer=label, fix="write a header row.") from None
+        except pd.errors.EmptyDataError as exc:
+            raise DataFileError(f"{p.name} has no rows or header ({cause_text(exc)})", layer=label,
+                                fix="write a header row.") from exc
         except pd.errors.ParserError as exc:
-            raise DataFileError(f"{p.name} is not a well-formed CSV: {exc}", layer=label,
-                                fix="check quoting and the number of fields per line.") from None
+            raise DataFileError(f"{p.name} is not a well-formed CSV: {cause_text(exc)}", layer=label,
+                                fix="check quoting and the number of fields per line.") from exc
     else:
         raise EncodingError(f"cannot decode {p.name} as {' or '.join(encodings)}: {last}", layer=label,
                             fix="save the CSV as UTF-8 (or state encoding = \"GBK\").")
@@ -325,6 +353,8 @@ def _read_csv(p: Path, label: str, *, encoding: str | None, crs) -> gpd.GeoDataF
                           DataWarning, stacklevel=3)
             encoding = "gb18030"
     df = read_table(p, encoding=encoding, label=label)
+    if df.empty:
+        raise _empty_layer(p, label, None)
     lon_c, lat_c = _find_column(df, _LON_NAMES), _find_column(df, _LAT_NAMES)
     wkt_c = _find_column(df, _WKT_NAMES)
     if lon_c is not None and lat_c is not None:
@@ -342,8 +372,8 @@ def _read_csv(p: Path, label: str, *, encoding: str | None, crs) -> gpd.GeoDataF
         try:
             geom = shapely.from_wkt(df[wkt_c].replace("", None))
         except shapely.errors.GEOSException as exc:
-            raise DataFileError(f"column '{wkt_c}' holds invalid WKT: {exc}", layer=label,
-                                fix="write geometries as WKT, e.g. POINT (113.6 34.7).") from None
+            raise DataFileError(f"column '{wkt_c}' holds invalid WKT: {cause_text(exc)}", layer=label,
+                                fix="write geometries as WKT, e.g. POINT (113.6 34.7).") from exc
         gdf = gpd.GeoDataFrame(df.drop(columns=[wkt_c]), geometry=geom, crs=crs)
     else:
         raise MissingColumnError(

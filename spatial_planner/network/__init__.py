@@ -9,6 +9,7 @@ from .graph import (
     Network,
     NetworkParams,
     NetworkReport,
+    SnapRecord,
     far_from_network,
     hilbert_keys,
     locality_order,
@@ -21,7 +22,8 @@ from .truth import check_travel, read_truth, truth_summary
 
 __all__ = [
     "build_network", "network_from_arrays",
-    "MODES", "RAIL_SPEED_FACTORS", "RAIL_SPEEDS", "ROAD_SPEEDS", "Network", "NetworkParams", "NetworkReport", "far_from_network",
+    "MODES", "RAIL_SPEED_FACTORS", "RAIL_SPEEDS", "ROAD_SPEEDS", "Network", "NetworkParams", "NetworkReport", "SnapRecord",
+    "far_from_network",
     "hilbert_keys", "locality_order", "require_connected", "search_inputs", "unreachable_flags",
     "paths_through", "walk_to_source", "check_travel", "read_truth", "truth_summary",
 ]

@@ -3,11 +3,16 @@
 :func:`build_network` turns road lines, rail lines and stations into one
 graph in a projected metric CRS:
 
-* **Noding.** Lines are split at their vertices; an endpoint that lies within
-  the snapping tolerance of another line's interior splits that line (a
-  T-junction), and vertices closer than the tolerance are merged into one node.
-  How many vertices were snapped and how many T-junctions were split is
-  reported, and so are disconnected components, by size; nothing is dropped.
+* **Noding** (:mod:`~spatial_planner.network.noding`). Every vertex of a line
+  is a node, and a line's own vertices are never merged, so a densely drawn
+  road keeps its length. Vertices at exactly the same coordinates are one node
+  (OSM ways sharing node ids, lines drawn with snapping on). Only loose line
+  ends are snapped, to other lines within the snapping tolerance: onto another
+  line's loose end (an end snap) or onto another line's vertex or segment (a
+  junction snap, splitting the segment: a T-junction). Lines flagged
+  ``noded`` (the OSM readers flag their ways) keep their loose ends: those
+  are real dead ends. Every merge is reported by line id, and so are
+  disconnected components, by size; nothing is dropped.
 * **Bad input** is named, not routed around: NaN coordinates, negative or
   infinite speeds, non-positive detour factors and a road layer without a
   single segment of non-zero length raise
@@ -21,6 +26,7 @@ graph in a projected metric CRS:
   speed is multiplied by an operating factor (design speed is not average
   speed). Everything can be overridden in :class:`NetworkParams`.
 * **Modes.** Road and rail nodes are kept apart (a rail line crossing a road is
+  not a junction); stations join them.
 
 :func:`network_from_arrays` builds a road-only network straight from arrays.
 """
@@ -45,7 +51,8 @@ from .._errors import (
     InvalidValueError,
 )
 from ..crs import CGCS2000, projected_crs_for
-from .graph import Network, NetworkParams, NetworkReport, locality_order
+from .graph import Network, NetworkParams, NetworkReport, SnapRecord, locality_order, snap_summary
+from .noding import Noding, Snap, node_lines
 
 __all__ = ["build_network", "network_from_arrays"]
 
@@ -163,81 +170,41 @@ def _check_lines(gdf: gpd.GeoDataFrame, what: str, ids: np.ndarray) -> None:
         )
 
 
-def _split_t_junctions(geoms: np.ndarray, tol: float) -> tuple[np.ndarray, int]:
-    """Insert a vertex where an endpoint of one line lies within ``tol`` of another line's interior."""
-    if len(geoms) < 2:
-        return geoms, 0
-    tree = shapely.STRtree(geoms)
-    starts = shapely.get_point(geoms, 0)
-    ends = shapely.get_point(geoms, -1)
-    inserts: dict[int, list[float]] = {}
-    for pts in (starts, ends):
-        src, cand = tree.query(pts, predicate="dwithin", distance=tol)
-        keep = src != cand
-        src, cand = src[keep], cand[keep]
-        if not len(src):
-            continue
-        dpos = shapely.line_locate_point(geoms[cand], pts[src])
-        lengths = shapely.length(geoms[cand])
-        interior = (dpos > tol) & (dpos < lengths - tol)
-        for c, d, s in zip(cand[interior], dpos[interior], src[interior]):
-            inserts.setdefault(int(c), []).append(float(d))
-    n_split = 0
-    out = geoms.copy()
-    for i, dists in inserts.items():
-        line = geoms[i]
-        coords = shapely.get_coordinates(line)
-        vdist = shapely.line_locate_point(line, shapely.points(coords))
-        new = []
-        for d in sorted(set(dists)):
-            if np.min(np.abs(vdist - d)) > tol:  # not already near a vertex
-                new.append(d)
-        if not new:
-            continue
-        n_split += len(new)
-        pts = shapely.get_coordinates(shapely.line_interpolate_point(line, new))
-        all_d = np.concatenate([vdist, np.asarray(new)])
-        all_xy = np.vstack([coords, pts])
-        order = np.argsort(all_d, kind="stable")
-        out[i] = shapely.linestrings(all_xy[order])
-    return out, n_split
+_FLAG = {"yes": True, "true": True, "1": True, "y": True, "t": True, "是": True,
+         "no": False, "false": False, "0": False, "n": False, "f": False, "否": False, "": False, "nan": False,
+         "none": False, "<na>": False}
 
 
-def _snap(xy: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray, int]:
-    """Cluster points within ``tol``; return (labels, representative xy, vertices moved)."""
-    if len(xy) == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros((0, 2)), 0
-    tree = cKDTree(xy)
-    pairs = tree.query_pairs(tol, output_type="ndarray")
-    n = len(xy)
-    if len(pairs):
-        g = sparse.coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
-        _, labels = connected_components(g, directed=False)
-    else:
-        labels = np.arange(n)
-    # representative: the first vertex of each cluster (stable, deterministic)
-    uniq, first = np.unique(labels, return_index=True)
-    remap = np.empty(labels.max() + 1, dtype=np.int64)
-    remap[uniq] = np.arange(len(uniq))
-    lab = remap[labels]
-    rep = xy[first]
-    moved = int(np.count_nonzero(np.any(xy != rep[lab], axis=1)))
-    return lab, rep, moved
+def _noded(values: pd.Series, ids: np.ndarray, what: str) -> np.ndarray:
+    """Which lines are already noded (column ``noded``: yes/no, 是/否, true/false, 1/0; empty means no).
+
+    Raises
+    ------
+    InvalidValueError
+        Naming the lines whose value is none of these.
+    """
+    text = values.map(lambda x: "" if x is None or (isinstance(x, float) and np.isnan(x)) else
+                      str(int(x)) if isinstance(x, (bool, np.bool_, int, np.integer, float)) else str(x))
+    flag = text.str.strip().str.lower().map(_FLAG)
+    bad = flag.isna().to_numpy()
+    if bad.any():
+        shown = ", ".join(f"{i}={t!r}" for i, t in list(zip(ids[bad], text[bad]))[:3])
+        raise InvalidValueError(
+            f"字段 noded 无法识别 unreadable noded values ({shown})", layer=_LAYER_OF[what], column="noded",
+            ids=list(ids[bad]),
+            fix="write yes/no (是/否, true/false, 1/0): yes where the line meets others only at shared vertices "
+                "(OSM ways), so that its loose ends are never snapped; leave it empty otherwise.",
+        )
+    return flag.to_numpy(bool)
 
 
-def _line_edges(geoms: np.ndarray, node_offset: int, tol: float):
-    """Node the lines of one layer; return (node xy, edge u, v, length, source line index, report bits)."""
-    geoms, n_split = _split_t_junctions(geoms, tol)
-    coords, line_idx = shapely.get_coordinates(geoms, return_index=True)
-    lab, rep, moved = _snap(coords, tol)
-    same_line = line_idx[1:] == line_idx[:-1]
-    u = lab[:-1][same_line]
-    v = lab[1:][same_line]
-    seg_src = line_idx[:-1][same_line]
-    seg_len = np.hypot(*(coords[1:][same_line] - coords[:-1][same_line]).T)
-    zero = u == v
-    return rep, u[~zero] + node_offset, v[~zero] + node_offset, seg_len[~zero], seg_src[~zero], moved, n_split, \
-        int(zero.sum())
+def _line_edges(geoms: np.ndarray, node_offset: int, tol: float, noded: np.ndarray) -> Noding:
+    """Node the lines of one layer (:func:`~spatial_planner.network.noding.node_lines`), node ids from
+    ``node_offset`` on."""
+    noding = node_lines(geoms, tol, noded)
+    noding.u = noding.u + node_offset
+    noding.v = noding.v + node_offset
+    return noding
 
 
 def _lines_without_segments(ids: np.ndarray, seg_src: np.ndarray) -> list[str]:
@@ -257,11 +224,16 @@ class _Noded:
 
     xy: np.ndarray
     segments: pd.DataFrame  # u, v, length_m, minutes, layer, cls, line_id, name
-    moved: int
     split: int
     zero: int
     zero_lines: list[str]
+    snaps: list[SnapRecord]
     components: list[int] = field(default_factory=list)
+
+
+def _snap_records(snaps: list[Snap], ids: np.ndarray, what: str) -> list[SnapRecord]:
+    """Noding's merges with line ids instead of line indices (``what``: road or rail)."""
+    return [SnapRecord(what, x.kind, str(ids[x.line]), str(ids[x.onto]), round(x.gap_m, 3), x.split) for x in snaps]
 
 
 def _segment_table(u, v, length, minutes, what: str, lines: gpd.GeoDataFrame, src: np.ndarray, id_col: str
@@ -292,21 +264,24 @@ def _road_segments(roads: gpd.GeoDataFrame, crs: CRS | str | None, p: NetworkPar
                    p.road_speeds, missing, "road", ids)
     detour = _detour(r.get("detour_factor", pd.Series(1.0, index=r.index)), ids)
     oneway = _oneway(r.get("oneway", pd.Series("", index=r.index)), ids)
-    xy, u, v, length, src, moved, split, zero = _line_edges(r.geometry.values, 0, p.snap_tolerance_m)
+    noded = _noded(r.get("noded", pd.Series("", index=r.index)), ids, "road")
+    noding = _line_edges(r.geometry.values, 0, p.snap_tolerance_m, noded)
+    xy, u, v, length, src = noding.xy, noding.u, noding.v, noding.length, noding.line
     seg_oneway = oneway[src]
     u, v = np.where(seg_oneway < 0, v, u), np.where(seg_oneway < 0, u, v)  # oneway=-1: against the line
     if len(u) == 0:
         raise InvalidGeometryError(
-            f"道路图层没有长度不为零的路段 the road layer has no segment of non-zero length ({len(xy)} node(s) after "
-            f"snapping within {p.snap_tolerance_m:g} m): every road is a point or shorter than the tolerance",
+            f"道路图层没有长度不为零的路段 the road layer has no segment of non-zero length ({len(xy)} distinct "
+            f"point(s)): every road's vertices are one point",
             layer="roads", ids=list(dict.fromkeys(ids)),
-            fix="load real road lines (at least two distinct points each), or lower network.snap_tolerance_m.",
+            fix="load real road lines (at least two distinct points each).",
         )
     length = length * detour[src]
     factor = _factors(r["road_class"].astype(str), p.road_speed_factors, p.road_speed_factor)
     minutes = length / (speed[src] * factor[src] * 1000.0 / 60.0)
     segments = _segment_table(u, v, length, minutes, "road", r, src, "road_id")
-    return _Noded(xy, segments, moved, split, zero, _lines_without_segments(ids, src)), seg_oneway, crs
+    return _Noded(xy, segments, noding.splits, noding.zero, _lines_without_segments(ids, src),
+                  _snap_records(noding.snaps, ids, "road")), seg_oneway, crs
 
 
 def _rail_segments(rail_lines: gpd.GeoDataFrame | None, crs: CRS, p: NetworkParams, missing: dict[str, int],
@@ -321,14 +296,17 @@ def _rail_segments(rail_lines: gpd.GeoDataFrame | None, crs: CRS, p: NetworkPara
     speed = _speed(rl.get("design_speed_kmh", pd.Series(np.nan, index=rl.index)), rl["rail_class"].astype(str),
                    p.rail_speeds, missing, "rail", ids)
     detour = _detour(rl.get("detour_factor", pd.Series(1.0, index=rl.index)), ids, "rail")
-    xy, u, v, length, src, moved, split, zero = _line_edges(rl.geometry.values, offset, p.snap_tolerance_m)
+    noded = _noded(rl.get("noded", pd.Series("", index=rl.index)), ids, "rail")
+    noding = _line_edges(rl.geometry.values, offset, p.snap_tolerance_m, noded)
+    xy, u, v, length, src = noding.xy, noding.u, noding.v, noding.length, noding.line
     length = length * detour[src]
     factor = _factors(rl["rail_class"].astype(str), p.rail_speed_factors, p.rail_speed_factor)
     minutes = length / (speed[src] * factor[src] * 1000.0 / 60.0)
     graph = sparse.coo_matrix((np.ones(len(u)), (u - offset, v - offset)), shape=(len(xy), len(xy)))
     _, labels = connected_components(graph, directed=False)
-    return _Noded(xy, _segment_table(u, v, length, minutes, "rail", rl, src, "line_id"), moved, split, zero,
-                  _lines_without_segments(ids, src), sorted(np.bincount(labels).tolist(), reverse=True))
+    return _Noded(xy, _segment_table(u, v, length, minutes, "rail", rl, src, "line_id"), noding.splits, noding.zero,
+                  _lines_without_segments(ids, src), _snap_records(noding.snaps, ids, "rail"),
+                  sorted(np.bincount(labels).tolist(), reverse=True))
 
 
 def _attach_stations(stations: gpd.GeoDataFrame | None, crs: CRS, rail: _Noded | None, road_xy: np.ndarray
@@ -410,12 +388,14 @@ def build_network(
     ----------
     roads
         Road lines with ``road_class`` and optionally ``design_speed_kmh``,
-        ``detour_factor``, ``road_id``, ``name_zh`` and ``oneway`` (yes/no,
+        ``detour_factor``, ``road_id``, ``name_zh``, ``oneway`` (yes/no,
         是/否, true/false, 1/0, or -1 for one-way against the line's
-        direction; empty means two-way).
+        direction; empty means two-way) and ``noded`` (yes where the line
+        meets others only at shared vertices, as OSM ways do: its loose ends
+        are dead ends and are never snapped; empty means no).
     rail_lines
         Rail lines with ``rail_class``, optionally ``design_speed_kmh``, ``detour_factor`` (track length
-        over drawn length, for lines drawn partly straight) and ``line_id``.
+        over drawn length, for lines drawn partly straight), ``line_id`` and ``noded``.
     stations
         Station points with ``station_id``, ``station_type`` and ``lines``
         (``;``-separated line ids; empty means any line).
@@ -444,13 +424,14 @@ def build_network(
     all_edges, n_dup, dup_lines = _directed_edges(segments, two_way, stations_df, xy, p)
     layer = np.concatenate([np.zeros(n_road, dtype=np.int8), np.ones(len(xy) - n_road, dtype=np.int8)])
     road_comp, traps = _road_components(road.segments, seg_oneway, n_road)
+    snaps = [x for layer_ in layers_ for x in layer_.snaps]
     report = NetworkReport(
-        n_nodes=int(len(xy)), n_edges=int(len(all_edges)), snapped_vertices=sum(x.moved for x in layers_),
+        n_nodes=int(len(xy)), n_edges=int(len(all_edges)), snapped_vertices=len(snaps),
         t_junction_splits=sum(x.split for x in layers_), zero_length_edges=sum(x.zero for x in layers_),
         duplicate_edges=n_dup, road_components=road_comp, rail_components=rail.components if rail is not None else [],
         stations_attached=int(len(stations_df)), missing_speeds=missing,
         zero_length_lines=[i for x in layers_ for i in x.zero_lines], duplicate_lines=dup_lines if n_dup else [],
-        oneway_segments=int((seg_oneway != 0).sum()), one_way_traps=traps,
+        oneway_segments=int((seg_oneway != 0).sum()), one_way_traps=traps, **snap_summary(snaps),
     )
     # number the nodes along a Hilbert curve (road nodes first, then rail) so that searches read memory in order
     perm = locality_order(xy, layer)

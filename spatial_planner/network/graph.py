@@ -39,6 +39,8 @@ __all__ = [
     "MODES",
     "NetworkParams",
     "NetworkReport",
+    "SnapRecord",
+    "snap_summary",
     "Network",
     "locality_order",
     "hilbert_keys",
@@ -105,7 +107,11 @@ class NetworkParams:
     Attributes
     ----------
     snap_tolerance_m
-        Vertices closer than this are one node; endpoints this close to a line split it.
+        A loose line end this close to another line's loose end becomes one node with it (an end snap);
+        otherwise, this close to another line, it joins that line's nearest point, splitting the segment
+        there (a junction snap). A line's own vertices are never merged, vertices at exactly the same
+        coordinates are always one node, and the ends of lines flagged ``noded`` (OSM ways) never move.
+        ``0`` keeps the exact topology alone.
     road_speeds, rail_speeds
         Class → design speed (km/h) used when a line has none.
     road_speed_factor, rail_speed_factor
@@ -142,18 +148,79 @@ class NetworkParams:
     year: int = 0
 
 
+@dataclass(frozen=True)
+class SnapRecord:
+    """One merge made while noding: a loose line end moved onto another line.
+
+    Attributes
+    ----------
+    layer
+        ``"road"`` or ``"rail"``.
+    kind
+        ``"end"``: joined another line's loose end; ``"junction"``: joined another line's vertex or segment.
+    line_id
+        The line whose end moved.
+    onto_line_id
+        The line it joined.
+    gap_m
+        How far the end moved, in metres.
+    split
+        Whether a vertex was inserted on ``onto_line_id`` (a T-junction split).
+    """
+
+    layer: str
+    kind: str
+    line_id: str
+    onto_line_id: str
+    gap_m: float
+    split: bool = False
+
+
+def _involved(snaps: Sequence[SnapRecord]) -> list[str]:
+    """The lines on either side of the merges, each once, in the order met."""
+    return list(dict.fromkeys(i for x in snaps for i in (x.line_id, x.onto_line_id)))
+
+
+def snap_summary(snaps: Sequence[SnapRecord]) -> dict[str, object]:
+    """The :class:`NetworkReport` fields that sum up noding's merges.
+
+    Returns
+    -------
+    dict
+        ``end_snaps``, ``junction_snaps`` (counts), ``end_snap_lines``, ``junction_snap_lines`` (ids of the
+        lines involved, either side) and ``snaps`` (every merge).
+    """
+    ends = [x for x in snaps if x.kind == "end"]
+    junctions = [x for x in snaps if x.kind == "junction"]
+    return {"end_snaps": len(ends), "junction_snaps": len(junctions), "end_snap_lines": _involved(ends),
+            "junction_snap_lines": _involved(junctions), "snaps": list(snaps)}
+
+
 @dataclass
 class NetworkReport:
     """What noding found.
 
     Attributes
     ----------
+    snapped_vertices
+        Line ends moved by snapping (one per merge: ``end_snaps + junction_snaps``).
+    t_junction_splits
+        Vertices inserted into lines where another line's end joined a segment.
+    zero_length_edges
+        Segments between consecutive vertices at the same point, dropped.
     zero_length_lines
-        Ids of road/rail lines with no segment of non-zero length (after
-        snapping): they add nothing to the graph.
+        Ids of road/rail lines with no segment of non-zero length: they add
+        nothing to the graph.
     duplicate_lines
         Ids of lines with a segment joining the same two nodes as another
         segment (the fastest of such parallel edges is used).
+    end_snaps, junction_snaps
+        Merges of a loose line end with another line's loose end, and with
+        another line's vertex or segment.
+    end_snap_lines, junction_snap_lines
+        Ids of the lines involved in those merges (either side).
+    snaps
+        Every merge (:class:`SnapRecord`): which end moved onto which line, and how far.
     """
 
     n_nodes: int
@@ -170,19 +237,30 @@ class NetworkReport:
     duplicate_lines: list[str] = field(default_factory=list)
     oneway_segments: int = 0
     one_way_traps: int = 0
+    end_snaps: int = 0
+    junction_snaps: int = 0
+    end_snap_lines: list[str] = field(default_factory=list)
+    junction_snap_lines: list[str] = field(default_factory=list)
+    snaps: list[SnapRecord] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         """Human-readable summary lines (zh + en)."""
         comps = self.road_components
         out = [
             f"节点 nodes: {self.n_nodes:,}; 边 edges: {self.n_edges:,}",
-            f"吸附合并的顶点 vertices snapped: {self.snapped_vertices:,}; T 形交叉打断 T-junction splits: "
+            f"吸附移动的线端 line ends snapped: {self.snapped_vertices:,}; T 形交叉打断 T-junction splits: "
             f"{self.t_junction_splits:,}",
+            f"端点吸附 end snaps (a loose end joined another line's loose end): {self.end_snaps:,}; "
+            f"交叉口吸附 junction snaps (a loose end joined another line): {self.junction_snaps:,}",
             f"零长度边 zero-length edges dropped: {self.zero_length_edges:,}; 重复边 duplicate edges: "
             f"{self.duplicate_edges:,}",
             f"道路连通分量 road components: {len(comps)} (sizes {comps[:5]}{' …' if len(comps) > 5 else ''})",
             f"铁路连通分量 rail components: {len(self.rail_components)}",
         ]
+        if self.end_snap_lines:
+            out.append(f"端点吸附所涉线路 lines in end snaps: {format_ids(self.end_snap_lines)}")
+        if self.junction_snap_lines:
+            out.append(f"交叉口吸附所涉线路 lines in junction snaps: {format_ids(self.junction_snap_lines)}")
         if self.oneway_segments:
             out.append(f"单向路段 one-way road segments: {self.oneway_segments:,}; 单向困点 road nodes that cannot "
                        f"reach or be reached from the main strongly connected part: {self.one_way_traps:,}")

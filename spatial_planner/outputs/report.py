@@ -173,6 +173,7 @@ def markdown_report(plan, cfg, access=None, *, title: str | None = None, top: in
                            {"指标": "指标", "mean": "平均", "50%": "中位", "min": "最小", "max": "最大"}), ""]
         lines += _figure_lines(fig, "hub_access") + _figure_lines(fig, "access_map")
         lines += ["### 路网构建 How the network was built", ""] + [f"- {x}" for x in access.network.report.lines()] + [""]
+    lines += _published_lines(plan)
     lines += ["## 参数 Parameters", "", "```toml", _params(cfg), "```", "",
               "## 数据说明 Data", "",
               "内置数据的来源、许可与精度见 `gis_data/README.md`：铁路与公路沿 OpenStreetMap 线路绘制，缺轨道数据的区段"
@@ -232,6 +233,24 @@ def _belt_lines(plan, b: dict, *, top: int, figures: dict[str, str] | None) -> l
                   md_table(seg, {"segment_id": "编号", "name_zh": "集群段", "member_names": "成员园区",
                                  "start_km": "起 km", "end_km": "止 km", "n_parks": "园区数", "mass": "规模"}), ""]
     return lines
+
+
+def _published_lines(plan) -> list[str]:
+    """The check against the province's published clusters (a check of the plan, not an input)."""
+    pub = getattr(plan, "published", None)
+    if pub is None or not len(pub):
+        return []
+    r = plan.report.get("published", {})
+    t = pub.assign(covered=pub["covered"].map({True: "是", False: "否"}))
+    return ["## 对照省级战略性新兴产业集群 Check against the published provincial clusters", "",
+            f"河南省战略性新兴产业集群（第一批，2022）{r.get('clusters', len(pub))} 个中，本规划的增长极（省级及以上且"
+            f"该行业区位商 > 1）、跨县集群或产业带覆盖 {r.get('covered', int(pub['covered'].sum()))} 个，"
+            f"召回率 recall {r.get('recall', 0):.0%}。此表仅作检验，名单不参与计算。",
+            "The first batch of Henan's strategic emerging-industry clusters (2022) beside the plan's poles "
+            "(provincial tier or higher with a location quotient above 1 in the sector), cross-county clusters "
+            "and belts in the same place; the list is a check, never an input.", "",
+            md_table(t, {"cluster_name": "省级集群", "sectors_zh": "行业", "places": "所在地", "nodes": "增长极",
+                         "clusters": "跨县集群", "belts": "产业带", "covered": "覆盖", "why_not": "未覆盖原因"}), ""]
 
 
 def _params(cfg) -> str:
