@@ -34,8 +34,10 @@ from ..symbology import (
     APPROXIMATE_QUALITY,
     CLASS_LABELS,
     HUB_STYLE,
+    ISOMORPHISM_STYLE,
     MULTI_SECTOR,
     PREFECTURE_PALETTE,
+    PRIORITY_STYLE,
     RAIL_STYLE,
     ROAD_STYLE,
     STATION_COLOURS,
@@ -648,9 +650,9 @@ def _style_for(name: str, gdf: gpd.GeoDataFrame, kind: str, sectors: pd.DataFram
         cats = [(k, c, k, {"width": w}) for k, (c, w) in STRENGTH_STYLE.items() if k in set(gdf["strength_class"])]
         return qml_categorized("line", "strength_class", cats, opacity=0.8)
     if name == "priorities" and kind == "line":
-        return qml_single("line", "#e31a1c", width=2.5, dash="10 6", label_field="proposal" if "proposal" in cols else None)
+        return qml_single("line", PRIORITY_STYLE["color"], width=2.5, dash="10 6", label_field="proposal" if "proposal" in cols else None)
     if name == "isomorphism" and kind == "line":
-        return qml_single("line", "#ff7f00", width=2.0, dash="2 5")
+        return qml_single("line", ISOMORPHISM_STYLE["color"], width=2.0, dash="2 5")
     if name == "network_edges" and kind == "line" and "layer" in cols:
         cats = [(k, c, lab, {"width": w}) for k, c, lab, w in
                 (("road", "#7f8c8d", "道路边 road edge", 1.0), ("rail", "#c0392b", "铁路边 rail edge", 1.5))
