@@ -16,6 +16,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from ._errors import ConfigError, DataFileError, DataWarning
 from .analysis.accessibility import (
@@ -24,7 +25,7 @@ from .analysis.accessibility import (
 )
 from .analysis.belts import (
     find_belts,
-    transport_axes,
+    transport_corridors,
 )
 from .analysis.clusters import cross_county_clusters
 from .analysis.county_access import county_access
@@ -494,23 +495,25 @@ def build_plan(layers: dict[str, gpd.GeoDataFrame], cfg: Config | None = None, *
         corridor_lines=_fast_lines(layers))
     tiered["total_linkage"] = totals.reindex(codes).to_numpy()
 
-    # 带: belts along the rail and expressway axes
-    belts, belt_corridors, corridors, report["belts"] = find_belts(
-        transport_axes(layers.get("rail_lines"), layers["roads"], crs=net.crs), parks, hub_access=hub,
-        industry=industry, params=cfg.belts, sectors=sectors, counties=counties)
+    nodes = _node_layer(tiered, counties, seats, industry.provenance)
+
+    # 带: belts along the transport corridors (parallel rail lines and expressways merged), threading the poles
+    belts = find_belts(transport_corridors(layers.get("rail_lines"), layers["roads"], crs=net.crs, params=cfg.belts),
+                       parks, nodes=nodes, hub_access=hub, industry=industry, params=cfg.belts, sectors=sectors,
+                       counties=counties)
+    report["belts"] = belts.report
 
     clusters = _clusters(net, parks, industry, cfg, sectors=sectors, counties=counties)
     report["clusters"] = {"max_minutes": cfg.clusters.max_minutes, "sector_field": cfg.clusters.sector_field,
                           "clusters": int(len(clusters))}
     lq = location_quotient(table)
-    nodes = _node_layer(tiered, counties, seats, industry.provenance)
-    published = _published_check(counties, parks, nodes, lq, clusters, belts, sectors)
+    published = _published_check(counties, parks, nodes, lq, clusters, belts.belts, sectors)
     if len(published):
         report["published"] = {"clusters": int(len(published)), "covered": int(published["covered"].sum()),
                                "recall": round(recall(published), 3)}
     return Plan(
-        nodes=nodes, belts=belts, belt_corridors=belt_corridors,
-        corridors=corridors, linkages=lines, priorities=priorities, clusters=clusters, isomorphism=iso,
+        nodes=nodes, belts=belts.belts, belt_corridors=belts.belt_corridors, belt_segments=belts.segments,
+        corridors=belts.corridors, linkages=lines, priorities=priorities, clusters=clusters, isomorphism=iso,
         industry=industry, lq=lq,
         county_indices=_county_indices(industry, lq, counties, tiered, advanced, national, sectors),
         productivity=productivity, report=report, access=access, published=published,
@@ -518,11 +521,17 @@ def build_plan(layers: dict[str, gpd.GeoDataFrame], cfg: Config | None = None, *
 
 
 def _fast_lines(layers: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame | None:
-    """The passenger rail lines and expressways (``name_zh``, geometry): the corridors that can join two nodes."""
+    """The passenger rail lines and expressways (``name_zh``, geometry): the corridors that can join two nodes.
+
+    A rail line joins a place only where a train stops: with a stations layer that lists each station's lines
+    (``lines``), a rail line's geometry here is its stations (a line passing a county without a station does
+    not serve it); an expressway is its line.
+    """
     parts = []
     rail = layers.get("rail_lines")
     if rail is not None and len(rail) and "rail_class" in rail.columns:
-        parts.append(rail[rail["rail_class"].isin(["hsr", "intercity", "conventional"])][["name_zh", "geometry"]])
+        passenger = rail[rail["rail_class"].isin(["hsr", "intercity", "conventional"])]
+        parts.append(_boarding_points(passenger, layers.get("stations"))[["name_zh", "geometry"]])
     roads = layers.get("roads")
     if roads is not None and len(roads) and "road_class" in roads.columns:
         fast = roads[roads["road_class"].isin(["expressway", "provincial_expressway", "motorway"])]
@@ -530,7 +539,21 @@ def _fast_lines(layers: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame | None:
             parts.append(fast[fast["name_zh"].fillna("").astype(str) != ""][["name_zh", "geometry"]])
     if not parts:
         return None
-    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=parts[0].crs)
+    lines = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=parts[0].crs)
+    return lines.dissolve(by="name_zh", as_index=False)[["name_zh", "geometry"]]  # a route drawn in pieces is one
+
+
+def _boarding_points(rail: gpd.GeoDataFrame, stations: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    """Each rail line as the multipoint of its stations (from the stations' ``lines``); lines without a listed
+    station, or without a stations layer, keep their geometry."""
+    if stations is None or not len(stations) or "lines" not in stations.columns or "line_id" not in rail.columns:
+        return rail
+    stops: dict[str, list] = {}
+    for lines, geom in zip(stations["lines"].fillna("").astype(str), stations.to_crs(rail.crs).geometry):
+        for line in filter(None, (x.strip() for x in lines.split(";"))):
+            stops.setdefault(line, []).append(geom)
+    geoms = [shapely.MultiPoint(stops[i]) if stops.get(i) else g for i, g in zip(rail["line_id"].astype(str), rail.geometry)]
+    return rail.set_geometry(gpd.GeoSeries(geoms, index=rail.index, crs=rail.crs))
 
 
 def _published_check(counties, parks, nodes, lq, clusters, belts, sectors) -> pd.DataFrame:

@@ -14,6 +14,13 @@ __all__ = [
     "approximate_style",
     "HUB_STYLE",
     "PREFECTURE_PALETTE",
+    "COUNTY_STYLE",
+    "PREFECTURE_STYLE",
+    "PRIORITY_STYLE",
+    "ISOMORPHISM_STYLE",
+    "LOW_PRODUCTIVITY_COLOUR",
+    "MAP_PANES",
+    "MAIN_ROAD_CLASSES",
     "label",
     "GAIN_COLOURS",
     "gain_classes",
@@ -21,6 +28,7 @@ __all__ = [
     "TIME_COLOURS",
     "minute_class",
     "time_colour",
+    "text_colour",
     "minute_classes",
     "TIER_STYLE",
     "STRENGTH_STYLE",
@@ -31,6 +39,10 @@ __all__ = [
     "TIER_EN",
     "TIER_LABEL_EN",
     "STRENGTH_CLASSES",
+    "MULTI_SECTOR",
+    "MULTI_SECTOR_COLOUR",
+    "sector_colour",
+    "mode_labels",
 ]
 
 #: zh / en labels of the fields shown in popups and tooltips.
@@ -58,6 +70,7 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "location_quality": ("位置精度", "Location"),
     "located_at": ("定位依据", "Located at"),
     "straight_legs": ("直线示意区段", "Drawn straight"),
+    "lines": ("途经线路", "Lines"),
     # the plan layers
     "rank": ("排名", "Rank"), "score": ("综合得分", "Score"), "tier": ("培育层级", "Tier"),
     "tier_rule": ("层级规则", "Tier rule"), "s_mass": ("经济规模(标准化)", "Mass (norm.)"),
@@ -77,6 +90,13 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "krugman_dissimilarity": ("克鲁格曼差异指数", "Krugman dissimilarity"), "relation": ("关系", "Relation"),
     "sector_label": ("产业", "Industry"), "provenance": ("数据来源", "Provenance"),
     "max_internal_min": ("内部最大车程(分钟)", "Max internal time (min)"),
+    # belts and corridors
+    "corridor": ("交通通道", "Corridor"), "modes_label": ("运输方式", "Modes"), "modes": ("运输方式", "Modes"),
+    "sector_shares": ("产业构成（占比）", "Sectors (share of mass)"), "prefectures": ("途经地市", "Prefectures"),
+    "n_prefectures": ("地市数", "Prefectures"), "poles": ("串联增长极", "Growth poles threaded"),
+    "n_poles": ("增长极数", "Poles"), "segments": ("集群段", "Segments"), "n_segments": ("集群段数", "Segments"),
+    "start_km": ("起点(km)", "From (km)"), "end_km": ("终点(km)", "To (km)"), "n_belts": ("产业带数", "Belts"),
+    "label": ("集群段", "Segment"),
     "productivity": ("地均产出(亿元/km²)", "Output per km²"), "low_productivity": ("低效", "Low productivity"),
 }
 
@@ -114,6 +134,15 @@ CLASS_LABELS: dict[str, tuple[str, str]] = {
     "national": ("国家级", "National"),
     "provincial": ("省级", "Provincial"),
     "municipal": ("市级", "Municipal"),
+    "regional": ("区域级", "Regional"),
+    "national_zone": ("有国家级园区：层级下限", "floor: has a national-level zone"),
+    "prefecture_seat": ("地级市驻地：层级下限", "floor: prefecture seat"),
+    "by_score": ("按综合得分分级", "by score breaks"),
+    "statistics": ("统计数据（第二产业增加值）", "statistics (secondary-industry value added)"),
+    "proxy": ("代理：园区面积×级别", "proxy: park area × level"),
+    "district": ("市辖区", "district"),
+    "county": ("县", "county"),
+    "county_city": ("县级市", "county-level city"),
     "schematic": ("示意", "schematic"),
     "approximate": ("近似位置", "approximate"),
     "surveyed": ("实测位置", "surveyed"),
@@ -122,14 +151,17 @@ CLASS_LABELS: dict[str, tuple[str, str]] = {
     "mostly track": ("大部沿实际线路", "mostly along the track"),
     "osm_road_graph": ("OSM 路网", "OSM road graph"),
     "osm_road_graph_corridor": ("OSM 路网（按走廊选线）", "OSM road graph, routed in its corridor"),
+    "advanced_manufacturing": ("先进制造业（多产业）", "Advanced manufacturing (several sectors)"),
 }
 
 
+#: Rail lines by class: the context of the plan, in greys (darkest and widest for high-speed rail), so that no
+#: plan colour (tiers, sectors, links) is ever confused with a line.
 RAIL_STYLE = {
-    "hsr": ("#c0392b", 3.5, None),
-    "intercity": ("#e67e22", 2.5, None),
-    "conventional": ("#34495e", 2.0, None),
-    "freight": ("#7f8c8d", 1.6, None),
+    "hsr": ("#4d4d4d", 2.6, None),
+    "intercity": ("#6f6f6f", 2.0, None),
+    "conventional": ("#8f8f8f", 1.5, None),
+    "freight": ("#b3b3b3", 1.1, None),
 }
 
 #: ``geometry_quality`` values drawn as approximate: dashed lines and dashed outlines, on every map.
@@ -145,35 +177,40 @@ def approximate_style(props: dict, style: dict) -> dict:
     return style
 
 
+#: Roads by class: context in muted tans and greys (expressways the darkest), never a plan colour.
 ROAD_STYLE = {
-    "expressway": ("#27ae60", 3.0, None),
-    "provincial_expressway": ("#2ecc71", 2.0, None),
-    "connector": ("#b7950b", 1.0, "3 3"),
-    "hub_connector": ("#8e44ad", 1.2, "3 3"),
+    "expressway": ("#b59b6a", 2.2, None),
+    "provincial_expressway": ("#c8b48c", 1.6, None),
+    "connector": ("#b8b8b8", 0.8, "3 3"),
+    "hub_connector": ("#a0a0a0", 1.0, "3 3"),
     # JTG B01 classes and OSM highway classes (read_osm), widest first
-    "motorway": ("#27ae60", 3.0, None),
-    "trunk": ("#2ecc71", 2.2, None),
-    "arterial": ("#c0803a", 1.1, None),
-    "first_class": ("#e67e22", 1.8, None),
-    "primary": ("#e67e22", 1.8, None),
-    "second_class": ("#d4ac0d", 1.4, None),
-    "secondary": ("#d4ac0d", 1.4, None),
-    "link": ("#7f8c8d", 1.0, None),
-    "third_class": ("#95a5a6", 1.0, None),
-    "tertiary": ("#95a5a6", 1.0, None),
-    "fourth_class": ("#b3b6b7", 0.7, None),
-    "unclassified": ("#b3b6b7", 0.7, None),
-    "residential": ("#cacfd2", 0.6, None),
-    "service": ("#d5d8dc", 0.5, None),
+    "motorway": ("#b59b6a", 2.2, None),
+    "trunk": ("#c8b48c", 1.6, None),
+    "arterial": ("#d9cdb4", 0.8, None),
+    "first_class": ("#d0c3a6", 1.2, None),
+    "primary": ("#d0c3a6", 1.2, None),
+    "second_class": ("#d9cdb4", 1.0, None),
+    "secondary": ("#d9cdb4", 1.0, None),
+    "link": ("#c4c4c4", 0.8, None),
+    "third_class": ("#cfcfcf", 0.8, None),
+    "tertiary": ("#cfcfcf", 0.8, None),
+    "fourth_class": ("#dadada", 0.6, None),
+    "unclassified": ("#dadada", 0.6, None),
+    "residential": ("#e2e2e2", 0.5, None),
+    "service": ("#e6e6e6", 0.5, None),
 }
 
+#: Road classes drawn in the map's default context (the rest is a layer of its own, off at first).
+MAIN_ROAD_CLASSES = ("expressway", "provincial_expressway", "motorway", "trunk")
 
+
+#: Transport hubs: muted, dark-outlined markers, told apart by tone, never a plan colour.
 HUB_STYLE = {
-    "airport": "#8e44ad",
-    "china_europe_train": "#c0392b",
-    "rail_freight": "#d35400",
-    "river_port": "#2980b9",
-    "logistics_hub": "#16a085",
+    "airport": "#6b7280",
+    "china_europe_train": "#474f5c",
+    "rail_freight": "#9ca3af",
+    "river_port": "#7f9196",
+    "logistics_hub": "#8b8b70",
 }
 
 
@@ -181,6 +218,22 @@ PREFECTURE_PALETTE = [
     "#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69", "#fccde5", "#d9d9d9",
     "#bc80bd", "#ccebc5", "#ffed6f", "#a6cee3", "#b2df8a", "#fb9a99", "#fdbf6f", "#cab2d6", "#ffff99",
 ]
+
+
+#: The context fills and outlines: counties in a near-white grey, prefecture boundaries in a darker grey.
+COUNTY_STYLE = {"fillColor": "#f3f3f1", "color": "#b4b4b4", "weight": 0.6, "fillOpacity": 0.55}
+PREFECTURE_STYLE = {"fill": False, "color": "#6b6b6b", "weight": 1.6}
+
+#: Plan colours that no context layer uses: the proposed links (magenta, dashed), 产业同构 pairs (orange, dotted)
+#: and parks of low land productivity (a dark red dashed outline).
+PRIORITY_STYLE = {"color": "#c51b7d", "weight": 4.0, "dashArray": "10 6", "opacity": 0.95}
+ISOMORPHISM_STYLE = {"color": "#ff7f00", "weight": 3.0, "dashArray": "2 5"}
+LOW_PRODUCTIVITY_COLOUR = "#a50f15"
+
+#: Leaflet panes of the web map, bottom to top (z-index): the drawing order by kind, whatever the order in which
+#: layers are switched on. Labels sit above points and below tooltips (650) and popups (700).
+MAP_PANES = {"fills": 360, "rasters": 370, "context": 380, "belts": 400, "links": 420, "points": 440,
+             "labels": 620}
 
 
 def label(key: str, language: str = "zh") -> str:
@@ -240,16 +293,19 @@ def minute_classes(language: str = "zh") -> tuple[list[float], list[str], list[s
 
 
 #: Cultivation tiers of growth poles, the one palette of the web map, the figures and QGIS: colour (a sequential
-#: red ramp, darkest for the national tier), marker radius (px; QGIS markers are that diameter) and line width (px).
+#: red ramp, ColorBrewer RdBu's reds: darkest for the national tier, evenly lighter down to a near-white county
+#: tier, so the order reads without hue), marker radius (px; QGIS markers are that diameter) and line width (px).
 TIER_STYLE: dict[str, tuple[str, float, float]] = {
     "国家级": ("#b2182b", 11.0, 4.0),
-    "省级": ("#ef8a62", 8.0, 3.0),
-    "市级": ("#fddbc7", 6.0, 2.0),
+    "省级": ("#d6604d", 8.0, 3.0),
+    "市级": ("#f4a582", 6.0, 2.0),
     "县级": ("#f7f7f7", 3.5, 1.5),
 }
 
 
-STRENGTH_STYLE = {"强": ("#08306b", 5.0), "较强": ("#2171b5", 3.5), "中等": ("#6baed6", 2.2), "一般": ("#bdd7e7", 1.2)}
+#: Linkage strength classes: colour and width, a teal ramp (ColorBrewer PuBuGn), darkest for the strongest, in
+#: hues neither the tiers, the context nor the sectors' blues use.
+STRENGTH_STYLE = {"强": ("#014636", 5.0), "较强": ("#02818a", 3.5), "中等": ("#67a9cf", 2.2), "一般": ("#c9d6e3", 1.2)}
 
 
 
@@ -272,7 +328,7 @@ HUB_LABELS = {
 
 
 #: Station colours of the web map.
-STATION_COLOURS: dict[str, str] = {"hsr": "#c0392b", "conventional": "#34495e", "freight_terminal": "#d35400"}
+STATION_COLOURS: dict[str, str] = {"hsr": "#4d4d4d", "conventional": "#9a9a9a", "freight_terminal": "#b59b6a"}
 
 
 #: Cultivation tiers from the top.
@@ -285,3 +341,35 @@ TIER_LABEL_EN = {k: f"{v} tier" for k, v in TIER_EN.items()}
 
 
 STRENGTH_CLASSES = ("强", "较强", "中等", "一般")
+
+
+#: The ``sector`` of a multi-sector belt (先进制造业走廊) and its colour on every map.
+MULTI_SECTOR = "advanced_manufacturing"
+MULTI_SECTOR_COLOUR = "#6a3d9a"
+
+
+def sector_colour(sector: str, colours: dict[str, str], default: str = "#999999") -> str:
+    """The colour of a sector (the multi-sector colour for :data:`MULTI_SECTOR`)."""
+    return MULTI_SECTOR_COLOUR if sector == MULTI_SECTOR else colours.get(sector, default)
+
+
+def text_colour(colour: str, max_luminance: float = 0.2) -> str:
+    """``colour`` darkened (towards black, hue kept) until its relative luminance is at most ``max_luminance``,
+    so that a name in a light sector colour stays legible on a light map."""
+    rgb = np.array([int(colour.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4)], dtype=float) / 255.0
+
+    def luminance(c: np.ndarray) -> float:
+        lin = np.where(c <= 0.03928, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+        return float(lin @ np.array([0.2126, 0.7152, 0.0722]))
+
+    while luminance(rgb) > max_luminance:
+        rgb = rgb * 0.9
+    return "#" + "".join(f"{int(round(v * 255)):02x}" for v in rgb)
+
+
+def mode_labels(modes: str, language: str = "zh") -> str:
+    """``hsr;conventional;expressway`` as ``高速铁路、普速铁路、国家高速公路`` (or in English)."""
+    parts = [m for m in str(modes).split(";") if m]
+    names = {"expressway": ("高速公路", "Expressway")}  # national and provincial expressways alike
+    return ("、" if language == "zh" else ", ").join(
+        names[m][language != "zh"] if m in names else label(m, language) for m in parts)

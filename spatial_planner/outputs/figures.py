@@ -49,8 +49,11 @@ from ..analysis.places import select_targets
 from ..crs import crs_label, study_area_crs
 from ..io._atomic import atomic_output
 from ..io.builtin import read_sectors
+from ..io.credits import data_credits
 from ..symbology import (
     HUB_LABELS,
+    MULTI_SECTOR,
+    PRIORITY_STYLE,
     RAIL_STYLE,
     ROAD_STYLE,
     TIER_LABEL_EN,
@@ -59,6 +62,7 @@ from ..symbology import (
     label,
     minute_class,
     minute_classes,
+    sector_colour,
 )
 
 __all__ = [
@@ -288,10 +292,15 @@ def _figure(size=CHART_SIZE, *, layout: str | None = "constrained") -> Figure:
     return fig
 
 
-def _save(fig: Figure, path: str | os.PathLike, *, overwrite: bool = True) -> Path:
+def _save(fig: Figure, path: str | os.PathLike, *, overwrite: bool = True,
+          also: str | os.PathLike | None = None) -> Path:
+    """Write ``fig`` as PNG to ``path`` and, with ``also`` (a ``.pdf`` path), the same figure as a vector PDF."""
     final = Path(path)
-    with atomic_output(final, overwrite=overwrite) as tmp:
-        fig.savefig(tmp, format="png", dpi=DPI, metadata={"Software": None})
+    for target in [final] + ([Path(also)] if also else []):
+        fmt = "pdf" if target.suffix.lower() == ".pdf" else "png"
+        meta = {"Creator": None, "Producer": None, "CreationDate": None} if fmt == "pdf" else {"Software": None}
+        with atomic_output(target, overwrite=overwrite) as tmp:
+            fig.savefig(tmp, format=fmt, dpi=DPI, metadata=meta)
     fig.clear()
     return final
 
@@ -350,7 +359,8 @@ def _sector_colours() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
 
 
 def chart_belts(plan, path: str | os.PathLike, *, top: int = 15, overwrite: bool = True) -> Path:
-    """Belts ranked by score, with the three factors of the score: mass, continuity and accessibility."""
+    """Belts ranked by score, with the three factors of the score (mass, continuity and accessibility); each
+    belt labelled with its length and the prefectures it spans."""
     belts = plan.belts.sort_values("score", ascending=False).head(top)
     col, s_zh, _ = _sector_colours()
     with _style():
@@ -360,22 +370,25 @@ def chart_belts(plan, path: str | os.PathLike, *, top: int = 15, overwrite: bool
             return _save(fig, path, overwrite=overwrite)
         axes = fig.subplots(1, 4, sharey=True, gridspec_kw={"width_ratios": [1.5, 1.2, 1, 1]})
         y = np.arange(len(belts))[::-1]
-        colours = [col.get(s, "#999999") for s in belts["sector"]]
+        colours = [sector_colour(s, col) for s in belts["sector"]]
         panels = (("score", "得分 (score)", "{:.0f}"), ("mass", "规模 (mass)", "{:.0f}"),
                   ("continuity", "连续性 (continuity)", "{:.2f}"), ("accessibility", "可达性 (accessibility)", "{:.2f}"))
-        for ax, (c, label, fmt) in zip(axes, panels):
+        for ax, (c, label_, fmt) in zip(axes, panels):
             v = belts[c].astype(float).to_numpy()
             ax.barh(y, v, color=colours, height=0.7, edgecolor="#333333", linewidth=0.4)
             vmax = float(np.nanmax(v)) if len(v) else 1.0
             for yi, x in zip(y, v):
                 ax.text(x + vmax * 0.02, yi, fmt.format(x), va="center", fontsize=7.5)
             ax.set_xlim(0, (1.0 if c in ("continuity", "accessibility") and vmax <= 1 else vmax) * 1.25)
-            ax.set_title(label, fontsize=10)
+            ax.set_title(label_, fontsize=10)
             ax.grid(axis="x", color="#dddddd", linewidth=0.6)
             ax.set_axisbelow(True)
-        axes[0].set_yticks(y, [f"{r}. {n}" for r, n in zip(belts["rank"], belts["name_zh"].astype(str))])
+        ticks = [f"{r}. {n}\n{float(km):.0f} km · {int(k)} 个地市" for r, n, km, k in
+                 zip(belts["rank"], belts["name_zh"].astype(str), belts["length_km"], belts["n_prefectures"])]
+        axes[0].set_yticks(y, ticks, fontsize=8)
         present = list(dict.fromkeys(belts["sector"]))
-        fig.legend([Patch(color=col.get(s, "#999999")) for s in present], [s_zh.get(s, s) for s in present],
+        names = {MULTI_SECTOR: "先进制造业（多产业）", **s_zh}
+        fig.legend([Patch(color=sector_colour(s, col)) for s in present], [names.get(s, s) for s in present],
                    loc="outside lower center", ncols=min(len(present), 6), frameon=False, title="产业 (sector)")
         fig.suptitle("产业带排序：得分 = 规模 × 连续性 × 可达性 (belts ranked by score)", x=0.01, ha="left",
                      fontsize=13)
@@ -577,10 +590,12 @@ def _frame(ax, counties: gpd.GeoDataFrame, *, pad: float = 0.04) -> None:
 
 
 def map_plan_png(layers: dict[str, gpd.GeoDataFrame], plan, path: str | os.PathLike, *, language: str = "zh",
-                 overwrite: bool = True, crs=None, area_name: tuple[str, str] = ("", "")) -> Path:
+                 overwrite: bool = True, crs=None, area_name: tuple[str, str] = ("", ""),
+                 pdf: str | os.PathLike | None = None) -> Path:
     """The 点-带-网 plan as a static map for slides, in ``crs`` (the study area's metric CRS by default).
 
-    ``area_name`` is the study area's ``(zh, en)`` name for the title.
+    ``area_name`` is the study area's ``(zh, en)`` name for the title; with ``pdf``, the same map is also
+    written there as a vector PDF for print.
 
     Counties with prefecture borders, rail lines by class, expressways, belts
     coloured by sector and labelled with their id (listed in the legend),
@@ -598,6 +613,11 @@ def map_plan_png(layers: dict[str, gpd.GeoDataFrame], plan, path: str | os.PathL
         handles: list = [Patch(facecolor="#ececec", edgecolor="#8c8c8c",
                                label="县区 / 地市界" if zh else "Counties / prefecture borders")]
         labels: list[tuple] = []  # (x, y, text, kwargs, required)
+        prefectures = _to_metric(layers.get("prefectures"), crs)
+        if prefectures is not None and len(prefectures):  # the prefectures named first: the reader's bearings
+            pname = "name_zh" if zh or "name_en" not in prefectures else "name_en"
+            for text, pt in zip(prefectures[pname].astype(str), prefectures.representative_point()):
+                labels.append((pt.x, pt.y, text, {"fontsize": 10, "fontweight": "bold", "color": "#5a5a5a"}, True))
 
         rail = _to_metric(layers.get("rail_lines"), crs)
         if rail is not None and "rail_class" in rail:
@@ -623,19 +643,19 @@ def map_plan_png(layers: dict[str, gpd.GeoDataFrame], plan, path: str | os.PathL
 
         pr = _to_metric(plan.priorities, crs)
         if pr is not None:
-            pr.plot(ax=ax, color="#e31a1c", linewidth=2.0, linestyle=(0, (4, 2.5)), zorder=6)
-            handles.append(Line2D([], [], color="#e31a1c", linewidth=2.0, linestyle=(0, (4, 2.5)),
+            pr.plot(ax=ax, color=PRIORITY_STYLE["color"], linewidth=2.0, linestyle=(0, (4, 2.5)), zorder=6)
+            handles.append(Line2D([], [], color=PRIORITY_STYLE["color"], linewidth=2.0, linestyle=(0, (4, 2.5)),
                                   label="优先建设/提升通道" if zh else "Priority link"))
 
         belts = _to_metric(plan.belts, crs)
         if belts is not None:
             belts = belts.sort_values("rank")
             for rec in belts.itertuples():
-                c = col.get(rec.sector, "#999999")
-                gpd.GeoSeries([rec.geometry], crs=crs).plot(ax=ax, color=c, linewidth=6, alpha=0.8,
+                c = sector_colour(rec.sector, col)
+                gpd.GeoSeries([rec.geometry], crs=crs).plot(ax=ax, color=c, linewidth=9, alpha=0.35,
                                                                    zorder=5, capstyle="round")
                 name = str(rec.name_zh) if zh else _wrap(str(getattr(rec, "name_en", rec.name_zh)), 44)
-                handles.append(Line2D([], [], color=c, linewidth=5, alpha=0.8, label=f"{rec.belt_id} {name}"))
+                handles.append(Line2D([], [], color=c, linewidth=7, alpha=0.45, label=f"{rec.belt_id} {name}"))
                 if rec.geometry is not None and not rec.geometry.is_empty:
                     pt = rec.geometry.interpolate(0.5, normalized=True)
                     labels.append((pt.x, pt.y, str(rec.belt_id),
@@ -669,12 +689,14 @@ def map_plan_png(layers: dict[str, gpd.GeoDataFrame], plan, path: str | os.PathL
         title = (f"{area_name[0]}先进制造业集群 点-带-网 空间布局（示意）" if zh
                  else f"{area_name[1] + ' ' if area_name[1] else ''}advanced-manufacturing clusters: "
                       "nodes, belts and network (schematic)")
-        note = ("示意 schematic：铁路、高速公路、产业带与园区几何为示意性绘制，适用于省域尺度规划，非测绘成果。"
-                f"坐标系 {crs_label(crs)}。" if zh else
-                "示意 schematic: rail, expressway, belt and park geometry is authored and schematic, for "
-                f"province-scale planning, not survey-grade. CRS {crs_label(crs, zh=False)}.")
+        credits = "；".join(data_credits(layers)) if zh else "; ".join(data_credits(layers))
+        note = ("示意 schematic：铁路与高速公路沿 OSM 路网绘制（个别区段为示意），园区多为近似位置，产业带为规划示意；"
+                f"适用于省域尺度规划，非测绘成果。坐标系 {crs_label(crs)}。{credits}" if zh else
+                "Schematic: rail and expressways follow the OSM network (a few stretches drawn straight), most parks "
+                "are approximate positions and belts are planning sketches; for province-scale planning, not "
+                f"survey-grade. CRS {crs_label(crs, zh=False)}. {credits}")
         _frame_texts(fig, title, note)
-        return _save(fig, path, overwrite=overwrite)
+        return _save(fig, path, overwrite=overwrite, also=pdf)
 
 
 def _frame_texts(fig, title: str, note: str) -> None:

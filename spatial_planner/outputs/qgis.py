@@ -34,7 +34,10 @@ from ..symbology import (
     APPROXIMATE_QUALITY,
     CLASS_LABELS,
     HUB_STYLE,
+    ISOMORPHISM_STYLE,
+    MULTI_SECTOR,
     PREFECTURE_PALETTE,
+    PRIORITY_STYLE,
     RAIL_STYLE,
     ROAD_STYLE,
     STATION_COLOURS,
@@ -43,6 +46,7 @@ from ..symbology import (
     TIME_BREAKS,
     TIME_COLOURS,
     minute_classes,
+    sector_colour,
 )
 
 __all__ = [
@@ -575,7 +579,7 @@ def default_styles(
         Layer name → QML for the layers this module knows: ``boundary``,
         ``prefectures``, ``counties``, ``seats``, ``parks``, ``rail_lines``,
         ``stations``, ``roads``, ``hubs``, ``county_access``, ``isochrones``,
-        ``nodes`` (by ``tier``), ``belts``, ``belt_corridors`` and ``clusters``
+        ``nodes`` (by ``tier``), ``belts``, ``belt_corridors``, ``belt_segments`` and ``clusters``
         (by ``sector``), ``corridors``, ``linkages`` (by ``strength_class``),
         ``priorities`` and ``isomorphism``. Other layers, layers without the
         needed column and layers mixing geometry kinds get no entry.
@@ -637,28 +641,39 @@ def _style_for(name: str, gdf: gpd.GeoDataFrame, kind: str, sectors: pd.DataFram
                              outline="#666666", opacity=0.45)
     if name in ("nodes", "belts", "links") and "tier" in cols:
         return _tiered(name, gdf, kind)
-    if name in ("belts", "belt_corridors", "clusters") and "sector" in cols:
-        colour_of, name_of, order = _sector_palette(sectors)
-        line = kind == "line"
-        cats = [(c, colour_of.get(c, "#999999"), name_of.get(c, str(c)), {"width": 4.0} if line else {})
-                for c in _present(gdf, "sector", order)]
-        return qml_categorized(kind, "sector", cats, width=None if line else 1.5, outline="#555555",
-                               opacity=0.9 if line else 0.3, label_field="name_zh" if "name_zh" in cols else None)
+    if name in ("belts", "belt_corridors", "belt_segments", "clusters") and "sector" in cols:
+        return _by_sector(name, gdf, kind, sectors)
     if name == "corridors" and kind == "line":
-        return qml_single("line", "#6a3d9a", width=6.0, opacity=0.4, label_field="name_zh" if "name_zh" in cols else None)
+        return qml_single("line", "#555555", width=1.2, dash="1 4", opacity=0.8,
+                          label_field="name_zh" if "name_zh" in cols else None)
     if name == "linkages" and kind == "line" and "strength_class" in cols:
         cats = [(k, c, k, {"width": w}) for k, (c, w) in STRENGTH_STYLE.items() if k in set(gdf["strength_class"])]
         return qml_categorized("line", "strength_class", cats, opacity=0.8)
     if name == "priorities" and kind == "line":
-        return qml_single("line", "#e31a1c", width=2.5, dash="10 6", label_field="proposal" if "proposal" in cols else None)
+        return qml_single("line", PRIORITY_STYLE["color"], width=2.5, dash="10 6", label_field="proposal" if "proposal" in cols else None)
     if name == "isomorphism" and kind == "line":
-        return qml_single("line", "#ff7f00", width=2.0, dash="2 5")
+        return qml_single("line", ISOMORPHISM_STYLE["color"], width=2.0, dash="2 5")
     if name == "network_edges" and kind == "line" and "layer" in cols:
         cats = [(k, c, lab, {"width": w}) for k, c, lab, w in
                 (("road", "#7f8c8d", "道路边 road edge", 1.0), ("rail", "#c0392b", "铁路边 rail edge", 1.5))
                 if k in set(gdf["layer"])]
         return qml_categorized("line", "layer", cats, opacity=0.8)
     return None
+
+
+def _by_sector(name: str, gdf: gpd.GeoDataFrame, kind: str, sectors: pd.DataFrame | None) -> str:
+    """Belts (wide translucent lines, labelled), belt corridors and clusters (translucent fills, labelled) and belt
+    segments (solid lines) coloured by ``sector``; multi-sector belts in their own colour."""
+    colour_of, name_of, order = _sector_palette(sectors)
+    name_of = {MULTI_SECTOR: CLASS_LABELS[MULTI_SECTOR][0], **name_of}
+    line = kind == "line"
+    width = {"belts": 8.0, "belt_segments": 3.0}.get(name, 4.0)
+    cats = [(c, sector_colour(c, colour_of), name_of.get(c, str(c)), {"width": width} if line else {})
+            for c in _present(gdf, "sector", [*order, MULTI_SECTOR])]
+    label_field = "name_zh" if "name_zh" in gdf.columns and name != "belt_segments" else None
+    opacity = (0.45 if name == "belts" else 0.9) if line else 0.3
+    return qml_categorized(kind, "sector", cats, width=None if line else 1.5, outline="#555555", opacity=opacity,
+                           label_field=label_field)
 
 
 def _sector_palette(sectors: pd.DataFrame | None) -> tuple[dict, dict, list]:

@@ -13,15 +13,24 @@ import pandas as pd
 from ...crs import wgs84_to_gcj02
 from ...symbology import (
     FIELD_LABELS,
+    ISOMORPHISM_STYLE,
+    MULTI_SECTOR,
+    MULTI_SECTOR_COLOUR,
+    PRIORITY_STYLE,
     STRENGTH_EN,
     STRENGTH_STYLE,
     TIER_LABEL_EN,
     TIER_STYLE,
+    label,
     minute_classes,
+    mode_labels,
+    sector_colour,
     time_colour,
 )
 from .elements import IndicatorSwitch, Legend
+from .labels import add_belt_labels
 from .map import add_layer
+from .panes import pane_name
 from .prepare import prepare_for_web, raster_to_rgba
 
 __all__ = ["add_choropleths", "add_isochrones", "add_raster", "add_plan_layers"]
@@ -59,7 +68,7 @@ def add_choropleths(
     first = specs[0] if specs else None
     layer = add_layer(
         m, zones, name=title, fields=[*info_fields, *cols], language=language,
-        tooltip_field=info_fields[0] if info_fields else None, show=show,
+        tooltip_field=info_fields[0] if info_fields else None, show=show, pane="fills",
         style={"fillColor": "#cccccc", "color": "#666", "weight": 0.5, "fillOpacity": 0.75} if first is None else
         (lambda p, f=first: {"fillColor": _class_colour(p.get(f["column"]), f), "color": "#666", "weight": 0.5,
                              "fillOpacity": 0.75}),
@@ -92,7 +101,7 @@ def add_isochrones(m: folium.Map, iso: gpd.GeoDataFrame, *, language: str = "zh"
     FIELD_LABELS.setdefault("band", ("时间带(分钟)", "Band (min)"))
     name = "枢纽等时圈" if language == "zh" else "Hub isochrones"
     layer = add_layer(m, web, name=name, fields=["hub_name", "band", "area_km2", "_fill"], language=language,
-                      tooltip_field="hub_name", show=False,
+                      tooltip_field="hub_name", show=False, pane="fills",
                       style=lambda p: {"fillColor": p.get("_fill", "#ccc"), "color": p.get("_fill", "#ccc"),
                                        "weight": 1, "fillOpacity": 0.35})
     bands = sorted(set(zip(iso["from_minutes"], iso["minutes"])))
@@ -110,16 +119,17 @@ def add_raster(m: folium.Map, array: np.ndarray, transform, crs, *, name: str, l
         (w2, e2), (s2, n2) = wgs84_to_gcj02([w, e], [s, n])
         bounds = [[float(s2), float(w2)], [float(n2), float(e2)]]
     layer = folium.raster_layers.ImageOverlay(rgba, bounds=bounds, name=name, opacity=0.8, show=show,
-                                              interactive=False, cross_origin=False, zindex=1)
+                                              interactive=False, cross_origin=False, pane=pane_name("rasters"))
     layer.add_to(m)
     Legend(layer, name, [(c, text, "box") for c, text in zip(*minute_classes(language)[1:])], position="bottomleft").add_to(m)
     return layer
 
 
-def _line_layer(m, gdf, *, name, fields, language, style, tooltip_field, show=True, precision=5, gcj02=False):
+def _line_layer(m, gdf, *, name, fields, language, style, tooltip_field, show=True, precision=5, gcj02=False,
+                pane="links"):
     web = prepare_for_web(gdf, precision=precision, gcj02=gcj02)
     return add_layer(m, web, name=name, fields=fields, language=language, tooltip_field=tooltip_field, show=show,
-                     style=style)
+                     style=style, pane=pane)
 
 
 def add_plan_layers(m: folium.Map, plan, *, language: str = "zh", sectors: pd.DataFrame | None = None,
@@ -136,47 +146,19 @@ def add_plan_layers(m: folium.Map, plan, *, language: str = "zh", sectors: pd.Da
         name = "跨县产业集群建议" if zh else "Cross-county clusters"
         layer = _line_layer(m, c, name=name, language=language, show=False, precision=precision, gcj02=gcj02,
                             fields=["name_zh", "sector_label", "member_names", "county_names", "n_parks", "mass",
-                                    "max_internal_min", "_fill"], tooltip_field="name_zh",
+                                    "max_internal_min", "_fill"], tooltip_field="name_zh", pane="belts",
                             style=lambda p: {"fillColor": p.get("_fill"), "color": p.get("_fill"), "weight": 2,
                                              "dashArray": "6 3", "fillOpacity": 0.18})
         present = list(dict.fromkeys(plan.clusters["sector"]))
         Legend(layer, name, [(s_col.get(s, "#999"), s_name.get(s, s), "box") for s in present],
                position="bottomleft").add_to(m)
 
-    if len(plan.belt_corridors):
-        bc = plan.belt_corridors.assign(_fill=plan.belt_corridors["sector"].map(lambda s: s_col.get(s, "#999")))
-        name = "产业带走廊" if zh else "Belt corridors"
-        layer = _line_layer(m, bc, name=name, language=language, precision=precision, gcj02=gcj02, show=False,
-                            fields=["name_zh", "name_en", "member_names", "county_names", "length_km", "score", "_fill"],
-                            tooltip_field="name_zh",
-                            style=lambda p: {"fillColor": p.get("_fill"), "color": p.get("_fill"), "weight": 0.5,
-                                             "fillOpacity": 0.15})
-        Legend(layer, name, [("#cccccc", "产业带两侧走廊范围" if zh else "corridor around each belt", "box")],
-               position="bottomleft").add_to(m)
-
-    if len(plan.corridors):
-        name = "多产业走廊（最密集段）" if zh else "Multi-industry corridors (densest stretch)"
-        layer = _line_layer(m, plan.corridors, name=name, language=language, show=False, precision=precision,
-                            gcj02=gcj02, fields=["name_zh", "n_parks", "mass", "top_sectors"], tooltip_field="name_zh",
-                            style={"color": "#6a3d9a", "weight": 9, "opacity": 0.35})
-        Legend(layer, name, [("#6a3d9a", "走廊段" if zh else "corridor stretch", "line")]).add_to(m)
-
-    if len(plan.belts):
-        b = plan.belts.assign(sector_label=plan.belts["sector"].map(lambda s: s_name.get(s, s)),
-                              _col=plan.belts["sector"].map(lambda s: s_col.get(s, "#999")))
-        name = "产业带（带）" if zh else "Industrial belts"
-        layer = _line_layer(m, b, name=name, language=language, precision=precision, gcj02=gcj02,
-                            fields=["name_zh", "name_en", "rank", "sector_label", "member_names", "county_names",
-                                    "length_km", "mass", "continuity", "accessibility", "score", "_col"],
-                            tooltip_field="name_zh" if zh else "name_en",
-                            style=lambda p: {"color": p.get("_col"), "weight": 7, "opacity": 0.9})
-        Legend(layer, name, [(s_col.get(s, "#999"), s_name.get(s, s), "line")
-                             for s in dict.fromkeys(plan.belts["sector"])]).add_to(m)
+    _add_belts(m, plan, zh=zh, language=language, s_name=s_name, s_col=s_col, precision=precision, gcj02=gcj02)
 
     if len(plan.linkages):
         lk = plan.linkages.assign(_cls=plan.linkages["strength_class"])
         name = "节点联系（网）" if zh else "Linkages"
-        layer = _line_layer(m, lk, name=name, language=language, show=False, precision=precision, gcj02=gcj02,
+        layer = _line_layer(m, lk, name=name, language=language, precision=precision, gcj02=gcj02,
                             fields=["name_a", "name_b", "linkage", "strength_class", "_cls"], tooltip_field="name_a",
                             style=lambda p: {"color": STRENGTH_STYLE.get(p.get("_cls"), ("#999", 1))[0],
                                              "weight": STRENGTH_STYLE.get(p.get("_cls"), ("#999", 1))[1],
@@ -189,20 +171,28 @@ def add_plan_layers(m: folium.Map, plan, *, language: str = "zh", sectors: pd.Da
         layer = _line_layer(m, plan.priorities, name=name, language=language, precision=precision, gcj02=gcj02,
                             fields=["rank", "name_a", "name_b", "network_min", "ideal_min", "deficit", "utilisation",
                                     "priority", "proposal", "reason_zh" if zh else "reason_en"],
-                            tooltip_field="proposal",
-                            style={"color": "#e31a1c", "weight": 4, "dashArray": "10 6", "opacity": 0.95})
-        Legend(layer, name, [("#e31a1c", "建议通道（按优先度排序）" if zh else "proposed link (ranked)", "dash")]).add_to(m)
+                            tooltip_field="proposal", style=PRIORITY_STYLE)
+        Legend(layer, name, [(PRIORITY_STYLE["color"], "建议通道（按优先度排序）" if zh else "proposed link (ranked)",
+                              "dash")]).add_to(m)
 
     if len(plan.isomorphism):
         name = "产业同构县对" if zh else "Same-structure pairs (产业同构)"
         layer = _line_layer(m, plan.isomorphism, name=name, language=language, show=False, precision=precision,
                             gcj02=gcj02, fields=["name_a", "name_b", "similarity", "krugman_dissimilarity", "relation"],
-                            tooltip_field="name_a", style={"color": "#ff7f00", "weight": 3, "dashArray": "2 5"})
-        Legend(layer, name, [("#ff7f00", "结构相似的相邻/近距县对" if zh else "similar neighbouring counties", "dash")]).add_to(m)
+                            tooltip_field="name_a", style=ISOMORPHISM_STYLE)
+        Legend(layer, name, [(ISOMORPHISM_STYLE["color"], "结构相似的相邻/近距县对" if zh else "similar neighbouring counties", "dash")]).add_to(m)
 
     if len(plan.nodes):
         n = prepare_for_web(plan.nodes, precision=precision, gcj02=gcj02)
         n["_tier"] = n["tier"]
+        if "provenance" in n:
+            n["provenance"] = n["provenance"].astype(str).map(lambda v: label(v, language))
+        if "tier_rule" in n:
+            n["tier_rule"] = n["tier_rule"].fillna("").astype(str).map(
+                lambda v: "；".join(label(r.strip(), language) for r in v.split(";") if r.strip())
+                or label("by_score", language))
+        if not zh:
+            n["tier"] = n["tier"].map(lambda t: TIER_LABEL_EN.get(t, t))
         name = "增长极（点，按培育层级）" if zh else "Growth poles (by tier)"
         layer = add_layer(
             m, n, name=name, language=language, tooltip_field="name_zh" if zh else "name_en",
@@ -211,5 +201,56 @@ def add_plan_layers(m: folium.Map, plan, *, language: str = "zh", sectors: pd.Da
             point_style=lambda p: {"color": "#222", "weight": 1, "fillOpacity": 0.95,
                                    "fillColor": TIER_STYLE.get(p.get("_tier"), ("#ccc", 3))[0],
                                    "radius": TIER_STYLE.get(p.get("_tier"), ("#ccc", 3))[1]},
-            search_field="name_zh")
+            search_field="name_zh", pane="points")
         Legend(layer, name, [(c, t if zh else TIER_LABEL_EN[t], "point") for t, (c, *_) in TIER_STYLE.items()]).add_to(m)
+
+
+def _add_belts(m: folium.Map, plan, *, zh: bool, language: str, s_name: dict, s_col: dict, precision: int,
+               gcj02: bool) -> None:
+    """Transport corridors (thin, hidden), belts as wide translucent corridors labelled by name, their centre
+    lines and their segments (集群段)."""
+    if plan.corridors is not None and len(plan.corridors) and "modes" in plan.corridors:
+        tc = plan.corridors.assign(modes_label=plan.corridors["modes"].map(lambda v: mode_labels(v, language)))
+        name = "交通通道（并行线路合并）" if zh else "Transport corridors (parallel lines merged)"
+        layer = _line_layer(m, tc, name=name, language=language, show=False, precision=precision, gcj02=gcj02,
+                            fields=["name_zh", "name_en", "modes_label", "member_names", "length_km", "n_belts"],
+                            tooltip_field="name_zh" if zh else "name_en",
+                            style={"color": "#555555", "weight": 3, "opacity": 0.6, "dashArray": "1 6"}, pane="context")
+        Legend(layer, name, [("#555555", "通道参照线" if zh else "corridor reference line", "dash")],
+               position="bottomleft").add_to(m)
+    if not len(plan.belts):
+        return
+    colours = {s: sector_colour(s, s_col) for s in plan.belts["sector"]}
+    def sector_label(s: str) -> str:
+        return label(MULTI_SECTOR, language) if s == MULTI_SECTOR else s_name.get(s, s)
+
+    fields = ["name_zh", "name_en", "rank", "corridor", "modes_label", "sector_label", "sector_shares", "length_km",
+              "prefectures", "n_poles", "n_parks", "member_names", "segments", "mass", "continuity", "accessibility",
+              "score", "_col"]
+    polys = plan.belt_corridors if plan.belt_corridors is not None and len(plan.belt_corridors) else plan.belts
+    wide = polys.assign(sector_label=polys["sector"].map(sector_label), _col=polys["sector"].map(colours),
+                        modes_label=polys["modes"].map(lambda v: mode_labels(v, language)))
+    name = "产业带（带）" if zh else "Industrial belts"
+    layer = _line_layer(m, wide, name=name, language=language, precision=precision, gcj02=gcj02, fields=fields,
+                        tooltip_field="name_zh" if zh else "name_en", pane="belts",
+                        style=lambda p: {"fillColor": p.get("_col"), "color": p.get("_col"), "weight": 1,
+                                         "opacity": 0.6, "fillOpacity": 0.22})
+    items = [(colours[s], sector_label(s), "box") for s in dict.fromkeys(plan.belts["sector"])]
+    Legend(layer, name, items).add_to(m)
+    axis = plan.belts.assign(_col=plan.belts["sector"].map(colours))
+    _line_layer(m, axis, name="产业带轴线" if zh else "Belt axes", language=language, precision=precision,
+                gcj02=gcj02, fields=["name_zh", "name_en", "start_km", "end_km", "length_km", "_col"],
+                tooltip_field="name_zh" if zh else "name_en", pane="belts",
+                style=lambda p: {"color": p.get("_col"), "weight": 2, "opacity": 0.9})
+    add_belt_labels(m, plan.belts, colours=colours, language=language, precision=precision, gcj02=gcj02)
+    seg = plan.belt_segments
+    if seg is not None and len(seg):
+        sg = seg.assign(_col=seg["sector"].map(lambda s: sector_colour(s, s_col)))
+        name = "产业带集群段" if zh else "Belt segments (clusters along a belt)"
+        layer = _line_layer(m, sg, name=name, language=language, show=False, precision=precision, gcj02=gcj02,
+                            fields=["name_zh", "member_names", "county_names", "n_parks", "length_km", "mass", "_col"],
+                            tooltip_field="name_zh", pane="belts",
+                            style=lambda p: {"color": p.get("_col"), "weight": 6, "opacity": 0.95})
+        Legend(layer, name, [(MULTI_SECTOR_COLOUR if MULTI_SECTOR in set(seg["sector"]) else "#444444",
+                              "园区连续分布的路段" if zh else "runs of neighbouring parks", "line")],
+               position="bottomleft").add_to(m)
