@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
@@ -57,6 +59,51 @@ def test_both_kernels_build_the_same_hierarchy_bit_for_bit():
     assert np.abs(got[np.isfinite(ref)] - ref[np.isfinite(ref)]).max() < 1e-9
 
 
+def test_the_numba_kernel_is_compiled_and_the_python_kernel_is_not():
+    """numba is a dependency: "numba" must mean machine code, or the tests of that path test Python twice."""
+    assert H.kernels("numba").COMPILED
+    assert not H.kernels("python").COMPILED
+
+
+@st.composite
+def directed_graph(draw):
+    """A random directed graph of minutes: one-way arcs, parallel arcs, ties, zeros and unreachable nodes."""
+    n = draw(st.integers(1, 30))
+    m = draw(st.integers(0, 90))
+    ends = st.lists(st.integers(0, n - 1), min_size=m, max_size=m)
+    w = draw(st.lists(st.one_of(st.sampled_from([0.0, 1.0, 2.5]), st.floats(0.0, 120.0)), min_size=m, max_size=m))
+    src = draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=12))
+    tgt = draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=12))
+    return n, np.array(draw(ends), dtype=int), np.array(draw(ends), dtype=int), np.array(w), src, tgt
+
+
+def _coo_graph(n, u, v, w):
+    """The matrix csgraph reads: of parallel arcs the fastest (a CSR built from COO would sum them)."""
+    best = {}
+    for a, b, t in zip(u.tolist(), v.tolist(), w.tolist()):
+        best[a, b] = min(t, best.get((a, b), np.inf))
+    keys = list(best)
+    # explicit zeros stay stored (no eliminate_zeros): csgraph reads them as arcs of 0 minutes
+    return sparse.csr_matrix(([best[k] for k in keys], ([k[0] for k in keys], [k[1] for k in keys])), shape=(n, n))
+
+
+@pytest.mark.parametrize("kernel", ["numba", "python"])
+@settings(max_examples=80, deadline=None)
+@given(graph=directed_graph())
+def test_random_directed_graphs_equal_csgraph(kernel, graph):
+    n, u, v, w, src, tgt = graph
+    csr = _coo_graph(n, u, v, w)
+    ref = dijkstra(csr, directed=True, indices=src)[:, tgt]
+    ch = H.build_hierarchy(csr, kernel=kernel)
+    got = ch.many_to_many(src, tgt, kernel=kernel)
+    assert np.array_equal(np.isinf(got), np.isinf(ref))
+    assert np.abs(got[np.isfinite(ref)] - ref[np.isfinite(ref)]).max(initial=0.0) <= 1e-6
+    back = ch.many_to_many(tgt, src, kernel=kernel).T  # times towards the sources: the other direction
+    ref_back = dijkstra(csr, directed=True, indices=tgt)[:, src].T
+    assert np.array_equal(np.isinf(back), np.isinf(ref_back))
+    assert np.abs(back[np.isfinite(ref_back)] - ref_back[np.isfinite(ref_back)]).max(initial=0.0) <= 1e-6
+
+
 def test_bad_graphs_and_ids_raise_config_errors():
     with pytest.raises(sp.ConfigError, match="square"):
         H.build_hierarchy(sparse.csr_matrix((2, 3)))
@@ -105,6 +152,30 @@ def test_network_keeps_one_hierarchy_per_mode_and_saves_it_in_its_cache_dir(hena
     assert resolve_engine(fresh, "auto", mode="rail", n_sources=2) == "ch"
 
 
+def test_a_changed_network_gets_a_new_key_and_its_own_hierarchy(tmp_path):
+    side = 6
+    idx = np.arange(side * side).reshape(side, side)
+    u = np.r_[idx[:, :-1].ravel(), idx[:-1, :].ravel()]
+    v = np.r_[idx[:, 1:].ravel(), idx[1:, :].ravel()]
+    xy = np.column_stack([idx.ravel() % side, idx.ravel() // side]) * 1000.0 + [500000, 3800000]
+    minutes = np.random.default_rng(5).uniform(1.0, 3.0, len(u))
+    nets = []
+    for extra in (0.0, 50.0):  # the second network: one road 50 minutes slower
+        net = network_from_arrays(xy, u, v, minutes + np.r_[extra, np.zeros(len(u) - 1)], two_way=True,
+                                  crs="EPSG:4547")
+        net.cache_dir = str(tmp_path)
+        nets.append(net)
+    nets[0].hierarchy("road")
+    assert H.csr_key(nets[0].csr("road")) != H.csr_key(nets[1].csr("road"))
+    assert not nets[1].has_hierarchy("road")  # the first network's file is not the second's
+    nodes = np.arange(side * side)
+    got = shortest_times(nets[1], nodes, targets=nodes, engine="ch")
+    assert len(list(tmp_path.glob("ch-*.npz"))) == 2
+    ref = dijkstra(nets[1].csr("road"), directed=True)
+    assert np.abs(got - ref).max() < 1e-9
+    assert np.abs(got - shortest_times(nets[0], nodes, targets=nodes, engine="ch")).max() > 0.5
+
+
 def test_engine_choice():
     xy = np.column_stack([np.arange(4) * 100.0 + 500000, np.full(4, 3800000.0)])
     net = network_from_arrays(xy, np.array([0, 1, 2]), np.array([1, 2, 3]), np.array([1.0, 1.0, 1.0]),
@@ -131,14 +202,14 @@ def test_config_key_is_validated_and_documented(tmp_path):
         load_config(bad)
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_overlay_of_added_arcs_equals_a_new_contraction(seed):
+@pytest.mark.parametrize(("seed", "kernel"), [(s, "numba") for s in range(6)] + [(6, "python"), (7, "python")])
+def test_overlay_of_added_arcs_equals_a_new_contraction(seed, kernel):
     rng = np.random.default_rng(seed)
     n, m = 120, 360
     u, v = rng.integers(0, n, m), rng.integers(0, n, m)
     w = rng.uniform(1.0, 30.0, m)
     base = _csr(u, v, w, n)  # parallel entries summed, as scipy builds it
-    ch = H.build_hierarchy(base)
+    ch = H.build_hierarchy(base, kernel=kernel)
     b = base.tocoo()
     u, v, w = b.row, b.col, b.data
     m = len(w)
@@ -152,21 +223,29 @@ def test_overlay_of_added_arcs_equals_a_new_contraction(seed):
     assert ov is not None and len(ov.tail) <= 10
     src, tgt = rng.integers(0, n + 2, 30), rng.integers(0, n + 2, 25)
     ref = dijkstra(big, directed=True, indices=src)[:, tgt]
-    got = ov.many_to_many(src, tgt)
+    got = ov.many_to_many(src, tgt, kernel=kernel)
     assert np.array_equal(np.isinf(got), np.isinf(ref))
     assert np.abs(got[np.isfinite(ref)] - ref[np.isfinite(ref)]).max() < 1e-9
+    fresh = H.build_hierarchy(big, kernel=kernel).many_to_many(src, tgt, kernel=kernel)  # contracted anew
+    assert np.array_equal(np.isinf(got), np.isinf(fresh))
+    assert np.abs(got[np.isfinite(fresh)] - fresh[np.isfinite(fresh)]).max() < 1e-9
     slower = base.copy()
     slower.data[0] += 1.0  # an arc made slower: no overlay can be exact
     assert H.overlay(ch, base, slower) is None
 
 
-def test_scenario_on_the_hierarchy_equals_dijkstra(henan):
+def test_scenario_on_the_hierarchy_equals_dijkstra(henan, monkeypatch):
     from spatial_planner.analysis.scenario import ScenarioLink, evaluate_scenario
 
     links = [ScenarioLink.parse("410102,410311,rail,300"), ScenarioLink.parse("411502,410102,road,120")]
     net = build_network(henan["roads"], henan["rail_lines"], henan["stations"])
     ref = evaluate_scenario(net, links, henan, engine="dijkstra")
     net.hierarchy("rail")  # the base network's hierarchy: the scenario overlays it
+
+    def no_build(*a, **k):
+        raise AssertionError("the scenario contracted its network again instead of overlaying the base")
+
+    monkeypatch.setattr(H, "build_hierarchy", no_build)
     got = evaluate_scenario(net, links, henan, engine="ch")
     assert list(got.index) == list(ref.index)
     assert np.allclose(got.filter(like="gravity").to_numpy(float), ref.filter(like="gravity").to_numpy(float),
