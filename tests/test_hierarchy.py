@@ -8,7 +8,11 @@ from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
 import spatial_planner as sp
-from spatial_planner.analysis.accessibility import CH_MIN_SOURCES, resolve_engine, shortest_times
+from spatial_planner.analysis.accessibility import (
+    CH_MIN_SOURCES,
+    resolve_engine,
+    shortest_times,
+)
 from spatial_planner.config import config_template, load_config
 from spatial_planner.network import build_network, network_from_arrays
 from spatial_planner.network import hierarchy as H

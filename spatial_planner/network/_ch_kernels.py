@@ -514,5 +514,5 @@ def scan_buckets(ptr, head, wt, sptr, shead, swt, nodes, bucket_ptr, bucket_col,
             for k in range(bucket_ptr[x], bucket_ptr[x + 1]):
                 t = bucket_col[k]
                 val = d + bucket_min[k]
-                if val < row[t]:
+                if val < row[t]:  # noqa: PLR1730 - a store only on an improvement
                     row[t] = val

@@ -512,7 +512,7 @@ class Network:
         out["oneway"] = ~np.isin(v * n + u, u * n + v)
         return out
 
-    def with_edges(self, extra: pd.DataFrame, *, parent: "Network | None" = None) -> "Network":
+    def with_edges(self, extra: pd.DataFrame, *, parent: Network | None = None) -> Network:
         """A copy with extra edges appended (used by what-if scenarios).
 
         The copy remembers ``parent`` (this network by default; pass the original when this one is

@@ -51,6 +51,7 @@ import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -58,8 +59,8 @@ from scipy import sparse
 
 from .._errors import ConfigError, DataFileError
 
-__all__ = ["KERNEL_ENV", "CACHE_ENV", "OVERLAY_MAX_NODES", "Hierarchy", "Buckets", "Overlay", "overlay",
-           "build_hierarchy", "cached_hierarchy", "on_disk", "csr_key", "kernels"]
+__all__ = ["CACHE_ENV", "KERNEL_ENV", "OVERLAY_MAX_NODES", "Buckets", "Hierarchy", "Overlay", "build_hierarchy",
+           "cached_hierarchy", "csr_key", "kernels", "on_disk", "overlay"]
 
 #: Environment variable choosing the kernel: ``numba`` (the default when installed) or ``python``.
 KERNEL_ENV = "SPATIAL_PLANNER_CH_KERNEL"
@@ -129,7 +130,7 @@ def _clean_csr(csr: sparse.csr_matrix) -> sparse.csr_matrix:
 
 def _split(n: int, parts: int) -> list[tuple[int, int]]:
     bounds = np.linspace(0, n, max(1, min(parts, n)) + 1).astype(int)
-    return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+    return [(int(a), int(b)) for a, b in pairwise(bounds) if b > a]
 
 
 @dataclass
@@ -161,7 +162,7 @@ class Hierarchy:
 
     @property
     def n_nodes(self) -> int:
-        return int(len(self.pos))
+        return len(self.pos)
 
     @property
     def n_arcs(self) -> int:
@@ -199,7 +200,7 @@ class Hierarchy:
                               fix="pass node ids of the network the hierarchy was built from.")
         return a
 
-    def buckets(self, targets, *, workers: int = 1, kernel: str | None = None) -> "Buckets":
+    def buckets(self, targets, *, workers: int = 1, kernel: str | None = None) -> Buckets:
         """The buckets of distinct ``targets``: one backward upward search from each, grouped by the node reached.
 
         Column ``c`` of a later :meth:`scan` is ``targets[c]``; pass distinct node ids.
@@ -212,7 +213,7 @@ class Hierarchy:
         np.cumsum(np.bincount(b_node, minlength=self.n_nodes), out=ptr[1:])
         return Buckets(ptr, col[by_node], b_min[by_node], len(tgt))
 
-    def scan(self, sources, buckets: "Buckets", *, workers: int = 1, kernel: str | None = None) -> np.ndarray:
+    def scan(self, sources, buckets: Buckets, *, workers: int = 1, kernel: str | None = None) -> np.ndarray:
         """Minutes from each of ``sources`` to each column of ``buckets``: one forward upward search per source.
 
         ``workers`` threads split the sources (the compiled kernel releases the GIL).
@@ -266,7 +267,7 @@ class Hierarchy:
         return path
 
     @classmethod
-    def load(cls, path: str | os.PathLike, key: str | None = None) -> "Hierarchy":
+    def load(cls, path: str | os.PathLike, key: str | None = None) -> Hierarchy:
         """Read a hierarchy written by :meth:`save`; with ``key``, it must be of that matrix.
 
         Raises
