@@ -44,15 +44,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+from scgraph_china import china_highways  # run as a script: this folder is on sys.path
+from synthetic import GRID_CRS, road_grid
+
+from spatial_planner.analysis.accessibility import shortest_times
+from spatial_planner.network import build_hierarchy, network_from_arrays
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from scgraph_china import china_highways  # noqa: E402
-from synthetic import GRID_CRS, road_grid  # noqa: E402
-
-from spatial_planner.analysis.accessibility import shortest_times  # noqa: E402
-from spatial_planner.network import build_hierarchy, network_from_arrays  # noqa: E402
-
 KMH = 80.0  # one speed for the highway graph, which has no road classes
 WHEEL = "scgraph_data-2.0.0-py3-none-any.whl"
 WHEEL_CACHE = HERE.parent / "gis_data" / ".cache"
