@@ -27,6 +27,9 @@ __all__ = [
     "STRENGTH_EN",
     "HUB_LABELS",
     "STATION_COLOURS",
+    "NETWORK_EDGE_STYLE",
+    "LAYER_STYLE",
+    "RASTER_OPACITY",
     "TIERS",
     "TIER_EN",
     "TIER_LABEL_EN",
@@ -273,6 +276,43 @@ HUB_LABELS = {
 
 #: Station colours of the web map.
 STATION_COLOURS: dict[str, str] = {"hsr": "#c0392b", "conventional": "#34495e", "freight_terminal": "#d35400"}
+
+
+#: Edges of the routing network (``network_edges``, QGIS only) by ``layer``: colour and line width (px).
+NETWORK_EDGE_STYLE: dict[str, tuple[str, float]] = {"road": ("#7f8c8d", 1.0), "rail": ("#c0392b", 1.5)}
+
+
+#: How each layer is drawn besides its class colours (which come from the tables above and the sector
+#: vocabulary), as on the web map: ``colour`` (one colour for the whole layer), ``outline`` (outline of
+#: polygons and markers), ``width`` (line or outline width, px), ``size`` (marker diameter, px), ``dash``
+#: (dash and gap, px), ``opacity`` (of the whole symbol) and ``fill_opacity`` (of polygon and marker fills,
+#: outlines staying opaque). A polygon without ``outline`` is outlined in its fill colour.
+LAYER_STYLE: dict[str, dict[str, object]] = {
+    "boundary": {"colour": "#000000", "width": 2.5},
+    "prefectures": {"colour": "#222222", "width": 2.0},
+    "counties": {"outline": "#555555", "width": 0.6, "fill_opacity": 0.35},
+    "seats": {"colour": "#ffffff", "outline": "#333333", "width": 1.0, "size": 6.0},
+    "parks": {"outline": "#333333", "width": 1.0, "fill_opacity": 0.8},
+    "stations": {"outline": "#222222", "width": 1.0, "size": 8.0, "fill_opacity": 0.9},
+    "hubs": {"outline": "#000000", "width": 1.5, "size": 16.0, "fill_opacity": 0.95},
+    "roads": {"opacity": 0.85},
+    "rail_lines": {},
+    "network_edges": {"opacity": 0.8},
+    "county_access": {"outline": "#666666", "width": 0.5, "fill_opacity": 0.75},
+    "isochrones": {"width": 1.0, "fill_opacity": 0.35},
+    "nodes": {"outline": "#222222", "width": 1.0, "fill_opacity": 0.95},
+    "belts": {"width": 7.0, "opacity": 0.9},
+    "belt_corridors": {"width": 0.5, "fill_opacity": 0.15},
+    "clusters": {"width": 2.0, "dash": "6 3", "fill_opacity": 0.18},
+    "corridors": {"colour": "#6a3d9a", "width": 9.0, "opacity": 0.35},
+    "linkages": {"opacity": 0.8},
+    "priorities": {"colour": "#e31a1c", "width": 4.0, "dash": "10 6", "opacity": 0.95},
+    "isomorphism": {"colour": "#ff7f00", "width": 3.0, "dash": "2 5"},
+}
+
+
+#: Opacity of the travel-time rasters drawn over the map.
+RASTER_OPACITY = 0.8
 
 
 #: Cultivation tiers from the top.

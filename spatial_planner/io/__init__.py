@@ -12,8 +12,9 @@ from .encoding import detect_dbf_encoding
 from .gpkg import gpkg_layer_counts, read_styles, write_geopackage, write_styles
 from .osm import OSM_HIGHWAY_CLASSES, osm_to_layers, read_osm
 from .readers import LayerSource, load_layers, read_layer, read_source, read_table
+from .qml import qml_sidecar, rename_qml_fields
 from .shapefile import SHAPEFILE_ENCODINGS, read_shapefiles, write_shapefiles
-from .writers import write_csv, write_geotiff, write_html
+from .writers import write_csv, write_geotiff, write_html, write_text
 
 __all__ = [
     "atomic_output",
@@ -23,6 +24,7 @@ __all__ = [
     "gpkg_layer_counts", "read_styles", "write_geopackage", "write_styles",
     "OSM_HIGHWAY_CLASSES", "osm_to_layers", "read_osm",
     "LayerSource", "load_layers", "read_layer", "read_source", "read_table",
+    "qml_sidecar", "rename_qml_fields",
     "SHAPEFILE_ENCODINGS", "read_shapefiles", "write_shapefiles",
-    "write_csv", "write_geotiff", "write_html",
+    "write_csv", "write_geotiff", "write_html", "write_text",
 ]

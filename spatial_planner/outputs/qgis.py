@@ -33,15 +33,20 @@ from .._errors import ConfigError
 from ..symbology import (
     APPROXIMATE_QUALITY,
     CLASS_LABELS,
+    HUB_LABELS,
     HUB_STYLE,
+    LAYER_STYLE,
+    NETWORK_EDGE_STYLE,
     PREFECTURE_PALETTE,
     RAIL_STYLE,
+    RASTER_OPACITY,
     ROAD_STYLE,
     STATION_COLOURS,
+    STRENGTH_EN,
     STRENGTH_STYLE,
+    TIER_LABEL_EN,
     TIER_STYLE,
-    TIME_BREAKS,
-    TIME_COLOURS,
+    TIERS,
     minute_classes,
 )
 
@@ -51,7 +56,9 @@ __all__ = [
     "qml_single",
     "qml_categorized",
     "qml_graduated",
+    "qml_raster_classes",
     "default_styles",
+    "time_raster_style",
 ]
 
 #: QGIS version the QML declares.
@@ -70,26 +77,6 @@ _DEFAULT_WIDTH = {"polygon": 0.6, "line": 1.0, "point": 0.8}
 _DEFAULT_POINT_SIZE = 6.0
 _CATEGORY_KEYS = {"width", "dash", "size", "point_size", "outline"}
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_DDP = ('<data_defined_properties><Option type="Map"><Option name="name" type="QString" value=""/>'
-        '<Option name="properties"/><Option name="type" type="QString" value="collection"/></Option>'
-        '</data_defined_properties>')
-
-#: A symbol layer's data-defined stroke style: dashed where ``geometry_quality`` says the feature is
-#: schematic or approximate (the web map's rule, :data:`~spatial_planner.symbology.APPROXIMATE_QUALITY`).
-_APPROXIMATE_EXPRESSION = ('CASE WHEN "geometry_quality" IN ({}) THEN \'dash\' ELSE \'solid\' END'.format(
-    ", ".join(f"'{q}'" for q in sorted(APPROXIMATE_QUALITY))))
-_QUOTED_EXPRESSION = escape(_APPROXIMATE_EXPRESSION, {'"': "&quot;"})
-_DDP_APPROXIMATE = ('<data_defined_properties><Option type="Map"><Option name="name" type="QString" value=""/>'
-                    '<Option name="properties" type="Map"><Option name="outlineStyle" type="Map">'
-                    '<Option name="active" type="bool" value="true"/>'
-                    f'<Option name="expression" type="QString" value="{_QUOTED_EXPRESSION}"/>'
-                    '<Option name="type" type="int" value="3"/></Option></Option>'
-                    '<Option name="type" type="QString" value="collection"/></Option></data_defined_properties>')
-
-
-def _dash_approximate(qml: str) -> str:
-    """Every symbol layer of a style drawn dashed for features flagged schematic or approximate."""
-    return qml.replace(f"{_DDP}</layer>", f"{_DDP_APPROXIMATE}</layer>")
 
 
 # --------------------------------------------------------------------------- XML helpers
@@ -101,8 +88,8 @@ def _attr(value: object) -> str:
     return escape(text, {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
 
 
-def _rgba(colour: str, *, what: str = "colour") -> str:
-    """``"#rrggbb"`` (or ``#rgb``, ``#rrggbbaa``) as QGIS's ``"r,g,b,a"``."""
+def _rgba(colour: str, *, what: str = "colour", alpha: float | None = None) -> str:
+    """``"#rrggbb"`` (or ``#rgb``, ``#rrggbbaa``) as QGIS's ``"r,g,b,a"``; ``alpha`` (0–1) scales the alpha."""
     text = str(colour).strip()
     m = re.fullmatch(r"#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})", text)
     if not m:
@@ -114,6 +101,8 @@ def _rgba(colour: str, *, what: str = "colour") -> str:
     parts = [int(h[i:i + 2], 16) for i in range(0, len(h), 2)]
     if len(parts) == 3:
         parts.append(255)
+    if alpha is not None:
+        parts[3] = round(parts[3] * min(max(float(alpha), 0.0), 1.0))
     return ",".join(str(p) for p in parts)
 
 
@@ -160,27 +149,60 @@ def _options(pairs: Sequence[tuple[str, object]]) -> str:
     return f'<Option type="Map">{rows}</Option>'
 
 
+#: A symbol layer's data-defined stroke style: dashed where ``geometry_quality`` says the feature is
+#: schematic or approximate (the web map's rule, :data:`~spatial_planner.symbology.APPROXIMATE_QUALITY`).
+_APPROXIMATE_EXPRESSION = ('CASE WHEN "geometry_quality" IN ({}) THEN \'dash\' ELSE \'solid\' END'.format(
+    ", ".join(f"'{q}'" for q in sorted(APPROXIMATE_QUALITY))))
+
+
+def _ddp(tag: str, expressions: Mapping[str, str]) -> str:
+    """A ``<tag>`` collection of data-defined properties: property name → QGIS expression (all active)."""
+    props = "".join(
+        f'<Option name="{_attr(name)}" type="Map"><Option name="active" type="bool" value="true"/>'
+        f'<Option name="expression" type="QString" value="{_attr(expr)}"/>'
+        '<Option name="type" type="int" value="3"/></Option>'
+        for name, expr in expressions.items())
+    inner = f'<Option name="properties" type="Map">{props}</Option>' if props else '<Option name="properties"/>'
+    return (f'<{tag}><Option type="Map"><Option name="name" type="QString" value=""/>{inner}'
+            f'<Option name="type" type="QString" value="collection"/></Option></{tag}>')
+
+
+_DDP = _ddp("data_defined_properties", {})
+_DDP_APPROXIMATE = _ddp("data_defined_properties", {"outlineStyle": _APPROXIMATE_EXPRESSION})
+
+
+def _dash_approximate(qml: str) -> str:
+    """Every symbol layer of a style drawn dashed for features flagged schematic or approximate."""
+    return qml.replace(f"{_DDP}</layer>", f"{_DDP_APPROXIMATE}</layer>")
+
+
 def _symbol(
     geometry: str,
     name: str,
     colour: str,
     *,
     width: float | None = None,
-    outline: str = "#333333",
+    outline: str | None = "#333333",
     opacity: float = 1.0,
     point_size: float | None = None,
     dash: str | None = None,
     fill: bool = True,
+    fill_opacity: float | None = None,
 ) -> str:
-    """One ``<symbol>`` with one simple symbol layer."""
+    """One ``<symbol>`` with one simple symbol layer.
+
+    ``outline`` None outlines polygons and markers in their fill colour; ``fill_opacity`` makes the fill
+    (not the outline) translucent.
+    """
     sym_type, layer_class, _ = _GEOMETRIES[geometry]
+    outline = colour if outline is None else outline
     w = _DEFAULT_WIDTH[geometry] if width is None else float(width)
     customdash = _dash(dash)
     if geometry == "polygon":
         edge = colour if not fill else outline
         opts = [
             ("border_width_map_unit_scale", "3x:0,0,0,0,0,0"),
-            ("color", _rgba(colour)),
+            ("color", _rgba(colour, alpha=fill_opacity)),
             ("joinstyle", "bevel"),
             ("offset", "0,0"),
             ("offset_map_unit_scale", "3x:0,0,0,0,0,0"),
@@ -222,7 +244,7 @@ def _symbol(
         opts = [
             ("angle", "0"),
             ("cap_style", "square"),
-            ("color", _rgba(colour)),
+            ("color", _rgba(colour, alpha=fill_opacity)),
             ("horizontal_anchor_point", "1"),
             ("joinstyle", "bevel"),
             ("name", "circle"),
@@ -249,8 +271,12 @@ def _symbol(
     )
 
 
-def _labeling(geometry: str, field: str) -> str:
-    """A ``<labeling type="simple">`` block on ``field`` in :data:`LABEL_FONT`."""
+def _labeling(geometry: str, field: str, priority: str | None = None) -> str:
+    """A ``<labeling type="simple">`` block on ``field`` in :data:`LABEL_FONT`.
+
+    ``priority`` is a QGIS expression giving each label's priority (0–10): where labels collide, the
+    higher one is placed.
+    """
     layer_type = {"polygon": "PolygonGeometry", "line": "LineGeometry", "point": "PointGeometry"}[geometry]
     # QgsPalLayerSettings::Placement: 1 offset from centroid, 2 parallel to lines, 6 cartographic around points
     placement = {"polygon": "1", "line": "2", "point": "6"}[geometry]
@@ -293,18 +319,17 @@ def _labeling(geometry: str, field: str) -> str:
         'scaleMin="0" scaleMax="0" displayAll="0" upsidedownLabels="0" labelPerPart="0" mergeLines="0" '
         'limitNumLabels="0" maxNumLabels="2000" minFeatureSize="0" fontLimitPixelSize="0" fontMinPixelSize="3" '
         'fontMaxPixelSize="10000" zIndex="0" unplacedVisibility="0"/>'
-        '<dd_properties><Option type="Map"><Option name="name" type="QString" value=""/>'
-        '<Option name="properties"/><Option name="type" type="QString" value="collection"/></Option></dd_properties>'
+        + _ddp("dd_properties", {"Priority": priority} if priority else {}) +
         '<callout type="simple"><Option type="Map"><Option name="enabled" type="QString" value="0"/></Option>'
         '</callout>'
         '</settings></labeling>'
     )
 
 
-def _document(geometry: str, renderer: str, label_field: str | None) -> str:
+def _document(geometry: str, renderer: str, label_field: str | None, label_priority: str | None = None) -> str:
     """The whole QML document around a ``<renderer-v2>`` element."""
     _, _, layer_geometry_type = _GEOMETRIES[geometry]
-    labels = _labeling(geometry, label_field) if label_field else ""
+    labels = _labeling(geometry, label_field, label_priority) if label_field else ""
     return (
         "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
         f'<qgis version="{QGIS_VERSION}" styleCategories="AllStyleCategories" '
@@ -332,8 +357,9 @@ def qml_single(
     *,
     width: float | None = None,
     fill: bool = True,
-    outline: str = "#333333",
+    outline: str | None = "#333333",
     opacity: float = 1.0,
+    fill_opacity: float | None = None,
     point_size: float | None = None,
     dash: str | None = None,
     label_field: str | None = None,
@@ -352,9 +378,12 @@ def qml_single(
         Polygons only: False draws only the boundary, in ``colour``
         (``outline`` is then unused).
     outline
-        Outline colour of polygons and point markers.
+        Outline colour of polygons and point markers; None for the fill colour.
     opacity
         Opacity of the whole symbol, 0–1.
+    fill_opacity
+        Opacity of the fill of polygons and markers, 0–1, the outline staying opaque (as a web
+        map's ``fillOpacity``); None for opaque.
     point_size
         Marker diameter in pixels.
     dash
@@ -369,7 +398,7 @@ def qml_single(
     """
     g = _check_geometry(geometry)
     sym = _symbol(g, "0", colour, width=width, outline=outline, opacity=opacity, point_size=point_size,
-                  dash=dash, fill=fill)
+                  dash=dash, fill=fill, fill_opacity=fill_opacity)
     renderer = (f'<renderer-v2 type="singleSymbol" forceraster="0" symbollevels="0" enableorderby="0" '
                 f'referencescale="-1"><symbols>{sym}</symbols><rotation/><sizescale/></renderer-v2>')
     return _document(g, renderer, label_field)
@@ -382,9 +411,12 @@ def qml_categorized(
     *,
     width: float | None = None,
     opacity: float = 1.0,
-    outline: str = "#333333",
+    fill_opacity: float | None = None,
+    outline: str | None = "#333333",
     point_size: float | None = None,
+    dash: str | None = None,
     label_field: str | None = None,
+    label_priority: str | None = None,
 ) -> str:
     """QML of a categorised style (``renderer-v2 type="categorizedSymbol"``).
 
@@ -399,10 +431,13 @@ def qml_categorized(
         where ``extra`` is a dict with any of ``width`` (pixels), ``dash``
         (``"6 4"``), ``size`` (marker diameter in pixels) and ``outline``
         (colour) for that category only.
-    width, opacity, outline, point_size
+    width, opacity, fill_opacity, outline, point_size, dash
         Defaults of every category (see :func:`qml_single`).
     label_field
         Label features with this text field.
+    label_priority
+        A QGIS expression of each label's priority (0–10; where labels
+        collide the higher one is placed), for example by tier.
 
     Returns
     -------
@@ -423,17 +458,18 @@ def qml_categorized(
                               source="QGIS style", fix=f"use only {', '.join(sorted(_CATEGORY_KEYS))}.")
         size = extra.get("size", extra.get("point_size", point_size))
         syms.append(_symbol(g, str(i), colour, width=extra.get("width", width), outline=extra.get("outline", outline),
-                            opacity=opacity, point_size=size, dash=extra.get("dash")))
+                            opacity=opacity, fill_opacity=fill_opacity, point_size=size, dash=extra.get("dash", dash)))
         cats.append(f'<category symbol="{i}" value="{_attr(_value_text(value))}" label="{_attr(text)}" '
                     'render="true"/>')
-    source = _symbol(g, "0", "#999999", width=width, outline=outline, opacity=opacity, point_size=point_size)
+    source = _symbol(g, "0", "#999999", width=width, outline=outline, opacity=opacity, fill_opacity=fill_opacity,
+                     point_size=point_size)
     renderer = (
         f'<renderer-v2 type="categorizedSymbol" attr="{_attr(field)}" forceraster="0" symbollevels="0" '
         f'enableorderby="0" referencescale="-1"><categories>{"".join(cats)}</categories>'
         f'<symbols>{"".join(syms)}</symbols><source-symbol>{source}</source-symbol>'
         "<rotation/><sizescale/></renderer-v2>"
     )
-    return _document(g, renderer, label_field)
+    return _document(g, renderer, label_field, label_priority)
 
 
 def qml_graduated(
@@ -445,7 +481,8 @@ def qml_graduated(
     *,
     width: float | None = None,
     opacity: float = 1.0,
-    outline: str = "#333333",
+    fill_opacity: float | None = None,
+    outline: str | None = "#333333",
     point_size: float | None = None,
     label_field: str | None = None,
 ) -> str:
@@ -467,8 +504,8 @@ def qml_graduated(
         One colour per class: ``len(breaks) + 1``.
     labels
         One legend label per class: ``len(breaks) + 1``.
-    width, opacity, outline, point_size, label_field
-        As in :func:`qml_single`.
+    width, opacity, fill_opacity, outline, point_size, label_field
+        As in :func:`qml_single` (``outline`` None outlines each class in its colour).
 
     Returns
     -------
@@ -476,21 +513,16 @@ def qml_graduated(
         The QML document.
     """
     g = _check_geometry(geometry)
-    b = [float(x) for x in breaks]
-    if len(colours) != len(b) + 1 or len(labels) != len(b) + 1:
-        raise ConfigError(
-            f"{len(b)} breaks need {len(b) + 1} colours and labels; got {len(colours)} and {len(labels)}",
-            key="breaks", source="QGIS style", fix="give one colour and one label per class (breaks + 1).")
-    if any(not math.isfinite(x) for x in b) or any(x >= y for x, y in zip(b, b[1:])):
-        raise ConfigError(f"breaks must be finite and increasing: {list(breaks)}", key="breaks",
-                          source="QGIS style", fix="sort the breaks and drop repeated ones.")
+    b = _checked_classes(breaks, colours, labels)
     bounds = [-_OPEN_BOUND, *b, _OPEN_BOUND]
     ranges, syms = [], []
     for i, (colour, text) in enumerate(zip(colours, labels)):
-        syms.append(_symbol(g, str(i), colour, width=width, outline=outline, opacity=opacity, point_size=point_size))
+        syms.append(_symbol(g, str(i), colour, width=width, outline=outline, opacity=opacity,
+                            fill_opacity=fill_opacity, point_size=point_size))
         ranges.append(f'<range symbol="{i}" lower="{bounds[i]:.15f}" upper="{bounds[i + 1]:.15f}" '
                       f'label="{_attr(text)}" render="true"/>')
-    source = _symbol(g, "0", colours[0], width=width, outline=outline, opacity=opacity, point_size=point_size)
+    source = _symbol(g, "0", colours[0], width=width, outline=outline, opacity=opacity, fill_opacity=fill_opacity,
+                     point_size=point_size)
     renderer = (
         f'<renderer-v2 type="graduatedSymbol" attr="{_attr(field)}" graduatedMethod="GraduatedColor" '
         f'forceraster="0" symbollevels="0" enableorderby="0" referencescale="-1">'
@@ -502,6 +534,103 @@ def qml_graduated(
         "<rotation/><sizescale/></renderer-v2>"
     )
     return _document(g, renderer, label_field)
+
+
+def _checked_classes(breaks: Sequence[float], colours: Sequence[str], labels: Sequence[str]) -> list[float]:
+    """The breaks as floats, once they are finite and increasing with one colour and one label per class."""
+    b = [float(x) for x in breaks]
+    if len(colours) != len(b) + 1 or len(labels) != len(b) + 1:
+        raise ConfigError(
+            f"{len(b)} breaks need {len(b) + 1} colours and labels; got {len(colours)} and {len(labels)}",
+            key="breaks", source="QGIS style", fix="give one colour and one label per class (breaks + 1).")
+    if any(not math.isfinite(x) for x in b) or any(x >= y for x, y in zip(b, b[1:])):
+        raise ConfigError(f"breaks must be finite and increasing: {list(breaks)}", key="breaks",
+                          source="QGIS style", fix="sort the breaks and drop repeated ones.")
+    return b
+
+
+def _ramp_item(upper: str, colour: str, label: str) -> str:
+    """One ``<item>`` of a colour ramp: the class's upper bound, colour (``#rrggbb`` and alpha) and label."""
+    r, g, b, a = (int(v) for v in _rgba(colour).split(","))
+    return f'<item value="{upper}" color="#{r:02x}{g:02x}{b:02x}" alpha="{a}" label="{_attr(label)}"/>'
+
+
+_RASTER_PIPE_TAIL = (
+    '<brightnesscontrast brightness="0" contrast="0" gamma="1"/>'
+    '<huesaturation saturation="0" grayscaleMode="0" invertColors="0" colorizeOn="0" colorizeRed="255" '
+    'colorizeGreen="128" colorizeBlue="128" colorizeStrength="100"/>'
+    '<rasterresampler maxOversampling="2"/><resamplingStage>resamplingFilter</resamplingStage>'
+)
+
+
+def qml_raster_classes(
+    breaks: Sequence[float],
+    colours: Sequence[str],
+    labels: Sequence[str],
+    *,
+    opacity: float = 1.0,
+    band: int = 1,
+) -> str:
+    """QML of a single-band raster drawn in fixed classes: a pseudocolour renderer with a discrete ramp.
+
+    A cell falls in class ``i`` when its value is at most ``breaks[i]`` and
+    above ``breaks[i-1]`` (upper bounds inclusive, as on the web map); the
+    last class is open above. No-data cells stay transparent and QGIS
+    computes no min/max stretch.
+
+    Parameters
+    ----------
+    breaks
+        Upper bounds of all classes but the last, increasing.
+    colours
+        One colour per class: ``len(breaks) + 1``.
+    labels
+        One legend label per class: ``len(breaks) + 1``.
+    opacity
+        Opacity of the layer, 0–1.
+    band
+        The band drawn (1-based).
+
+    Returns
+    -------
+    str
+        The QML document (``<rasterrenderer type="singlebandpseudocolor">``).
+    """
+    b = _checked_classes(breaks, colours, labels)
+    uppers = [_num(x) for x in b] + ["inf"]
+    items = "".join(_ramp_item(u, c, text) for u, c, text in zip(uppers, colours, labels))
+    low, high = _num(min(0.0, b[0])), _num(b[-1])
+    alpha = min(max(float(opacity), 0.0), 1.0)
+    renderer = (
+        f'<rasterrenderer type="singlebandpseudocolor" band="{int(band)}" opacity="{_num(alpha)}" alphaBand="-1" '
+        f'nodataColor="" classificationMin="{low}" classificationMax="{high}"><rasterTransparency/>'
+        "<minMaxOrigin><limits>None</limits><extent>WholeRaster</extent><statAccuracy>Estimated</statAccuracy>"
+        "<cumulativeCutLower>0.02</cumulativeCutLower><cumulativeCutUpper>0.98</cumulativeCutUpper>"
+        "<stdDevFactor>2</stdDevFactor></minMaxOrigin>"
+        f'<rastershader><colorrampshader colorRampType="DISCRETE" classificationMode="1" clip="0" '
+        f'minimumValue="{low}" maximumValue="{high}" labelPrecision="0">{items}</colorrampshader></rastershader>'
+        "</rasterrenderer>"
+    )
+    return (
+        "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
+        f'<qgis version="{QGIS_VERSION}" styleCategories="AllStyleCategories" hasScaleBasedVisibilityFlag="0" '
+        'minScale="1e+08" maxScale="0">\n'
+        "  <flags><Identifiable>1</Identifiable><Removable>1</Removable><Searchable>1</Searchable>"
+        "<Private>0</Private></flags>\n"
+        '  <pipe><provider><resampling enabled="false" zoomedInResamplingMethod="nearestNeighbour" '
+        f'zoomedOutResamplingMethod="nearestNeighbour" maxOversampling="2"/></provider>{renderer}'
+        f"{_RASTER_PIPE_TAIL}</pipe>\n"
+        "  <blendMode>0</blendMode>\n"
+        "</qgis>\n"
+    )
+
+
+def time_raster_style() -> str:
+    """QML of a travel-time raster (minutes): the classes and colours of every output
+    (:func:`~spatial_planner.symbology.minute_classes`), drawn at
+    :data:`~spatial_planner.symbology.RASTER_OPACITY`."""
+    breaks, colours, labels = minute_classes("zh")
+    return qml_raster_classes(breaks, colours, labels, opacity=RASTER_OPACITY)
 
 
 # --------------------------------------------------------------------------- the plan's styles
@@ -531,28 +660,86 @@ def _present(gdf: pd.DataFrame, column: str, order: Sequence[str]) -> list:
     return known + others
 
 
-def _zh(key: str) -> str:
+def _bilingual(zh: str, en: str | None) -> str:
+    """A legend label: Chinese first, then English when there is one that differs."""
+    return f"{zh} {en}" if en and str(en) != str(zh) else str(zh)
+
+
+def _class_label(key: str) -> str:
+    """The bilingual label of a class value (:data:`~spatial_planner.symbology.CLASS_LABELS`); the value itself
+    when unknown."""
     pair = CLASS_LABELS.get(key)
-    return pair[0] if pair else str(key)
+    return _bilingual(*pair) if pair else str(key)
 
 
-def _line_classes(gdf: pd.DataFrame, column: str, palette: Mapping[str, tuple], colour: str, width: float) -> list:
+#: :data:`~spatial_planner.symbology.LAYER_STYLE` keys → keyword arguments of the QML builders.
+_LOOK_KEYWORDS = {"width": "width", "outline": "outline", "opacity": "opacity", "fill_opacity": "fill_opacity",
+                  "size": "point_size", "dash": "dash"}
+
+
+def _look(name: str, **defaults: Any) -> dict[str, Any]:
+    """A layer's drawing options (:data:`~spatial_planner.symbology.LAYER_STYLE`, its ``colour`` aside) as
+    keyword arguments of :func:`qml_single`, :func:`qml_categorized` and :func:`qml_graduated`, over
+    ``defaults``."""
+    style = LAYER_STYLE.get(name, {})
+    return {**defaults, **{_LOOK_KEYWORDS[k]: v for k, v in style.items() if k in _LOOK_KEYWORDS}}
+
+
+def _colour(name: str) -> str:
+    """The one colour of a single-symbol layer."""
+    return str(LAYER_STYLE[name]["colour"])
+
+
+#: Label priority of a growth pole by its tier: where labels collide, the higher tier's name is placed.
+_TIER_PRIORITY = "CASE {} ELSE 2 END".format(" ".join(
+    f"WHEN \"tier\" = '{t}' THEN {10 - 2 * i}" for i, t in enumerate(TIERS)))
+
+
+def _line_classes(gdf: pd.DataFrame, column: str, palette: Mapping[str, tuple], default: tuple) -> list:
     """Categories of a line layer from a ``class → (colour, width, dash)`` palette of the web map."""
     rows = []
     for c in _present(gdf, column, list(palette)):
-        col, w, dash = palette.get(c, (colour, width, None))
-        rows.append((c, col, _zh(c), {"width": w, "dash": dash}))
+        col, w, dash = palette.get(c, default)
+        rows.append((c, col, _class_label(c), {"width": w, "dash": dash}))
     return rows
 
 
-def _tiered(name: str, gdf: gpd.GeoDataFrame, kind: str) -> str:
+def _tier_classes(gdf: gpd.GeoDataFrame, kind: str) -> list:
+    """Categories of the tiers (:data:`~spatial_planner.symbology.TIER_STYLE`): colour, and the web map's
+    marker diameter (points) or line width (lines)."""
     cats = []
     for t in _present(gdf, "tier", list(TIER_STYLE)):
         colour, radius, width = TIER_STYLE.get(t, ("#999999", 2.0, 1.0))
         extra = {"size": 2 * radius} if kind == "point" else ({"width": width} if kind == "line" else {})
-        cats.append((t, colour, str(t), extra))
-    label_field = "name_zh" if name == "nodes" and "name_zh" in gdf.columns else None
-    return qml_categorized(kind, "tier", cats, opacity=0.9 if kind != "polygon" else 0.6, label_field=label_field)
+        cats.append((t, colour, _bilingual(t, TIER_LABEL_EN.get(t)), extra))
+    return cats
+
+
+def _prefecture_classes(gdf: gpd.GeoDataFrame) -> list:
+    """Categories of the counties by prefecture, coloured in :data:`~spatial_planner.symbology.PREFECTURE_PALETTE`
+    order of the prefecture codes, as on the web map."""
+    codes = sorted(gdf["prefecture_adcode"].dropna().astype(str).unique())
+    names: dict[str, str] = {}
+    if "prefecture_zh" in gdf.columns:
+        en = gdf["prefecture_en"] if "prefecture_en" in gdf.columns else pd.Series(None, index=gdf.index)
+        for code, zh, e in zip(gdf["prefecture_adcode"].astype(str), gdf["prefecture_zh"], en):
+            if pd.notna(zh):
+                names.setdefault(code, _bilingual(str(zh), None if pd.isna(e) else str(e)))
+    return [(c, PREFECTURE_PALETTE[i % len(PREFECTURE_PALETTE)], names.get(c, c)) for i, c in enumerate(codes)]
+
+
+def _sector_classes(gdf: pd.DataFrame, column: str, sectors: pd.DataFrame | None, extra: Mapping | None = None
+                    ) -> list:
+    """Categories of a sector column, in the sector vocabulary's colours and names."""
+    colour_of, name_of, order = _sector_palette(sectors)
+    return [(s, colour_of.get(s, "#999999"), name_of.get(s, str(s)), dict(extra or {}))
+            for s in _present(gdf, column, order)]
+
+
+def _minute_style(kind: str, column: str, name: str, **defaults: Any) -> str:
+    """A graduated style of minutes in the travel-time classes of every output."""
+    breaks, colours, labels = minute_classes("zh")
+    return qml_graduated(kind, column, breaks, colours, labels, **_look(name, **defaults))
 
 
 def default_styles(
@@ -561,13 +748,19 @@ def default_styles(
 ) -> dict[str, str]:
     """QML styles of the plan's layers, with the web map's palette.
 
+    Every colour, width, size and opacity comes from :mod:`spatial_planner.symbology`
+    (:data:`~spatial_planner.symbology.LAYER_STYLE` and the class palettes), so QGIS
+    draws what the web map draws. Each name is labelled on one layer only: the
+    county names on ``nodes`` (higher tiers placed first), not on ``counties``.
+
     Parameters
     ----------
     layers
         Layer name → GeoDataFrame, as written to the GeoPackage.
     sectors
         The sector vocabulary (:func:`spatial_planner.io.read_sectors`;
-        columns ``code``, ``name_zh``, ``color``) colouring the parks.
+        columns ``code``, ``name_zh``, ``name_en``, ``color``) colouring the
+        parks, belts and clusters.
 
     Returns
     -------
@@ -575,10 +768,11 @@ def default_styles(
         Layer name → QML for the layers this module knows: ``boundary``,
         ``prefectures``, ``counties``, ``seats``, ``parks``, ``rail_lines``,
         ``stations``, ``roads``, ``hubs``, ``county_access``, ``isochrones``,
-        ``nodes`` (by ``tier``), ``belts``, ``belt_corridors`` and ``clusters``
-        (by ``sector``), ``corridors``, ``linkages`` (by ``strength_class``),
-        ``priorities`` and ``isomorphism``. Other layers, layers without the
-        needed column and layers mixing geometry kinds get no entry.
+        ``network_edges``, ``nodes`` (by ``tier``), ``belts``,
+        ``belt_corridors`` and ``clusters`` (by ``sector``), ``corridors``,
+        ``linkages`` (by ``strength_class``), ``priorities`` and
+        ``isomorphism``. Other layers, layers without the needed column and
+        layers mixing geometry kinds get no entry.
     """
     out: dict[str, str] = {}
     for name, gdf in layers.items():
@@ -592,82 +786,75 @@ def default_styles(
 
 
 def _style_for(name: str, gdf: gpd.GeoDataFrame, kind: str, sectors: pd.DataFrame | None) -> str | None:
+    """The QML of one layer: a context or network layer, else an analysis layer."""
     cols = set(gdf.columns)
-    if name == "boundary" and kind == "polygon":
-        return qml_single("polygon", "#000000", fill=False, width=2.5)
-    if name == "prefectures" and kind == "polygon":
-        return qml_single("polygon", "#222222", fill=False, width=2.0)
+    if name in ("boundary", "prefectures") and kind == "polygon":
+        return qml_single("polygon", _colour(name), fill=False, **_look(name))
     if name == "counties" and kind == "polygon" and "prefecture_adcode" in cols:
-        codes = sorted(gdf["prefecture_adcode"].dropna().astype(str).unique())
-        names = {}
-        if "prefecture_zh" in cols:
-            pairs = gdf[["prefecture_adcode", "prefecture_zh"]].dropna()
-            names = dict(zip(pairs["prefecture_adcode"].astype(str), pairs["prefecture_zh"].astype(str)))
-        cats = [(c, PREFECTURE_PALETTE[i % len(PREFECTURE_PALETTE)], names.get(c, c)) for i, c in enumerate(codes)]
-        return qml_categorized("polygon", "prefecture_adcode", cats, width=0.6, outline="#555555", opacity=0.6,
-                               label_field="name_zh" if "name_zh" in cols else None)
+        return qml_categorized("polygon", "prefecture_adcode", _prefecture_classes(gdf), **_look(name))
     if name == "seats" and kind == "point":
-        return qml_single("point", "#ffffff", outline="#333333", width=1.0, point_size=6)
+        return qml_single("point", _colour(name), **_look(name))
     if name == "parks" and "lead_sector" in cols:
-        colour_of, name_of, order = _sector_palette(sectors)
-        cats = [(s, colour_of.get(s, "#999999"), name_of.get(s, str(s))) for s in _present(gdf, "lead_sector", order)]
-        return qml_categorized(kind, "lead_sector", cats, width=1.0, outline="#333333", opacity=0.85)
+        return qml_categorized(kind, "lead_sector", _sector_classes(gdf, "lead_sector", sectors), **_look(name))
     if name == "rail_lines" and kind == "line" and "rail_class" in cols:
-        return qml_categorized("line", "rail_class", _line_classes(gdf, "rail_class", RAIL_STYLE, "#555555", 2.0))
+        return qml_categorized("line", "rail_class", _line_classes(gdf, "rail_class", RAIL_STYLE, ("#555555", 2.0, None)),
+                               **_look(name))
     if name == "roads" and kind == "line" and "road_class" in cols:
-        return qml_categorized("line", "road_class", _line_classes(gdf, "road_class", ROAD_STYLE, "#999999", 1.0),
-                               opacity=0.85)
+        return qml_categorized("line", "road_class", _line_classes(gdf, "road_class", ROAD_STYLE, ("#999999", 1.0, None)),
+                               **_look(name))
     if name == "hubs" and kind == "point" and "hub_type" in cols:
-        cats = [(c, HUB_STYLE.get(c, "#777777"), _zh(c)) for c in _present(gdf, "hub_type", list(HUB_STYLE))]
-        return qml_categorized("point", "hub_type", cats, point_size=14, width=1.5, outline="#000000")
+        cats = [(c, HUB_STYLE.get(c, "#777777"), _class_label(c)) for c in _present(gdf, "hub_type", list(HUB_STYLE))]
+        return qml_categorized("point", "hub_type", cats, **_look(name))
     if name == "stations" and kind == "point" and "station_type" in cols:
-        cats = [(c, STATION_COLOURS.get(c, "#777777"), "高铁站" if c == "hsr" else _zh(c))
+        cats = [(c, STATION_COLOURS.get(c, "#777777"), _bilingual(*HUB_LABELS["hsr"]) if c == "hsr" else _class_label(c))
                 for c in _present(gdf, "station_type", list(STATION_COLOURS))]
-        return qml_categorized("point", "station_type", cats, point_size=8, width=1.0, outline="#222222")
+        return qml_categorized("point", "station_type", cats, **_look(name))
+    if name == "network_edges" and kind == "line" and "layer" in cols:
+        cats = [(k, c, lab, {"width": w}) for k, (c, w), lab in zip(
+            NETWORK_EDGE_STYLE, NETWORK_EDGE_STYLE.values(), ("道路边 road edge", "铁路边 rail edge"))
+            if k in set(gdf["layer"])]
+        return qml_categorized("line", "layer", cats, **_look(name))
+    return _analysis_style(name, gdf, kind, sectors)
+
+
+def _analysis_style(name: str, gdf: gpd.GeoDataFrame, kind: str, sectors: pd.DataFrame | None) -> str | None:
+    """The QML of an accessibility or 点-带-网 layer."""
+    cols = set(gdf.columns)
     if name == "county_access":
         col = next((c for c in gdf.columns if str(c).startswith("min_to_")), None)
-        if col is None:
-            return None
-        _, _, labels = minute_classes("zh")
-        return qml_graduated(kind, col, list(TIME_BREAKS), list(TIME_COLOURS), labels, width=0.5,
-                             outline="#666666", opacity=0.8)
+        return None if col is None else _minute_style(kind, col, name)
     if name == "isochrones" and "minutes" in cols:
-        _, _, labels = minute_classes("zh")
-        return qml_graduated(kind, "minutes", list(TIME_BREAKS), list(TIME_COLOURS), labels, width=1.0,
-                             outline="#666666", opacity=0.45)
-    if name in ("nodes", "belts", "links") and "tier" in cols:
-        return _tiered(name, gdf, kind)
+        return _minute_style(kind, "minutes", name, outline=None)
+    if name == "nodes" and "tier" in cols:
+        label = "name_zh" if "name_zh" in cols else None
+        return qml_categorized(kind, "tier", _tier_classes(gdf, kind), label_field=label,
+                               label_priority=_TIER_PRIORITY if label else None, **_look(name))
     if name in ("belts", "belt_corridors", "clusters") and "sector" in cols:
-        colour_of, name_of, order = _sector_palette(sectors)
-        line = kind == "line"
-        cats = [(c, colour_of.get(c, "#999999"), name_of.get(c, str(c)), {"width": 4.0} if line else {})
-                for c in _present(gdf, "sector", order)]
-        return qml_categorized(kind, "sector", cats, width=None if line else 1.5, outline="#555555",
-                               opacity=0.9 if line else 0.3, label_field="name_zh" if "name_zh" in cols else None)
-    if name == "corridors" and kind == "line":
-        return qml_single("line", "#6a3d9a", width=6.0, opacity=0.4, label_field="name_zh" if "name_zh" in cols else None)
+        # belt_corridors share the belts' names: only the belts (and the clusters) are labelled
+        label = "name_zh" if "name_zh" in cols and name != "belt_corridors" else None
+        return qml_categorized(kind, "sector", _sector_classes(gdf, "sector", sectors), label_field=label,
+                               **_look(name, outline=None))
     if name == "linkages" and kind == "line" and "strength_class" in cols:
-        cats = [(k, c, k, {"width": w}) for k, (c, w) in STRENGTH_STYLE.items() if k in set(gdf["strength_class"])]
-        return qml_categorized("line", "strength_class", cats, opacity=0.8)
-    if name == "priorities" and kind == "line":
-        return qml_single("line", "#e31a1c", width=2.5, dash="10 6", label_field="proposal" if "proposal" in cols else None)
-    if name == "isomorphism" and kind == "line":
-        return qml_single("line", "#ff7f00", width=2.0, dash="2 5")
-    if name == "network_edges" and kind == "line" and "layer" in cols:
-        cats = [(k, c, lab, {"width": w}) for k, c, lab, w in
-                (("road", "#7f8c8d", "道路边 road edge", 1.0), ("rail", "#c0392b", "铁路边 rail edge", 1.5))
-                if k in set(gdf["layer"])]
-        return qml_categorized("line", "layer", cats, opacity=0.8)
+        cats = [(k, c, _bilingual(k, STRENGTH_EN.get(k)), {"width": w}) for k, (c, w) in STRENGTH_STYLE.items()
+                if k in set(gdf["strength_class"])]
+        return qml_categorized("line", "strength_class", cats, **_look(name))
+    if name in ("corridors", "priorities", "isomorphism") and kind == "line":
+        field = {"corridors": "name_zh", "priorities": "proposal"}.get(name)
+        return qml_single("line", _colour(name), label_field=field if field in cols else None, **_look(name))
     return None
 
 
 def _sector_palette(sectors: pd.DataFrame | None) -> tuple[dict, dict, list]:
-    """Sector code → colour and → Chinese name, in vocabulary order."""
+    """Sector code → colour and → legend label (Chinese, then English), in vocabulary order."""
     if sectors is None or not {"code", "color"} <= set(sectors.columns):
         return {}, {}, []
     order = [str(c) for c in sectors["code"]]
     colour_of = dict(zip(order, sectors["color"].astype(str)))
-    name_of = dict(zip(order, sectors["name_zh"].astype(str))) if "name_zh" in sectors.columns else {}
+    name_of = {}
+    if "name_zh" in sectors.columns:
+        en = sectors["name_en"] if "name_en" in sectors.columns else pd.Series(None, index=sectors.index)
+        name_of = {c: _bilingual(str(zh), None if pd.isna(e) else str(e))
+                   for c, zh, e in zip(order, sectors["name_zh"], en)}
     return colour_of, name_of, order
 
 
