@@ -136,3 +136,17 @@ def test_web_assets_follow_the_installed_folium():
     assert npm_source("https://example.org/x.js") is None
     # a minified file the package does not ship is taken unminified, from dist/ first
     assert _member(["src/x.js", "dist/x.js", "README.md"], "x.min.js") == "dist/x.js"
+
+
+def test_one_search_box_for_every_searchable_layer_a_title_and_the_language(henan):
+    m = build_map({k: henan[k] for k in ("counties", "parks", "hubs")}, title="测试地图")
+    page = render_html(m, assets="cdn")
+    assert page.count("L.DomUtil.create('div', 'sp-search')") == 1 and "leaflet-search" not in page
+    sources = re.search(r"var sources = \[(.*?)\];", page).group(1)
+    assert sources.count("layer:") == 2 and "县级行政区" in sources and "产业园区" in sources
+    # the layers are named as they are in the page (ids made stable before the search names them)
+    for name in re.findall(r"layer: (geo_json_[0-9a-f]+)", sources):
+        assert f"var {name} = " in page
+    assert '<html lang="zh-CN">' in page and "<title>测试地图</title>" in page
+    en = render_html(build_map({"counties": henan["counties"]}, config=MapConfig(language="en")), assets="cdn")
+    assert '<html lang="en">' in en and "Search places" in en

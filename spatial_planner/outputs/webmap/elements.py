@@ -14,7 +14,7 @@ from jinja2 import Template
 from ..._errors import DataFileError
 from .assets import assets_available, inline_assets
 
-__all__ = ["Legend", "render_html", "IndicatorSwitch", "Attribution", "MapNote"]
+__all__ = ["Legend", "render_html", "IndicatorSwitch", "Attribution", "MapNote", "PlaceSearch"]
 
 
 class Legend(branca.element.MacroElement):
@@ -114,6 +114,88 @@ class Attribution(branca.element.MacroElement):
         self.text = html.escape(text)
 
 
+class PlaceSearch(branca.element.MacroElement):
+    """One search box for every searchable layer of a map (parks, counties, growth poles …).
+
+    Layers register with :meth:`add` (the layer and the property holding the name). Typing shows up to 12
+    matching names with their layer; choosing one zooms to the feature, switches its layer on and opens its
+    popup.
+    """
+
+    _template = Template(
+        """
+{% macro header(this, kwargs) %}
+<style>
+.sp-search { background: rgba(255,255,255,.95); padding: 4px; border-radius: 4px;
+             box-shadow: 0 1px 4px rgba(0,0,0,.3); font: 13px/1.4 sans-serif; }
+.sp-search input { width: 180px; font-size: 13px; padding: 3px 5px; border: 1px solid #aaa; border-radius: 3px; }
+.sp-search ul { list-style: none; margin: 4px 0 0; padding: 0; max-height: 260px; overflow-y: auto; }
+.sp-search li { padding: 2px 5px; cursor: pointer; white-space: nowrap; }
+.sp-search li:hover, .sp-search li.sp-on { background: #e8f0fe; }
+.sp-search li small { color: #777; margin-left: 6px; }
+</style>
+{% endmacro %}
+{% macro script(this, kwargs) %}
+setTimeout(function() {  // after every layer of the page is defined (plan layers come after this control)
+    var map = {{ this._parent.get_name() }};
+    var sources = [{% for s in this.sources %}{layer: {{ s[0].get_name() }}, field: {{ s[1]|tojson }}, title: {{ s[2]|tojson }}}{{ "," if not loop.last }}{% endfor %}];
+    var index = [];
+    sources.forEach(function(s) {
+        s.layer.eachLayer(function(f) {
+            var name = f.feature && f.feature.properties ? f.feature.properties[s.field] : null;
+            if (name) { index.push({name: String(name), feature: f, source: s}); }
+        });
+    });
+    var box = L.control({position: 'topleft'});
+    box.onAdd = function() {
+        var d = L.DomUtil.create('div', 'sp-search');
+        d.innerHTML = '<input type="search" placeholder={{ this.placeholder|tojson }} aria-label={{ this.placeholder|tojson }}><ul></ul>';
+        L.DomEvent.disableClickPropagation(d);
+        L.DomEvent.disableScrollPropagation(d);
+        var input = d.querySelector('input'), list = d.querySelector('ul');
+        function go(hit) {
+            if (!map.hasLayer(hit.source.layer)) { map.addLayer(hit.source.layer); }
+            var f = hit.feature;
+            if (f.getBounds) { map.fitBounds(f.getBounds(), {maxZoom: 11}); } else { map.setView(f.getLatLng(), 11); }
+            if (f.openPopup) { f.openPopup(); }
+            list.innerHTML = '';
+        }
+        input.addEventListener('input', function() {
+            var q = input.value.trim();
+            list.innerHTML = '';
+            if (!q) { return; }
+            index.filter(function(h) { return h.name.indexOf(q) >= 0; }).slice(0, 12).forEach(function(h) {
+                var li = document.createElement('li');
+                li.textContent = h.name;
+                var small = document.createElement('small');
+                small.textContent = h.source.title;
+                li.appendChild(small);
+                li.addEventListener('click', function() { input.value = h.name; go(h); });
+                list.appendChild(li);
+            });
+        });
+        input.addEventListener('keydown', function(e) {
+            if (e.key === 'Enter' && list.firstChild) { list.firstChild.click(); }
+        });
+        return d;
+    };
+    box.addTo(map);
+}, 0);
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, placeholder: str = "搜索地名…"):
+        super().__init__()
+        self._name = "PlaceSearch"
+        self.placeholder = placeholder
+        self.sources: list[tuple[object, str, str]] = []
+
+    def add(self, layer, field: str, title: str) -> None:
+        """Search ``layer``'s features by the property ``field``; ``title`` names the layer in the results."""
+        self.sources.append((layer, field, title))  # named at render time, after the ids are made stable
+
+
 class MapNote(branca.element.MacroElement):
     """A short always-visible note with a symbol (bottom left): what a dashed outline means, for example."""
 
@@ -186,6 +268,9 @@ def render_html(m: folium.Map, *, assets: str = "auto") -> str:
     """
     _stable_ids(m)
     html_text = _JSON_UNICODE.sub(_unescape_non_ascii, m.get_root().render())
+    lang = getattr(m, "_sp_lang", None)
+    if lang:
+        html_text = html_text.replace("<html>", f'<html lang="{html.escape(lang, quote=True)}">', 1)
     if assets == "cdn" or (assets == "auto" and not assets_available()):
         return html_text
     html_text, missing = inline_assets(html_text)

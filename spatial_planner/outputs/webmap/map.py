@@ -37,7 +37,7 @@ from ...symbology import (
     label,
 )
 from .assets import KEEP_CSS, KEEP_JS
-from .elements import Attribution, Legend, MapNote
+from .elements import Attribution, Legend, MapNote, PlaceSearch
 from .prepare import escaped_properties, merge_unnamed, prepare_for_web, roads_for_map, split_straight_parts
 
 __all__ = ["add_layer", "build_map", "MapConfig"]
@@ -102,11 +102,10 @@ def add_layer(
     )
     layer.add_to(m)
     if search_field and search_field in data.columns:
-        folium.plugins.Search(
-            layer=layer, search_label=search_field, geom_type="Point" if point_style else "Polygon",
-            placeholder="搜索…" if language == "zh" else "Search…", collapsed=True, search_zoom=11,
-            position="topleft",
-        ).add_to(m)
+        search = getattr(m, "_sp_search", None)
+        if search is None:
+            search = m._sp_search = PlaceSearch("搜索地名、园区…" if language == "zh" else "Search places, parks…")
+        search.add(layer, search_field, name)
     return layer
 
 
@@ -219,6 +218,11 @@ def build_map(
     if cfg.basemap != "none":
         folium.plugins.MiniMap(toggle_display=True).add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    if getattr(m, "_sp_search", None) is not None:
+        m._sp_search.add_to(m)  # one box for every searchable layer, after they are all drawn
+    m._sp_lang = "zh-CN" if zh else "en"
+    page_title = title or ("空间布局地图" if zh else "Spatial layout map")
+    m.get_root().header.add_child(branca.element.Element(f"<title>{html.escape(page_title)}</title>"))
     m.get_root().header.add_child(branca.element.Element(
         "<style>.leaflet-control-layers-expanded{max-height:52vh;overflow-y:auto;font-size:12px}</style>"))
     return m
