@@ -5,35 +5,37 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "FIELD_LABELS",
-    "CLASS_LABELS",
-    "RAIL_STYLE",
-    "ROAD_STYLE",
-    "APPROXIMATE_QUALITY",
     "APPROXIMATE_DASH",
-    "approximate_style",
-    "HUB_STYLE",
-    "PREFECTURE_PALETTE",
-    "label",
+    "APPROXIMATE_QUALITY",
+    "CLASS_LABELS",
+    "FIELD_LABELS",
     "GAIN_COLOURS",
-    "gain_classes",
-    "TIME_BREAKS",
-    "TIME_COLOURS",
-    "minute_class",
-    "time_colour",
-    "minute_classes",
-    "TIER_STYLE",
-    "STRENGTH_STYLE",
-    "STRENGTH_EN",
     "HUB_LABELS",
-    "STATION_COLOURS",
-    "NETWORK_EDGE_STYLE",
+    "HUB_STYLE",
     "LAYER_STYLE",
+    "LAYER_TITLES",
+    "NETWORK_EDGE_STYLE",
+    "PREFECTURE_PALETTE",
+    "RAIL_STYLE",
     "RASTER_OPACITY",
+    "ROAD_STYLE",
+    "STATION_COLOURS",
+    "STRENGTH_CLASSES",
+    "STRENGTH_EN",
+    "STRENGTH_STYLE",
     "TIERS",
     "TIER_EN",
     "TIER_LABEL_EN",
-    "STRENGTH_CLASSES",
+    "TIER_STYLE",
+    "TIME_BREAKS",
+    "TIME_COLOURS",
+    "approximate_style",
+    "gain_classes",
+    "label",
+    "minute_class",
+    "minute_classes",
+    "time_colour",
+    "web_style",
 ]
 
 #: zh / en labels of the fields shown in popups and tooltips.
@@ -283,22 +285,25 @@ NETWORK_EDGE_STYLE: dict[str, tuple[str, float]] = {"road": ("#7f8c8d", 1.0), "r
 
 
 #: How each layer is drawn besides its class colours (which come from the tables above and the sector
-#: vocabulary), as on the web map: ``colour`` (one colour for the whole layer), ``outline`` (outline of
-#: polygons and markers), ``width`` (line or outline width, px), ``size`` (marker diameter, px), ``dash``
-#: (dash and gap, px), ``opacity`` (of the whole symbol) and ``fill_opacity`` (of polygon and marker fills,
-#: outlines staying opaque). A polygon without ``outline`` is outlined in its fill colour.
+#: vocabulary), on the web map (:func:`web_style`) and in QGIS (:mod:`spatial_planner.outputs.qgis`):
+#: ``colour`` (one colour for the whole layer: the line colour of lines and of unfilled polygons, the fill of
+#: markers with an ``outline``), ``outline`` (outline of polygons and markers), ``width`` (line or outline
+#: width, px), ``size`` (marker diameter, px), ``dash`` (dash and gap, px), ``opacity`` (of the whole symbol)
+#: and ``fill_opacity`` (of polygon and marker fills, outlines staying opaque). A polygon without ``outline``
+#: is outlined in its fill colour. Area fills drawn under the plan (counties, accessibility, isochrones,
+#: corridors, clusters) are translucent, so that the plan above them stays readable.
 LAYER_STYLE: dict[str, dict[str, object]] = {
     "boundary": {"colour": "#000000", "width": 2.5},
     "prefectures": {"colour": "#222222", "width": 2.0},
     "counties": {"outline": "#555555", "width": 0.6, "fill_opacity": 0.35},
-    "seats": {"colour": "#ffffff", "outline": "#333333", "width": 1.0, "size": 6.0},
+    "seats": {"colour": "#ffffff", "outline": "#333333", "width": 1.0, "size": 6.0, "fill_opacity": 1.0},
     "parks": {"outline": "#333333", "width": 1.0, "fill_opacity": 0.8},
     "stations": {"outline": "#222222", "width": 1.0, "size": 8.0, "fill_opacity": 0.9},
     "hubs": {"outline": "#000000", "width": 1.5, "size": 16.0, "fill_opacity": 0.95},
     "roads": {"opacity": 0.85},
     "rail_lines": {},
     "network_edges": {"opacity": 0.8},
-    "county_access": {"outline": "#666666", "width": 0.5, "fill_opacity": 0.75},
+    "county_access": {"outline": "#666666", "width": 0.5, "fill_opacity": 0.55},
     "isochrones": {"width": 1.0, "fill_opacity": 0.35},
     "nodes": {"outline": "#222222", "width": 1.0, "fill_opacity": 0.95},
     "belts": {"width": 7.0, "opacity": 0.9},
@@ -308,6 +313,55 @@ LAYER_STYLE: dict[str, dict[str, object]] = {
     "linkages": {"opacity": 0.8},
     "priorities": {"colour": "#e31a1c", "width": 4.0, "dash": "10 6", "opacity": 0.95},
     "isomorphism": {"colour": "#ff7f00", "width": 3.0, "dash": "2 5"},
+}
+
+#: :data:`LAYER_STYLE` keys → Leaflet path options.
+_LEAFLET_KEYS = {"width": "weight", "opacity": "opacity", "fill_opacity": "fillOpacity", "dash": "dashArray"}
+
+
+def web_style(name: str, **extra: object) -> dict[str, object]:
+    """A layer's :data:`LAYER_STYLE` as Leaflet path options (``color``, ``fillColor``, ``weight``,
+    ``opacity``, ``fillOpacity``, ``dashArray``, ``radius``), with ``extra`` options on top.
+
+    ``outline`` is the stroke ``color``; ``colour`` is the ``fillColor`` of a layer with an outline, else the
+    stroke ``color``; ``size`` (a diameter) becomes the marker ``radius``.
+    """
+    style = LAYER_STYLE.get(name, {})
+    out: dict[str, object] = {}
+    if "outline" in style:
+        out["color"] = style["outline"]
+    if "colour" in style:
+        out["fillColor" if "outline" in style else "color"] = style["colour"]
+    for key, leaflet in _LEAFLET_KEYS.items():
+        if key in style:
+            out[leaflet] = style[key]
+    if "size" in style:
+        out["radius"] = float(style["size"]) / 2  # type: ignore[arg-type]
+    return {**out, **extra}
+
+
+#: zh / en titles of the plan's layers in the QGIS project (:mod:`spatial_planner.outputs.qgis_project`).
+LAYER_TITLES: dict[str, tuple[str, str]] = {
+    "boundary": ("省界", "Province boundary"),
+    "prefectures": ("地级行政区界", "Prefecture boundaries"),
+    "counties": ("县级行政区（按地市着色）", "Counties (by prefecture)"),
+    "seats": ("县级行政中心", "County seats"),
+    "parks": ("产业园区（按首位产业）", "Industrial parks (by lead industry)"),
+    "rail_lines": ("铁路网", "Railways"),
+    "stations": ("铁路车站", "Rail stations"),
+    "roads": ("公路网", "Roads"),
+    "hubs": ("交通枢纽", "Transport hubs"),
+    "county_access": ("县域可达性（分钟）", "County access (minutes)"),
+    "isochrones": ("枢纽等时圈", "Hub isochrones"),
+    "network_edges": ("计算路网", "Routing network"),
+    "nodes": ("增长极（点，按培育层级）", "Growth poles (by tier)"),
+    "belts": ("产业带（带）", "Industrial belts"),
+    "belt_corridors": ("产业带走廊", "Belt corridors"),
+    "clusters": ("跨县产业集群建议", "Cross-county clusters"),
+    "corridors": ("多产业走廊（最密集段）", "Multi-industry corridors (densest stretch)"),
+    "linkages": ("节点联系（网）", "Linkages"),
+    "priorities": ("优先建设/提升通道", "Priority links"),
+    "isomorphism": ("产业同构县对", "Same-structure pairs"),
 }
 
 

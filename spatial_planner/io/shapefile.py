@@ -28,11 +28,11 @@ from .qml import rename_qml_fields
 __all__ = [
     "FIELD_NAMES_CSV",
     "FIELD_TYPES_CSV",
-    "file_stem",
-    "write_shapefiles",
-    "read_shapefiles",
     "SHAPEFILE_ENCODINGS",
+    "file_stem",
     "full_field_names",
+    "read_shapefiles",
+    "write_shapefiles",
 ]
 
 _ENCODING_ALIASES = {"UTF8": "UTF-8", "UTF-8": "UTF-8", "65001": "UTF-8",
@@ -149,7 +149,7 @@ def _convert_column(s: pd.Series) -> tuple[pd.Series, str, str | None]:
         return _as_text(s, fn), str(dtype), None
     if pd.api.types.is_numeric_dtype(dtype):
         return s, str(dtype), None
-    if pd.api.types.is_string_dtype(dtype) and not dtype == object:
+    if pd.api.types.is_string_dtype(dtype) and dtype != object:
         return s, "str", None
     values = [v for v in s if not _is_missing(v)]
     kinds = {type(v) for v in values}
@@ -536,7 +536,7 @@ def read_shapefiles(folder: str | os.PathLike) -> dict[str, pd.DataFrame]:
     root = Path(folder)
     if not root.is_dir():
         raise DataFileError(f"no such folder: {root}", layer=str(root), fix="pass the folder write_shapefiles wrote.")
-    read_csv = lambda p: pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")  # noqa: E731
+    read_csv = lambda p: pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     names = read_csv(root / FIELD_NAMES_CSV) if (root / FIELD_NAMES_CSV).exists() else None
     types = read_csv(root / FIELD_TYPES_CSV) if (root / FIELD_TYPES_CSV).exists() else None
     if types is not None:

@@ -19,7 +19,7 @@ from rasterio.enums import Resampling
 from ._atomic import atomic_output, check_free
 from .qml import qml_sidecar
 
-__all__ = ["write_text", "write_html", "write_csv", "write_geotiff"]
+__all__ = ["write_csv", "write_geotiff", "write_html", "write_text"]
 
 
 def write_text(text: str, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
@@ -73,15 +73,14 @@ def write_geotiff(
         "crs": crs, "transform": transform, "nodata": nodata, "tiled": True, "blockxsize": 256,
         "blockysize": 256, "compress": "deflate", "predictor": 3,
     }
-    with atomic_output(final, overwrite=overwrite) as tmp:
-        with rasterio.open(tmp, "w", **profile) as dst:
-            dst.write(data, 1)
-            dst.set_band_description(1, description or units)
-            dst.update_tags(1, units=units)
-            factors = [f for f in (2, 4, 8, 16) if min(width, height) // f >= 8]
-            if factors:
-                dst.build_overviews(factors, Resampling.average)
-                dst.update_tags(ns="rio_overview", resampling="average")
+    with atomic_output(final, overwrite=overwrite) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+        dst.write(data, 1)
+        dst.set_band_description(1, description or units)
+        dst.update_tags(1, units=units)
+        factors = [f for f in (2, 4, 8, 16) if min(width, height) // f >= 8]
+        if factors:
+            dst.build_overviews(factors, Resampling.average)
+            dst.update_tags(ns="rio_overview", resampling="average")
     if style is not None:
         write_text(style, qml_sidecar(final), overwrite=overwrite)
     return final

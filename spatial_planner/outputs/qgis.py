@@ -1,16 +1,21 @@
-"""QGIS layer styles (QML) for the plan's GeoPackage, written where QGIS looks for them.
+"""QGIS layer styles (QML) of the plan's layers and rasters, from the one palette of :mod:`spatial_planner.symbology`.
 
 The styles are generated as QGIS 3 QML text from Python (QGIS itself is never
-needed) and stored in the GeoPackage's ``layer_styles`` table, the table QGIS
-reads and writes through its OGR provider, with the default-style flag set.
-Opening ``plan.gpkg`` in QGIS then draws every styled layer with the same
-colours, widths, dashes and classes as the HTML map (:mod:`spatial_planner.maps`).
+needed). The run stores them where QGIS looks for them: in the GeoPackage's
+``layer_styles`` table with the default-style flag set
+(:func:`spatial_planner.io.write_styles`), as ``<name>.qml`` beside each
+shapefile and GeoTIFF (:func:`spatial_planner.io.write_shapefiles`,
+:func:`spatial_planner.io.write_geotiff`), and inside the QGIS project
+``plan.qgs`` (:mod:`spatial_planner.outputs.qgis_project`). QGIS then draws
+every layer with the same colours, widths, dashes and classes as the HTML map.
 
 * :func:`qml_single`, :func:`qml_categorized`, :func:`qml_graduated` build one
   QML document (single symbol, categories, graduated ranges), optionally with
   labels on a text field in a CJK-capable font.
-* :func:`default_styles` builds the styles of the layers the plan writes.
-* :func:`write_styles` stores styles in a finished GeoPackage.
+* :func:`qml_raster_classes` and :func:`time_raster_style` style a
+  single-band raster in fixed classes (the travel-time classes).
+* :func:`default_styles` builds the styles of the layers the plan writes; each
+  name is labelled on one layer only.
 
 Sizes (line widths, outline widths, marker sizes, dash lengths) are screen
 pixels, as on the web map. Every text that enters the XML (values, labels,
@@ -20,6 +25,7 @@ are safe.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -51,13 +57,14 @@ from ..symbology import (
 )
 
 __all__ = [
-    "QGIS_VERSION",
     "LABEL_FONT",
-    "qml_single",
+    "QGIS_VERSION",
+    "default_styles",
+    "minute_labels",
     "qml_categorized",
     "qml_graduated",
     "qml_raster_classes",
-    "default_styles",
+    "qml_single",
     "time_raster_style",
 ]
 
@@ -271,11 +278,11 @@ def _symbol(
     )
 
 
-def _labeling(geometry: str, field: str, priority: str | None = None) -> str:
+def _labeling(geometry: str, field: str, properties: Mapping[str, str] | None = None) -> str:
     """A ``<labeling type="simple">`` block on ``field`` in :data:`LABEL_FONT`.
 
-    ``priority`` is a QGIS expression giving each label's priority (0–10): where labels collide, the
-    higher one is placed.
+    ``properties`` are data-defined label properties: QGIS property name (``Priority``, ``Size``, ``Bold``,
+    ``Show`` …) → expression.
     """
     layer_type = {"polygon": "PolygonGeometry", "line": "LineGeometry", "point": "PointGeometry"}[geometry]
     # QgsPalLayerSettings::Placement: 1 offset from centroid, 2 parallel to lines, 6 cartographic around points
@@ -319,17 +326,18 @@ def _labeling(geometry: str, field: str, priority: str | None = None) -> str:
         'scaleMin="0" scaleMax="0" displayAll="0" upsidedownLabels="0" labelPerPart="0" mergeLines="0" '
         'limitNumLabels="0" maxNumLabels="2000" minFeatureSize="0" fontLimitPixelSize="0" fontMinPixelSize="3" '
         'fontMaxPixelSize="10000" zIndex="0" unplacedVisibility="0"/>'
-        + _ddp("dd_properties", {"Priority": priority} if priority else {}) +
+        + _ddp("dd_properties", properties or {}) +
         '<callout type="simple"><Option type="Map"><Option name="enabled" type="QString" value="0"/></Option>'
         '</callout>'
         '</settings></labeling>'
     )
 
 
-def _document(geometry: str, renderer: str, label_field: str | None, label_priority: str | None = None) -> str:
+def _document(geometry: str, renderer: str, label_field: str | None,
+              label_properties: Mapping[str, str] | None = None) -> str:
     """The whole QML document around a ``<renderer-v2>`` element."""
     _, _, layer_geometry_type = _GEOMETRIES[geometry]
-    labels = _labeling(geometry, label_field, label_priority) if label_field else ""
+    labels = _labeling(geometry, label_field, label_properties) if label_field else ""
     return (
         "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
         f'<qgis version="{QGIS_VERSION}" styleCategories="AllStyleCategories" '
@@ -416,7 +424,7 @@ def qml_categorized(
     point_size: float | None = None,
     dash: str | None = None,
     label_field: str | None = None,
-    label_priority: str | None = None,
+    label_properties: Mapping[str, str] | None = None,
 ) -> str:
     """QML of a categorised style (``renderer-v2 type="categorizedSymbol"``).
 
@@ -435,9 +443,10 @@ def qml_categorized(
         Defaults of every category (see :func:`qml_single`).
     label_field
         Label features with this text field.
-    label_priority
-        A QGIS expression of each label's priority (0–10; where labels
-        collide the higher one is placed), for example by tier.
+    label_properties
+        Data-defined label properties: QGIS property name → expression, for
+        example ``{"Priority": ...}`` (0–10; where labels collide the higher
+        one is placed), ``Size`` (points), ``Bold``, ``Show``.
 
     Returns
     -------
@@ -469,7 +478,7 @@ def qml_categorized(
         f'<symbols>{"".join(syms)}</symbols><source-symbol>{source}</source-symbol>'
         "<rotation/><sizescale/></renderer-v2>"
     )
-    return _document(g, renderer, label_field, label_priority)
+    return _document(g, renderer, label_field, label_properties)
 
 
 def qml_graduated(
@@ -543,7 +552,7 @@ def _checked_classes(breaks: Sequence[float], colours: Sequence[str], labels: Se
         raise ConfigError(
             f"{len(b)} breaks need {len(b) + 1} colours and labels; got {len(colours)} and {len(labels)}",
             key="breaks", source="QGIS style", fix="give one colour and one label per class (breaks + 1).")
-    if any(not math.isfinite(x) for x in b) or any(x >= y for x, y in zip(b, b[1:])):
+    if any(not math.isfinite(x) for x in b) or any(x >= y for x, y in itertools.pairwise(b)):
         raise ConfigError(f"breaks must be finite and increasing: {list(breaks)}", key="breaks",
                           source="QGIS style", fix="sort the breaks and drop repeated ones.")
     return b
@@ -629,8 +638,13 @@ def time_raster_style() -> str:
     """QML of a travel-time raster (minutes): the classes and colours of every output
     (:func:`~spatial_planner.symbology.minute_classes`), drawn at
     :data:`~spatial_planner.symbology.RASTER_OPACITY`."""
-    breaks, colours, labels = minute_classes("zh")
-    return qml_raster_classes(breaks, colours, labels, opacity=RASTER_OPACITY)
+    breaks, colours, _ = minute_classes("zh")
+    return qml_raster_classes(breaks, colours, minute_labels(), opacity=RASTER_OPACITY)
+
+
+def minute_labels() -> list[str]:
+    """Legend labels of the travel-time classes, Chinese then English: ``0–15 分钟 (min)`` … ``> 180 分钟 (min)``."""
+    return [f"{zh} (min)" for zh in minute_classes("zh")[2]]
 
 
 # --------------------------------------------------------------------------- the plan's styles
@@ -690,9 +704,24 @@ def _colour(name: str) -> str:
     return str(LAYER_STYLE[name]["colour"])
 
 
-#: Label priority of a growth pole by its tier: where labels collide, the higher tier's name is placed.
-_TIER_PRIORITY = "CASE {} ELSE 2 END".format(" ".join(
-    f"WHEN \"tier\" = '{t}' THEN {10 - 2 * i}" for i, t in enumerate(TIERS)))
+def _by_tier(values: Sequence[object], default: object) -> str:
+    """A QGIS expression taking ``values[i]`` for a growth pole of tier ``TIERS[i]``, else ``default``."""
+    cases = " ".join(f"WHEN \"tier\" = '{t}' THEN {v}" for t, v in zip(TIERS, values))
+    return f"CASE {cases} ELSE {default} END"
+
+
+#: Scale below which (zoomed out further than 1:1,500,000, a province on a screen) county-tier poles are not
+#: labelled, so that the names of the higher tiers stand out.
+_LOWEST_TIER_LABEL_SCALE = 1_500_000
+
+#: Labels of the growth poles by tier: where labels collide the higher tier's name is placed; higher tiers
+#: in larger type, the two highest bold; the lowest tier only when zoomed in.
+_TIER_LABELS = {
+    "Priority": _by_tier([10 - 2 * i for i in range(len(TIERS))], 2),
+    "Size": _by_tier([11, 10, 8.5, 7.5], 8),
+    "Bold": f"\"tier\" IN ('{TIERS[0]}', '{TIERS[1]}')",
+    "Show": f"\"tier\" <> '{TIERS[-1]}' OR @map_scale < {_LOWEST_TIER_LABEL_SCALE}",
+}
 
 
 def _line_classes(gdf: pd.DataFrame, column: str, palette: Mapping[str, tuple], default: tuple) -> list:
@@ -738,8 +767,8 @@ def _sector_classes(gdf: pd.DataFrame, column: str, sectors: pd.DataFrame | None
 
 def _minute_style(kind: str, column: str, name: str, **defaults: Any) -> str:
     """A graduated style of minutes in the travel-time classes of every output."""
-    breaks, colours, labels = minute_classes("zh")
-    return qml_graduated(kind, column, breaks, colours, labels, **_look(name, **defaults))
+    breaks, colours, _ = minute_classes("zh")
+    return qml_graduated(kind, column, breaks, colours, minute_labels(), **_look(name, **defaults))
 
 
 def default_styles(
@@ -828,7 +857,7 @@ def _analysis_style(name: str, gdf: gpd.GeoDataFrame, kind: str, sectors: pd.Dat
     if name == "nodes" and "tier" in cols:
         label = "name_zh" if "name_zh" in cols else None
         return qml_categorized(kind, "tier", _tier_classes(gdf, kind), label_field=label,
-                               label_priority=_TIER_PRIORITY if label else None, **_look(name))
+                               label_properties=_TIER_LABELS if label else None, **_look(name))
     if name in ("belts", "belt_corridors", "clusters") and "sector" in cols:
         # belt_corridors share the belts' names: only the belts (and the clusters) are labelled
         label = "name_zh" if "name_zh" in cols and name != "belt_corridors" else None
@@ -839,7 +868,8 @@ def _analysis_style(name: str, gdf: gpd.GeoDataFrame, kind: str, sectors: pd.Dat
                 if k in set(gdf["strength_class"])]
         return qml_categorized("line", "strength_class", cats, **_look(name))
     if name in ("corridors", "priorities", "isomorphism") and kind == "line":
-        field = {"corridors": "name_zh", "priorities": "proposal"}.get(name)
+        # priority links are numbered by rank (their proposals repeat); the corridors carry their names
+        field = {"corridors": "name_zh", "priorities": "rank"}.get(name)
         return qml_single("line", _colour(name), label_field=field if field in cols else None, **_look(name))
     return None
 

@@ -35,12 +35,19 @@ from ...symbology import (
     STATION_COLOURS,
     approximate_style,
     label,
+    web_style,
 )
 from .assets import KEEP_CSS, KEEP_JS
 from .elements import Attribution, Legend, MapNote, PlaceSearch
-from .prepare import escaped_properties, merge_unnamed, prepare_for_web, roads_for_map, split_straight_parts
+from .prepare import (
+    escaped_properties,
+    merge_unnamed,
+    prepare_for_web,
+    roads_for_map,
+    split_straight_parts,
+)
 
-__all__ = ["add_layer", "build_map", "MapConfig"]
+__all__ = ["MapConfig", "add_layer", "build_map"]
 
 
 # --------------------------------------------------------------------------- data preparation
@@ -254,7 +261,7 @@ def _draw_counties(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Cont
     layer = add_layer(
         m, c, name=name, fields=["name_zh", "name_en", "adcode", "prefecture_zh", "kind", "area_km2", "_fill"],
         language=lang, tooltip_field="name_zh" if zh else "name_en", search_field="name_zh",
-        style=lambda p: {"fillColor": p.get("_fill", "#ddd"), "color": "#555", "weight": 0.6, "fillOpacity": 0.35},
+        style=lambda p: web_style("counties", fillColor=p.get("_fill", "#ddd")),
     )
     Legend(layer, name, [("#dddddd", "按所属地市着色" if zh else "shaded by prefecture", "box")],
            position="bottomleft").add_to(m)
@@ -266,8 +273,8 @@ def _draw_prefectures(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _C
     name = "地级行政区界" if zh else "Prefecture boundaries"
     layer = add_layer(m, p, name=name, fields=["name_zh", "name_en", "adcode", "n_counties", "area_km2"],
                       language=lang, tooltip_field="name_zh" if zh else "name_en",
-                      style={"fill": False, "color": "#222", "weight": 2.0})
-    Legend(layer, name, [("#222", "地级市界" if zh else "Prefecture boundary", "line")]).add_to(m)
+                      style=web_style("prefectures", fill=False))
+    Legend(layer, name, [(web_style("prefectures")["color"], "地级市界" if zh else "Prefecture boundary", "line")]).add_to(m)
 
 
 def _draw_roads(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context) -> None:
@@ -281,13 +288,13 @@ def _draw_roads(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context
         shown = f"{len(drawn):,}/{len(layers['roads']):,}"
         name += (f"（显示 {shown} 条；未画 {'、'.join(label(c, lang) for c in left_out)}，见 GeoPackage）" if zh
                  else f" ({shown} drawn; not drawn: {', '.join(label(c, lang) for c in left_out)}; all in the GeoPackage)")
-    _class_lines(m, r, "road_class", ROAD_STYLE, ("#999", 1, None), name=name, cx=cx, opacity=0.85,
+    _class_lines(m, r, "road_class", ROAD_STYLE, ("#999", 1, None), name=name, cx=cx, opacity=web_style("roads").get("opacity"),
                  fields=["name_zh", "name_en", "route_ref", "road_class_label", "design_speed_kmh", "geometry_quality"])
 
 
 def _draw_rail_lines(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context) -> None:
     _class_lines(m, split_straight_parts(cx.web("rail_lines")), "rail_class", RAIL_STYLE, ("#555", 2, None),
-                 name="铁路网" if cx.zh else "Railways", cx=cx,
+                 name="铁路网" if cx.zh else "Railways", cx=cx, opacity=web_style("rail_lines").get("opacity"),
                  fields=["name_zh", "name_en", "rail_class_label", "design_speed_kmh", "opened", "geometry_quality",
                          "straight_legs"])
 
@@ -324,7 +331,7 @@ def _draw_parks(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context
         fields=["name_zh", "name_en", "level", "park_type", "prefecture_zh", "lead_sector_label", "sectors_label",
                 "area_km2", "footprint_km2", "productivity", "low_productivity", "geometry_quality", "_fill"],
         language=lang, tooltip_field="name_zh" if zh else "name_en", search_field="name_zh",
-        style=lambda p: {"fillColor": p.get("_fill", "#999"), "color": "#333", "weight": 1, "fillOpacity": 0.8},
+        style=lambda p: web_style("parks", fillColor=p.get("_fill", "#999")),
     )
     present = [s for s in colour_of if s in set(layers["parks"]["lead_sector"])]
     Legend(layer, name, [(colour_of[s], sector_name[s], "box") for s in present], position="bottomleft").add_to(m)
@@ -347,8 +354,7 @@ def _draw_stations(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Cont
     layer = add_layer(
         m, st, name=name, fields=["name_zh", "name_en", "station_type_label", "lines", "_station_type"],
         language=lang, tooltip_field="name_zh" if zh else "name_en", show=False,
-        point_style=lambda p: {"color": "#222", "fillColor": colours.get(p.get("_station_type"), "#777"),
-                               "radius": 4, "weight": 1, "fillOpacity": 0.9},
+        point_style=lambda p: web_style("stations", fillColor=colours.get(p.get("_station_type"), "#777")),
     )
     Legend(layer, name, [(v, label(k, lang) if k != "hsr" else ("高铁站" if zh else "HSR station"), "point")
                          for k, v in colours.items() if k in set(st["station_type"])]).add_to(m)
@@ -364,8 +370,7 @@ def _draw_hubs(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context)
         m, h, name=name, fields=["name_zh", "name_en", "hub_type_label", "iata", "level", "geometry_quality",
                                  "_hub_type"],
         language=lang, tooltip_field="name_zh" if zh else "name_en", search_field=None,
-        point_style=lambda p: {"color": "#000", "fillColor": HUB_STYLE.get(p.get("_hub_type"), "#777"),
-                               "radius": 8, "weight": 1.5, "fillOpacity": 0.95},
+        point_style=lambda p: web_style("hubs", fillColor=HUB_STYLE.get(p.get("_hub_type"), "#777")),
     )
     Legend(layer, name, [(HUB_STYLE[k], label(k, lang), "point") for k in HUB_STYLE
                          if k in set(h["hub_type"])]).add_to(m)
@@ -378,9 +383,9 @@ def _draw_seats(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context
     layer = add_layer(
         m, s, name=name, fields=["name_zh", "name_en", "adcode", "prefecture_zh"], language=lang,
         tooltip_field="name_zh" if zh else "name_en", show=False,
-        point_style=lambda p: {"color": "#333", "fillColor": "#fff", "radius": 3, "weight": 1, "fillOpacity": 1},
+        point_style=lambda p: web_style("seats"),
     )
-    Legend(layer, name, [("#ffffff", "县级政府驻地" if zh else "County government seat", "point")]).add_to(m)
+    Legend(layer, name, [(web_style("seats")["fillColor"], "县级政府驻地" if zh else "County government seat", "point")]).add_to(m)
 
 #: The input layers build_map draws, in drawing order.
 _DRAWERS = {"counties": _draw_counties, "prefectures": _draw_prefectures, "roads": _draw_roads, "rail_lines": _draw_rail_lines, "parks": _draw_parks, "stations": _draw_stations, "hubs": _draw_hubs, "seats": _draw_seats}

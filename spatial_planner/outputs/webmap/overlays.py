@@ -13,18 +13,20 @@ import pandas as pd
 from ...crs import wgs84_to_gcj02
 from ...symbology import (
     FIELD_LABELS,
+    RASTER_OPACITY,
     STRENGTH_EN,
     STRENGTH_STYLE,
     TIER_LABEL_EN,
     TIER_STYLE,
     minute_classes,
     time_colour,
+    web_style,
 )
 from .elements import IndicatorSwitch, Legend
 from .map import add_layer
 from .prepare import prepare_for_web, raster_to_rgba
 
-__all__ = ["add_choropleths", "add_isochrones", "add_raster", "add_plan_layers"]
+__all__ = ["add_choropleths", "add_isochrones", "add_plan_layers", "add_raster"]
 
 
 def add_choropleths(
@@ -60,9 +62,8 @@ def add_choropleths(
     layer = add_layer(
         m, zones, name=title, fields=[*info_fields, *cols], language=language,
         tooltip_field=info_fields[0] if info_fields else None, show=show,
-        style={"fillColor": "#cccccc", "color": "#666", "weight": 0.5, "fillOpacity": 0.75} if first is None else
-        (lambda p, f=first: {"fillColor": _class_colour(p.get(f["column"]), f), "color": "#666", "weight": 0.5,
-                             "fillOpacity": 0.75}),
+        style=web_style("county_access", fillColor="#cccccc") if first is None else
+        (lambda p, f=first: web_style("county_access", fillColor=_class_colour(p.get(f["column"]), f))),
     )
     if specs:
         IndicatorSwitch(layer, title, specs).add_to(m)
@@ -93,8 +94,7 @@ def add_isochrones(m: folium.Map, iso: gpd.GeoDataFrame, *, language: str = "zh"
     name = "枢纽等时圈" if language == "zh" else "Hub isochrones"
     layer = add_layer(m, web, name=name, fields=["hub_name", "band", "area_km2", "_fill"], language=language,
                       tooltip_field="hub_name", show=False,
-                      style=lambda p: {"fillColor": p.get("_fill", "#ccc"), "color": p.get("_fill", "#ccc"),
-                                       "weight": 1, "fillOpacity": 0.35})
+                      style=lambda p: web_style("isochrones", fillColor=p.get("_fill", "#ccc"), color=p.get("_fill", "#ccc")))
     bands = sorted(set(zip(iso["from_minutes"], iso["minutes"])))
     Legend(layer, name, [(time_colour(b), f"{int(a)}–{int(b)} " + ("分钟" if language == "zh" else "min"), "box")
                          for a, b in bands], position="bottomleft").add_to(m)
@@ -109,7 +109,7 @@ def add_raster(m: folium.Map, array: np.ndarray, transform, crs, *, name: str, l
         (s, w), (n, e) = bounds
         (w2, e2), (s2, n2) = wgs84_to_gcj02([w, e], [s, n])
         bounds = [[float(s2), float(w2)], [float(n2), float(e2)]]
-    layer = folium.raster_layers.ImageOverlay(rgba, bounds=bounds, name=name, opacity=0.8, show=show,
+    layer = folium.raster_layers.ImageOverlay(rgba, bounds=bounds, name=name, opacity=RASTER_OPACITY, show=show,
                                               interactive=False, cross_origin=False, zindex=1)
     layer.add_to(m)
     Legend(layer, name, [(c, text, "box") for c, text in zip(*minute_classes(language)[1:])], position="bottomleft").add_to(m)
@@ -137,8 +137,7 @@ def add_plan_layers(m: folium.Map, plan, *, language: str = "zh", sectors: pd.Da
         layer = _line_layer(m, c, name=name, language=language, show=False, precision=precision, gcj02=gcj02,
                             fields=["name_zh", "sector_label", "member_names", "county_names", "n_parks", "mass",
                                     "max_internal_min", "_fill"], tooltip_field="name_zh",
-                            style=lambda p: {"fillColor": p.get("_fill"), "color": p.get("_fill"), "weight": 2,
-                                             "dashArray": "6 3", "fillOpacity": 0.18})
+                            style=lambda p: web_style("clusters", fillColor=p.get("_fill"), color=p.get("_fill")))
         present = list(dict.fromkeys(plan.clusters["sector"]))
         Legend(layer, name, [(s_col.get(s, "#999"), s_name.get(s, s), "box") for s in present],
                position="bottomleft").add_to(m)
@@ -149,8 +148,7 @@ def add_plan_layers(m: folium.Map, plan, *, language: str = "zh", sectors: pd.Da
         layer = _line_layer(m, bc, name=name, language=language, precision=precision, gcj02=gcj02, show=False,
                             fields=["name_zh", "name_en", "member_names", "county_names", "length_km", "score", "_fill"],
                             tooltip_field="name_zh",
-                            style=lambda p: {"fillColor": p.get("_fill"), "color": p.get("_fill"), "weight": 0.5,
-                                             "fillOpacity": 0.15})
+                            style=lambda p: web_style("belt_corridors", fillColor=p.get("_fill"), color=p.get("_fill")))
         Legend(layer, name, [("#cccccc", "产业带两侧走廊范围" if zh else "corridor around each belt", "box")],
                position="bottomleft").add_to(m)
 
@@ -158,8 +156,8 @@ def add_plan_layers(m: folium.Map, plan, *, language: str = "zh", sectors: pd.Da
         name = "多产业走廊（最密集段）" if zh else "Multi-industry corridors (densest stretch)"
         layer = _line_layer(m, plan.corridors, name=name, language=language, show=False, precision=precision,
                             gcj02=gcj02, fields=["name_zh", "n_parks", "mass", "top_sectors"], tooltip_field="name_zh",
-                            style={"color": "#6a3d9a", "weight": 9, "opacity": 0.35})
-        Legend(layer, name, [("#6a3d9a", "走廊段" if zh else "corridor stretch", "line")]).add_to(m)
+                            style=web_style("corridors"))
+        Legend(layer, name, [(web_style("corridors")["color"], "走廊段" if zh else "corridor stretch", "line")]).add_to(m)
 
     if len(plan.belts):
         b = plan.belts.assign(sector_label=plan.belts["sector"].map(lambda s: s_name.get(s, s)),
@@ -169,7 +167,7 @@ def add_plan_layers(m: folium.Map, plan, *, language: str = "zh", sectors: pd.Da
                             fields=["name_zh", "name_en", "rank", "sector_label", "member_names", "county_names",
                                     "length_km", "mass", "continuity", "accessibility", "score", "_col"],
                             tooltip_field="name_zh" if zh else "name_en",
-                            style=lambda p: {"color": p.get("_col"), "weight": 7, "opacity": 0.9})
+                            style=lambda p: web_style("belts", color=p.get("_col")))
         Legend(layer, name, [(s_col.get(s, "#999"), s_name.get(s, s), "line")
                              for s in dict.fromkeys(plan.belts["sector"])]).add_to(m)
 
@@ -178,9 +176,8 @@ def add_plan_layers(m: folium.Map, plan, *, language: str = "zh", sectors: pd.Da
         name = "节点联系（网）" if zh else "Linkages"
         layer = _line_layer(m, lk, name=name, language=language, show=False, precision=precision, gcj02=gcj02,
                             fields=["name_a", "name_b", "linkage", "strength_class", "_cls"], tooltip_field="name_a",
-                            style=lambda p: {"color": STRENGTH_STYLE.get(p.get("_cls"), ("#999", 1))[0],
-                                             "weight": STRENGTH_STYLE.get(p.get("_cls"), ("#999", 1))[1],
-                                             "opacity": 0.8})
+                            style=lambda p: web_style("linkages", color=STRENGTH_STYLE.get(p.get("_cls"), ("#999", 1))[0],
+                                                      weight=STRENGTH_STYLE.get(p.get("_cls"), ("#999", 1))[1]))
         Legend(layer, name, [(c, k if zh else STRENGTH_EN[k], "line") for k, (c, _) in STRENGTH_STYLE.items()
                              if k in set(lk["_cls"])]).add_to(m)
 
@@ -190,15 +187,15 @@ def add_plan_layers(m: folium.Map, plan, *, language: str = "zh", sectors: pd.Da
                             fields=["rank", "name_a", "name_b", "network_min", "ideal_min", "deficit", "utilisation",
                                     "priority", "proposal", "reason_zh" if zh else "reason_en"],
                             tooltip_field="proposal",
-                            style={"color": "#e31a1c", "weight": 4, "dashArray": "10 6", "opacity": 0.95})
-        Legend(layer, name, [("#e31a1c", "建议通道（按优先度排序）" if zh else "proposed link (ranked)", "dash")]).add_to(m)
+                            style=web_style("priorities"))
+        Legend(layer, name, [(web_style("priorities")["color"], "建议通道（按优先度排序）" if zh else "proposed link (ranked)", "dash")]).add_to(m)
 
     if len(plan.isomorphism):
         name = "产业同构县对" if zh else "Same-structure pairs (产业同构)"
         layer = _line_layer(m, plan.isomorphism, name=name, language=language, show=False, precision=precision,
                             gcj02=gcj02, fields=["name_a", "name_b", "similarity", "krugman_dissimilarity", "relation"],
-                            tooltip_field="name_a", style={"color": "#ff7f00", "weight": 3, "dashArray": "2 5"})
-        Legend(layer, name, [("#ff7f00", "结构相似的相邻/近距县对" if zh else "similar neighbouring counties", "dash")]).add_to(m)
+                            tooltip_field="name_a", style=web_style("isomorphism"))
+        Legend(layer, name, [(web_style("isomorphism")["color"], "结构相似的相邻/近距县对" if zh else "similar neighbouring counties", "dash")]).add_to(m)
 
     if len(plan.nodes):
         n = prepare_for_web(plan.nodes, precision=precision, gcj02=gcj02)
@@ -208,8 +205,7 @@ def add_plan_layers(m: folium.Map, plan, *, language: str = "zh", sectors: pd.Da
             m, n, name=name, language=language, tooltip_field="name_zh" if zh else "name_en",
             fields=["name_zh", "name_en", "rank", "tier", "score", "s_mass", "s_gravity", "s_betweenness",
                     "s_hub_access", "s_park_level", "total_linkage", "tier_rule", "provenance", "_tier"],
-            point_style=lambda p: {"color": "#222", "weight": 1, "fillOpacity": 0.95,
-                                   "fillColor": TIER_STYLE.get(p.get("_tier"), ("#ccc", 3))[0],
-                                   "radius": TIER_STYLE.get(p.get("_tier"), ("#ccc", 3))[1]},
+            point_style=lambda p: web_style("nodes", fillColor=TIER_STYLE.get(p.get("_tier"), ("#ccc", 3))[0],
+                                            radius=TIER_STYLE.get(p.get("_tier"), ("#ccc", 3))[1]),
             search_field="name_zh")
         Legend(layer, name, [(c, t if zh else TIER_LABEL_EN[t], "point") for t, (c, *_) in TIER_STYLE.items()]).add_to(m)
