@@ -104,6 +104,7 @@ _CHOICES = {
     "nodes.classifier": ("fisher_jenks", "head_tail"),
     "nodes.national_zone_min_tier": ("国家级", "省级", "市级", "县级"),
     "nodes.prefecture_seat_min_tier": ("国家级", "省级", "市级", "县级"),
+    "belts.pole_tiers": ("国家级", "省级", "市级", "县级"),
     "linkages.mode": ("road", "rail", "freight"),
     "clusters.sector_field": ("lead_sector",),
 }
@@ -128,11 +129,23 @@ _RANGES = {
     "indices.similarity_threshold": (0.0, 1.0),
     "indices.isomorphism_minutes": (0.0, 10000.0),
     "belts.corridor_km": (0.1, 500.0),
+    "belts.join_km": (0.1, 200.0),
+    "belts.join_share": (0.01, 1.0),
+    "belts.min_part_km": (0.0, 10000.0),
+    "belts.bandwidth_km": (0.1, 1000.0),
+    "belts.step_km": (0.01, 100.0),
+    "belts.threshold": (0.0, 1000.0),
+    "belts.gap_km": (0.0, 1000.0),
+    "belts.gap_share": (0.0, 1.0),
+    "belts.min_parks": (1, 1000),
+    "belts.min_prefectures": (1, 1000),
+    "belts.min_length_km": (0.0, 10000.0),
+    "belts.min_pole_prefectures": (0, 1000),
+    "belts.mix_share": (0.0, 0.99),
+    "belts.merge_overlap": (0.01, 1.0),
     "belts.max_gap_km": (0.1, 1000.0),
-    "belts.min_parks": (2, 1000),
     "belts.min_counties": (1, 1000),
     "belts.top": (1, 1000),
-    "belts.corridor_window_km": (1.0, 2000.0),
     "linkages.beta": (0.0, 5.0),
     "linkages.t_min": (0.0, 1000.0),
     "linkages.complementarity": (0.0, 10.0),
@@ -369,12 +382,29 @@ national_zone_min_tier = "省级"   # 有国家级园区的县不低于此级
 prefecture_seat_min_tier = "市级" # 地级市驻地不低于此级
 
 [belts]
-corridor_km = 15.0          # 轴线两侧走廊宽度 / corridor half-width
-max_gap_km = 40.0           # 同产业相邻园区最大间距 G / largest gap between consecutive parks
-min_parks = 3               # 产业带最少园区数 k
-min_counties = 2            # 产业带最少跨县数
-top = 15                    # 选出的产业带数
-corridor_window_km = 80.0   # 多产业走廊滑动窗口 / window of the multi-industry corridor view
+# 通道：走向一致的铁路与高速公路合并为一条通道，沿其最长线路（参照线）计里程
+# corridors: parallel rail lines and expressways that follow one route are one corridor, measured along its longest line
+corridor_km = 15.0          # 参照线两侧走廊宽度：园区与增长极在此距离内属于通道 / corridor half-width for parks and poles
+join_km = 8.0               # 两线相距此距离内的部分计为并行 / lines within this distance run together
+join_share = 0.5            # 较短线路至少此比例与另一线并行则归入同一通道 / share of the shorter line that must run together
+min_part_km = 20.0          # 参照线分段时，不短于此长度的每段成为一条通道 / a multi-part reference line gives a corridor per part this long
+# 产业带：沿参照线的产业规模核密度剖面（四次核）高于阈值的路段
+# belts: where the kernel-smoothed (quartic) mass profile along the reference line lies above the threshold
+bandwidth_km = 20.0         # 核半径（公里）/ kernel radius, km
+step_km = 1.0               # 剖面采样间距 / profile sampling step, km
+threshold = 1.0             # 阈值 = 此系数 × 该产业沿全部通道的平均线密度 / threshold = factor × the sector's mean mass per km along all corridors
+gap_km = 40.0               # 可跨越的断档：不超过 max(gap_km, gap_share × 两侧路段长度之和) / gaps bridged: up to max(gap_km,
+gap_share = 0.25            #   gap_share × the two stretches' total length)
+min_parks = 3               # 产业带（及集群段）最少园区数 / fewest parks in a belt (and a segment)
+min_prefectures = 3         # 产业带至少跨此数量的地市，或长度不短于 min_length_km / a belt spans this many prefectures
+min_length_km = 150.0       #   or is at least this long；市域研究可调低，如 1 与 30 / a city-scale study may lower both, e.g. 1 and 30
+min_pole_prefectures = 2    # 串联的增长极至少分属此数量的地市（市域研究可设 1）/ the poles threaded lie in this many prefectures
+pole_tiers = ["国家级", "省级", "市级"]  # 计为增长极的节点层级 / node tiers that count as growth poles
+mix_share = 0.15            # 先进制造业走廊：至少两个先进制造业门类各占此比例 / multi-sector belts: two advanced sectors each carry this share
+merge_overlap = 0.8         # 同一通道上重叠（交并比）不低于此值的路段合并为一条产业带 / stretches overlapping this much are one belt
+max_gap_km = 40.0           # 集群段：相邻园区最大间距 / segments: largest gap between consecutive parks
+min_counties = 2            # 集群段最少跨县数 / segments: fewest counties
+top = 15                    # 选出的产业带数 / belts kept
 
 [linkages]
 beta = 2.0                  # 引力模型距离衰减指数 β

@@ -24,7 +24,7 @@ from .analysis.accessibility import (
 )
 from .analysis.belts import (
     find_belts,
-    transport_axes,
+    transport_corridors,
 )
 from .analysis.clusters import cross_county_clusters
 from .analysis.county_access import county_access
@@ -498,23 +498,25 @@ def build_plan(layers: dict[str, gpd.GeoDataFrame], cfg: Config | None = None, *
         corridor_lines=_fast_lines(layers))
     tiered["total_linkage"] = totals.reindex(codes).to_numpy()
 
-    # 带: belts along the rail and expressway axes
-    belts, belt_corridors, corridors, report["belts"] = find_belts(
-        transport_axes(layers.get("rail_lines"), layers["roads"], crs=net.crs), parks, hub_access=hub,
-        industry=industry, params=cfg.belts, sectors=sectors, counties=counties)
+    nodes = _node_layer(tiered, counties, seats, industry.provenance)
+
+    # 带: belts along the transport corridors (parallel rail lines and expressways merged), threading the poles
+    belts = find_belts(transport_corridors(layers.get("rail_lines"), layers["roads"], crs=net.crs, params=cfg.belts),
+                       parks, nodes=nodes, hub_access=hub, industry=industry, params=cfg.belts, sectors=sectors,
+                       counties=counties)
+    report["belts"] = belts.report
 
     clusters = _clusters(net, parks, industry, cfg, sectors=sectors, counties=counties)
     report["clusters"] = {"max_minutes": cfg.clusters.max_minutes, "sector_field": cfg.clusters.sector_field,
                           "clusters": len(clusters)}
     lq = location_quotient(table)
-    nodes = _node_layer(tiered, counties, seats, industry.provenance)
-    published = _published_check(counties, parks, nodes, lq, clusters, belts, sectors)
+    published = _published_check(counties, parks, nodes, lq, clusters, belts.belts, sectors)
     if len(published):
         report["published"] = {"clusters": len(published), "covered": int(published["covered"].sum()),
                                "recall": round(recall(published), 3)}
     return Plan(
-        nodes=nodes, belts=belts, belt_corridors=belt_corridors,
-        corridors=corridors, linkages=lines, priorities=priorities, clusters=clusters, isomorphism=iso,
+        nodes=nodes, belts=belts.belts, belt_corridors=belts.belt_corridors, belt_segments=belts.segments,
+        corridors=belts.corridors, linkages=lines, priorities=priorities, clusters=clusters, isomorphism=iso,
         industry=industry, lq=lq,
         county_indices=_county_indices(industry, lq, counties, tiered, advanced, national, sectors),
         productivity=productivity, report=report, access=access, published=published,

@@ -25,9 +25,11 @@ class Plan:
     nodes
         County-seat growth poles with score parts, ``score``, ``tier`` and ``total_linkage`` (points).
     belts, belt_corridors
-        Selected industrial belts: axis segments and corridor polygons.
+        Selected industrial belts (single-sector 产业带 and multi-sector 先进制造业走廊): stretches of a
+        corridor's reference line, and the corridor polygons around them.
     corridors
-        Multi-industry corridors: the densest stretch of park mass along each axis.
+        Transport corridors (通道): parallel rail lines and expressways merged by route, as their reference
+        lines, with their modes and the number of belts along each.
     linkages
         The strongest gravity linkages as lines, classed by strength.
     priorities
@@ -52,6 +54,8 @@ class Plan:
         (:func:`~spatial_planner.analysis.published.published_cluster_check`); empty outside Henan.
     access
         The accessibility step the plan was built on (network, county hub times, rasters, isochrones).
+    belt_segments
+        The belts' segments (集群段): runs of neighbouring parks within each belt.
     """
 
     nodes: gpd.GeoDataFrame
@@ -68,6 +72,7 @@ class Plan:
     productivity: pd.DataFrame
     report: dict = field(default_factory=dict)
     access: AccessResult | None = None
+    belt_segments: gpd.GeoDataFrame | None = None
     published: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
@@ -77,7 +82,8 @@ class Plan:
 
     def layers(self) -> dict[str, gpd.GeoDataFrame]:
         """The plan's map/GeoPackage layers, in drawing order."""
-        return {"nodes": self.nodes, "belts": self.belts, "belt_corridors": self.belt_corridors,
+        segments = {"belt_segments": self.belt_segments} if self.belt_segments is not None else {}
+        return {"nodes": self.nodes, "belts": self.belts, "belt_corridors": self.belt_corridors, **segments,
                 "corridors": self.corridors, "linkages": self.linkages, "priorities": self.priorities,
                 "clusters": self.clusters, "isomorphism": self.isomorphism}
 

@@ -14,6 +14,8 @@ __all__ = [
     "HUB_STYLE",
     "LAYER_STYLE",
     "LAYER_TITLES",
+    "MULTI_SECTOR",
+    "MULTI_SECTOR_COLOUR",
     "NETWORK_EDGE_STYLE",
     "PREFECTURE_PALETTE",
     "RAIL_STYLE",
@@ -34,6 +36,8 @@ __all__ = [
     "label",
     "minute_class",
     "minute_classes",
+    "mode_labels",
+    "sector_colour",
     "time_colour",
     "web_style",
 ]
@@ -82,6 +86,13 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "krugman_dissimilarity": ("克鲁格曼差异指数", "Krugman dissimilarity"), "relation": ("关系", "Relation"),
     "sector_label": ("产业", "Industry"), "provenance": ("数据来源", "Provenance"),
     "max_internal_min": ("内部最大车程(分钟)", "Max internal time (min)"),
+    # belts and corridors
+    "corridor": ("交通通道", "Corridor"), "modes_label": ("运输方式", "Modes"), "modes": ("运输方式", "Modes"),
+    "sector_shares": ("产业构成（占比）", "Sectors (share of mass)"), "prefectures": ("途经地市", "Prefectures"),
+    "n_prefectures": ("地市数", "Prefectures"), "poles": ("串联增长极", "Growth poles threaded"),
+    "n_poles": ("增长极数", "Poles"), "segments": ("集群段", "Segments"), "n_segments": ("集群段数", "Segments"),
+    "start_km": ("起点(km)", "From (km)"), "end_km": ("终点(km)", "To (km)"), "n_belts": ("产业带数", "Belts"),
+    "label": ("集群段", "Segment"),
     "productivity": ("地均产出(亿元/km²)", "Output per km²"), "low_productivity": ("低效", "Low productivity"),
 }
 
@@ -127,6 +138,7 @@ CLASS_LABELS: dict[str, tuple[str, str]] = {
     "mostly track": ("大部沿实际线路", "mostly along the track"),
     "osm_road_graph": ("OSM 路网", "OSM road graph"),
     "osm_road_graph_corridor": ("OSM 路网（按走廊选线）", "OSM road graph, routed in its corridor"),
+    "advanced_manufacturing": ("先进制造业（多产业）", "Advanced manufacturing (several sectors)"),
 }
 
 
@@ -288,10 +300,11 @@ NETWORK_EDGE_STYLE: dict[str, tuple[str, float]] = {"road": ("#7f8c8d", 1.0), "r
 #: vocabulary), on the web map (:func:`web_style`) and in QGIS (:mod:`spatial_planner.outputs.qgis`):
 #: ``colour`` (one colour for the whole layer: the line colour of lines and of unfilled polygons, the fill of
 #: markers with an ``outline``), ``outline`` (outline of polygons and markers), ``width`` (line or outline
-#: width, px), ``size`` (marker diameter, px), ``dash`` (dash and gap, px), ``opacity`` (of the whole symbol)
-#: and ``fill_opacity`` (of polygon and marker fills, outlines staying opaque). A polygon without ``outline``
-#: is outlined in its fill colour. Area fills drawn under the plan (counties, accessibility, isochrones,
-#: corridors, clusters) are translucent, so that the plan above them stays readable.
+#: width, px), ``size`` (marker diameter, px), ``dash`` (dash and gap, px), ``opacity`` (of lines, and of the
+#: outlines of a style with ``fill_opacity``, as Leaflet's ``opacity``) and ``fill_opacity`` (of polygon and
+#: marker fills). A polygon without ``outline`` is outlined in its fill colour. Area fills drawn under the plan
+#: (counties, accessibility, isochrones, belt bands, clusters) are translucent, so that what lies above them
+#: stays readable.
 LAYER_STYLE: dict[str, dict[str, object]] = {
     "boundary": {"colour": "#000000", "width": 2.5},
     "prefectures": {"colour": "#222222", "width": 2.0},
@@ -306,10 +319,11 @@ LAYER_STYLE: dict[str, dict[str, object]] = {
     "county_access": {"outline": "#666666", "width": 0.5, "fill_opacity": 0.55},
     "isochrones": {"width": 1.0, "fill_opacity": 0.35},
     "nodes": {"outline": "#222222", "width": 1.0, "fill_opacity": 0.95},
-    "belts": {"width": 7.0, "opacity": 0.9},
-    "belt_corridors": {"width": 0.5, "fill_opacity": 0.15},
+    "belts": {"width": 2.0, "opacity": 0.9},
+    "belt_corridors": {"width": 1.0, "opacity": 0.6, "fill_opacity": 0.22},
+    "belt_segments": {"width": 6.0, "opacity": 0.95},
     "clusters": {"width": 2.0, "dash": "6 3", "fill_opacity": 0.18},
-    "corridors": {"colour": "#6a3d9a", "width": 9.0, "opacity": 0.35},
+    "corridors": {"colour": "#555555", "width": 3.0, "opacity": 0.6, "dash": "1 6"},
     "linkages": {"opacity": 0.8},
     "priorities": {"colour": "#e31a1c", "width": 4.0, "dash": "10 6", "opacity": 0.95},
     "isomorphism": {"colour": "#ff7f00", "width": 3.0, "dash": "2 5"},
@@ -355,10 +369,11 @@ LAYER_TITLES: dict[str, tuple[str, str]] = {
     "isochrones": ("枢纽等时圈", "Hub isochrones"),
     "network_edges": ("计算路网", "Routing network"),
     "nodes": ("增长极（点，按培育层级）", "Growth poles (by tier)"),
-    "belts": ("产业带（带）", "Industrial belts"),
-    "belt_corridors": ("产业带走廊", "Belt corridors"),
+    "belts": ("产业带（带）轴线与名称", "Industrial belts: axes and names"),
+    "belt_corridors": ("产业带范围", "Industrial belts: bands"),
+    "belt_segments": ("产业带集群段", "Belt segments (clusters along a belt)"),
     "clusters": ("跨县产业集群建议", "Cross-county clusters"),
-    "corridors": ("多产业走廊（最密集段）", "Multi-industry corridors (densest stretch)"),
+    "corridors": ("交通通道（并行线路合并）", "Transport corridors (parallel lines merged)"),
     "linkages": ("节点联系（网）", "Linkages"),
     "priorities": ("优先建设/提升通道", "Priority links"),
     "isomorphism": ("产业同构县对", "Same-structure pairs"),
@@ -379,3 +394,21 @@ TIER_LABEL_EN = {k: f"{v} tier" for k, v in TIER_EN.items()}
 
 
 STRENGTH_CLASSES = ("强", "较强", "中等", "一般")
+
+
+#: The ``sector`` of a multi-sector belt (先进制造业走廊) and its colour on every map.
+MULTI_SECTOR = "advanced_manufacturing"
+MULTI_SECTOR_COLOUR = "#6a3d9a"
+
+
+def sector_colour(sector: str, colours: dict[str, str], default: str = "#999999") -> str:
+    """The colour of a sector (the multi-sector colour for :data:`MULTI_SECTOR`)."""
+    return MULTI_SECTOR_COLOUR if sector == MULTI_SECTOR else colours.get(sector, default)
+
+
+def mode_labels(modes: str, language: str = "zh") -> str:
+    """``hsr;conventional;expressway`` as ``高速铁路、普速铁路、国家高速公路`` (or in English)."""
+    parts = [m for m in str(modes).split(";") if m]
+    names = {"expressway": ("高速公路", "Expressway")}  # national and provincial expressways alike
+    return ("、" if language == "zh" else ", ").join(
+        names[m][language != "zh"] if m in names else label(m, language) for m in parts)

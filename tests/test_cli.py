@@ -86,15 +86,15 @@ def test_run_writes_accessibility_outputs(run_dir):
     out, _ = run_dir
     counts = gpkg_layer_counts(out / "plan.gpkg")
     assert counts["county_access"] == 157 and counts["isochrones"] == 6 and counts["network_edges"] > 400
-    for layer in ("nodes", "belts", "belt_corridors", "corridors", "linkages", "priorities", "clusters",
-                  "isomorphism", "county_indices", "location_quotients", "park_productivity"):
+    for layer in ("nodes", "belts", "belt_corridors", "belt_segments", "corridors", "linkages", "priorities",
+                  "clusters", "isomorphism", "county_indices", "location_quotients", "park_productivity"):
         assert counts[layer] > 0, layer
     import sqlite3
 
     with sqlite3.connect(out / "plan.gpkg") as db:
         styled = {r[0] for r in db.execute("select f_table_name from layer_styles where useAsDefault = 1")}
-    assert {"parks", "counties", "roads", "rail_lines", "nodes", "belts", "linkages", "priorities", "clusters",
-            "isomorphism", "network_edges", "county_access", "isochrones"} <= styled
+    assert {"parks", "counties", "roads", "rail_lines", "nodes", "belts", "belt_segments", "corridors", "linkages",
+            "priorities", "clusters", "isomorphism", "network_edges", "county_access", "isochrones"} <= styled
     report = (out / "report.md").read_text(encoding="utf-8")
     for heading in ("增长极与培育层级", "产业带", "优先通道", "跨县产业集群", "产业同构", "高端要素集中", "按人口估算 126 个"):
         assert heading in report, heading

@@ -175,18 +175,25 @@ def test_statistics_reach_every_park_through_its_share_of_the_county():
 
 
 def test_belts_and_clusters_read_the_industry_table():
-    from spatial_planner.analysis.belts import BeltParams, candidate_belts
+    from shapely.geometry import LineString
+
+    from spatial_planner.analysis.belts import BeltParams, find_belts
     from spatial_planner.analysis.clusters import ClusterParams, cross_county_clusters
     from spatial_planner.analysis.indices import industry_table
+    from spatial_planner.io import read_sectors
 
     parks = _parks().assign(lead_sector=["auto", "auto", "food", "auto"], name_zh=["甲", "乙", "丙", "丁"])
-    members = pd.DataFrame({"axis_id": "L", "park_id": ["p1", "p2", "p4"], "position_km": [0.0, 10.0, 20.0],
-                            "distance_km": 1.0})
     stats = pd.DataFrame({"auto": [100.0, 0.0, 50.0], "food": [0.0, 0.0, 0.0]}, index=["a", "b", "c"])
     ind = industry_table(parks, ["a", "b", "c"], stats)
-    belt = candidate_belts(members, parks, params=BeltParams(min_parks=3, min_counties=2), industry=ind)
-    assert belt.loc[belt["sector"] == "auto", "mass"].item() == pytest.approx(150.0)  # not the proxy's 36.8
     geo = gpd.GeoDataFrame(parks, geometry=[Point(113 + i / 50, 34).buffer(0.01) for i in range(4)], crs=4490)
+    corridor = gpd.GeoDataFrame({"corridor_id": ["L"], "name_zh": ["测试通道 (测试铁路)"], "stem_zh": ["测试"],
+                                 "stem_en": ["Test"], "modes": ["conventional"], "length_km": [40.0]},
+                                geometry=[LineString([(112.99, 34.0), (113.07, 34.0)])], crs=4490).to_crs("EPSG:4547")
+    corridor["length_km"] = corridor.length / 1000.0
+    belts = find_belts(corridor, geo.assign(prefecture_zh=["甲市", "甲市", "乙市", "丙市"]), nodes=None,
+                       hub_access=pd.Series(1.0, index=["a", "b", "c"]), sectors=read_sectors(), industry=ind,
+                       params=BeltParams(threshold=0.0, min_parks=3, min_prefectures=2)).belts
+    assert belts.loc[belts["sector"] == "auto", "mass"].item() == pytest.approx(150.0)  # not the proxy's 36.8
     times = pd.DataFrame(10.0, index=parks["park_id"], columns=parks["park_id"])
     clusters = cross_county_clusters(geo, times, params=ClusterParams(), mass=ind.park_mass, metric_crs="EPSG:4547")
     assert clusters.loc[clusters["sector"] == "auto", "mass"].item() == pytest.approx(150.0)

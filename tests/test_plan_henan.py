@@ -15,22 +15,65 @@ def plan_and_access(henan_plan):
     return henan_plan, henan_plan.access, Config()
 
 
-def test_every_belt_member_lies_within_the_corridor_of_its_axis(plan_and_access, henan):
+def test_every_belt_member_lies_within_the_corridor_of_its_reference_line(plan_and_access, henan):
     plan, access, cfg = plan_and_access
     assert len(plan.belts) >= 5
     parks = henan["parks"].set_index("park_id").to_crs(access.network.crs)
     belts = plan.belts.to_crs(access.network.crs)
+    corridors = plan.corridors.set_index("corridor_id").to_crs(access.network.crs)
     for b in belts.itertuples():
-        assert b.n_parks >= cfg.belts.min_parks and b.n_counties >= cfg.belts.min_counties
+        line = corridors.geometry[b.corridor_id]
         for pid in b.members.split(";"):
-            # the belt line is the axis segment between its first and last member
-            assert parks.geometry[pid].distance(b.geometry) <= cfg.belts.corridor_km * 1000 + 1.0, (b.name_zh, pid)
-        assert b.name_zh.endswith("产业带")
-    # no park is claimed twice for the same sector
-    claims = [(m, s) for ms, s in zip(plan.belts["members"], plan.belts["sector"]) for m in ms.split(";")]
-    assert len(claims) == len(set(claims))
-    assert (plan.belts["score"].diff().dropna() <= 1e-9).all()
+            assert parks.geometry[pid].distance(line) <= cfg.belts.corridor_km * 1000 + 1.0, (b.name_zh, pid)
+        # the belt is the reference line between its ends
+        assert b.geometry.length / 1000 == pytest.approx(b.length_km, abs=0.05)
+        assert b.name_zh.endswith(("产业带", "先进制造业走廊")) or "段）" in b.name_zh
+        assert b.n_parks >= cfg.belts.min_parks and b.n_poles >= 2
+        assert b.n_prefectures >= cfg.belts.min_prefectures or b.length_km >= cfg.belts.min_length_km
+    assert (plan.belts["score"].diff().dropna() <= 1e-9).all() and plan.belts["name_zh"].is_unique
     assert shapely.is_valid(plan.belt_corridors.geometry.values).all()
+    # every segment lies in its belt, between the belt's ends
+    seg = plan.belt_segments.merge(plan.belts[["belt_id", "start_km", "end_km"]], on="belt_id", suffixes=("", "_b"))
+    assert len(seg) and ((seg["start_km"] >= seg["start_km_b"] - 1e-6) & (seg["end_km"] <= seg["end_km_b"] + 1e-6)).all()
+
+
+def test_belts_are_corridor_scale_and_never_share_a_geometry(plan_and_access, record_property):
+    plan, access, cfg = plan_and_access
+    b = plan.belts
+    record_property("belt_lengths_km", sorted(b["length_km"].round(0).tolist()))
+    record_property("belt_prefectures", b["n_prefectures"].value_counts().sort_index().to_dict())
+    assert b["length_km"].median() >= 150.0 or (b["n_prefectures"] >= 3).all()
+    assert ((b["n_prefectures"] >= 3) | (b["length_km"] >= 150.0)).all()
+    assert b["length_km"].max() >= 400 and (b["n_prefectures"] >= 5).sum() >= 2  # the trunk corridors
+    metric = b.to_crs(access.network.crs)
+    for i in range(len(b)):
+        for j in range(i + 1, len(b)):
+            gi, gj = metric.geometry.iloc[i], metric.geometry.iloc[j]
+            assert gi.hausdorff_distance(gj) > 5_000, (b["name_zh"].iloc[i], b["name_zh"].iloc[j])
+            if b["corridor_id"].iloc[i] == b["corridor_id"].iloc[j]:
+                inter = max(0.0, min(b["end_km"].iloc[i], b["end_km"].iloc[j])
+                            - max(b["start_km"].iloc[i], b["start_km"].iloc[j]))
+                union = (max(b["end_km"].iloc[i], b["end_km"].iloc[j])
+                         - min(b["start_km"].iloc[i], b["start_km"].iloc[j]))
+                assert inter / union < cfg.belts.merge_overlap
+
+
+def test_the_jingguang_corridor_carries_its_three_lines(plan_and_access):
+    plan, _, _ = plan_and_access
+    corr = plan.corridors
+    jg = corr[corr["members"].str.contains("hsr_jingguang")].iloc[0]
+    assert {"hsr_jingguang", "conv_jingguang", "G4"} <= set(jg["members"].split(";"))
+    assert jg["name_zh"].startswith("京广通道 (京广高铁·") and {"hsr", "conventional", "expressway"} <= set(
+        jg["modes"].split(";"))
+    lh = corr[corr["members"].str.contains("conv_longhai")].iloc[0]
+    assert {"G30", "hsr_zhengxi", "hsr_zhengxu"} <= set(lh["members"].split(";"))
+    assert not set(jg["members"].split(";")) & set(lh["members"].split(";"))  # 京广 and 陇海 stay two corridors
+    # the 京广 corridor holds a multi-sector belt threading the poles of Zhengzhou and of cities north and south
+    belts = plan.belts[plan.belts["corridor_id"] == jg["corridor_id"]]
+    multi = belts[belts["kind"] == "multi"]
+    assert len(multi) == 1 and multi.iloc[0]["name_zh"] == "京广先进制造业走廊"
+    assert {"郑州市", "新乡市", "许昌市"} <= set(multi.iloc[0]["prefectures"].split("、"))
+    assert int((plan.corridors["n_belts"]).sum()) == len(plan.belts)
 
 
 def test_nodes_tiers_and_rules(plan_and_access, henan):

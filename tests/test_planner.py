@@ -1,13 +1,12 @@
-"""Nodes, belts, linkages, scenarios and clusters: known answers on small cases."""
+"""Nodes, linkages, scenarios and clusters: known answers on small cases (belts: test_belts.py)."""
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from shapely.geometry import LineString, box
+from shapely.geometry import box
 
 import spatial_planner as sp
-from spatial_planner.analysis.belts import BeltParams, axis_members, build_axes, candidate_belts, select_belts
 from spatial_planner.analysis.clusters import ClusterParams, cross_county_clusters
 from spatial_planner.analysis.linkages import LinkParams, gravity_linkage, link_priorities
 from spatial_planner.analysis.scenario import ScenarioLink, evaluate_scenario
@@ -21,61 +20,6 @@ def park(pid, x_km, county, sectors="auto", level="provincial", y_km=0.0, area=4
     x, y = 500_000 + x_km * 1000, 3_800_000 + y_km * 1000
     return {"park_id": pid, "name_zh": f"园{pid}", "county_adcode": county, "level": level, "sectors": sectors,
             "lead_sector": sectors.split(";")[0], "area_km2": area, "geometry": box(x - 500, y - 500, x + 500, y + 500)}
-
-
-def axis():
-    line = gpd.GeoDataFrame({"line_id": ["L1"], "name_zh": ["测试线"], "name_en": ["Test line"]},
-                            geometry=[LineString([(500_000, 3_800_000), (800_000, 3_800_000)])], crs=CRS)
-    return build_axes(line, kind="rail", id_col="line_id")
-
-
-def belts_of(parks, **kw):
-    p = BeltParams(corridor_km=15, max_gap_km=40, min_parks=3, min_counties=2, **kw)
-    parks = gpd.GeoDataFrame(parks, geometry="geometry", crs=CRS)
-    ax = axis()
-    members = axis_members(ax, parks, corridor_km=p.corridor_km)
-    cands = candidate_belts(members, parks, params=p)
-    return select_belts(cands, members, parks, params=p), members
-
-
-def test_three_parks_on_a_line_within_g_form_one_belt():
-    chosen, members = belts_of([park("a", 10, "c1"), park("b", 40, "c2"), park("c", 70, "c2")])
-    assert len(chosen) == 1
-    b = chosen.iloc[0]
-    assert b["park_ids"] == ["a", "b", "c"] and b["sector"] == "auto" and b["n_counties"] == 2
-    assert b["span_km"] == pytest.approx(60.0, abs=0.01)
-    # mass: three provincial parks of 4 km² (level factor 1, one sector); continuity 1 − mean gap 30 / (2 × 40)
-    assert b["mass"] == pytest.approx(12.0) and b["continuity"] == pytest.approx(0.625)
-    assert b["accessibility"] == 1.0 and b["score"] == pytest.approx(7.5)
-    assert members.set_index("park_id").loc["b", "position_km"] == pytest.approx(40.0, abs=0.01)
-
-
-def test_gap_larger_than_g_splits_the_belt():
-    chosen, _ = belts_of([park("a", 10, "c1"), park("b", 40, "c2"), park("c", 70, "c3"),
-                          park("d", 150, "c4"), park("e", 180, "c5"), park("f", 200, "c5")])
-    # equal mass; d–e–f has the smaller mean gap (25 km against 30 km), so it ranks first
-    assert list(chosen["park_ids"]) == [["d", "e", "f"], ["a", "b", "c"]]
-    assert list(chosen["continuity"]) == pytest.approx([1 - 25 / 80, 1 - 30 / 80])
-
-
-def test_park_off_the_corridor_is_excluded_and_one_county_is_not_a_belt():
-    chosen, members = belts_of([park("a", 10, "c1"), park("b", 40, "c2"), park("x", 55, "c2", y_km=30),
-                                park("c", 70, "c2")])
-    assert "x" not in set(members["park_id"])
-    assert chosen.iloc[0]["park_ids"] == ["a", "b", "c"]
-    single, _ = belts_of([park("a", 10, "c1"), park("b", 40, "c1"), park("c", 70, "c1")])
-    assert len(single) == 0
-
-
-def test_sub_runs_and_double_claims_are_dropped():
-    # two sectors share parks; each sector forms its own belt; no park is claimed twice per sector
-    chosen, _ = belts_of([park("a", 10, "c1", "auto;food"), park("b", 40, "c2", "auto;food"),
-                          park("c", 70, "c3", "auto;food"), park("d", 100, "c3", "food")])
-    per_sector = chosen.groupby("sector")["park_ids"].apply(list)
-    for sector, runs in per_sector.items():
-        ids = [x for r in runs for x in r]
-        assert len(ids) == len(set(ids)), sector
-    assert set(chosen["sector"]) == {"auto", "food"}
 
 
 def test_tier_rules_hold():

@@ -51,6 +51,7 @@ from ..io._atomic import atomic_output
 from ..io.builtin import read_sectors
 from ..symbology import (
     HUB_LABELS,
+    MULTI_SECTOR,
     RAIL_STYLE,
     ROAD_STYLE,
     TIER_LABEL_EN,
@@ -59,6 +60,7 @@ from ..symbology import (
     label,
     minute_class,
     minute_classes,
+    sector_colour,
 )
 
 __all__ = [
@@ -350,7 +352,8 @@ def _sector_colours() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
 
 
 def chart_belts(plan, path: str | os.PathLike, *, top: int = 15, overwrite: bool = True) -> Path:
-    """Belts ranked by score, with the three factors of the score: mass, continuity and accessibility."""
+    """Belts ranked by score, with the three factors of the score (mass, continuity and accessibility); each
+    belt labelled with its length and the prefectures it spans."""
     belts = plan.belts.sort_values("score", ascending=False).head(top)
     col, s_zh, _ = _sector_colours()
     with _style():
@@ -360,22 +363,25 @@ def chart_belts(plan, path: str | os.PathLike, *, top: int = 15, overwrite: bool
             return _save(fig, path, overwrite=overwrite)
         axes = fig.subplots(1, 4, sharey=True, gridspec_kw={"width_ratios": [1.5, 1.2, 1, 1]})
         y = np.arange(len(belts))[::-1]
-        colours = [col.get(s, "#999999") for s in belts["sector"]]
+        colours = [sector_colour(s, col) for s in belts["sector"]]
         panels = (("score", "得分 (score)", "{:.0f}"), ("mass", "规模 (mass)", "{:.0f}"),
                   ("continuity", "连续性 (continuity)", "{:.2f}"), ("accessibility", "可达性 (accessibility)", "{:.2f}"))
-        for ax, (c, label, fmt) in zip(axes, panels):
+        for ax, (c, label_, fmt) in zip(axes, panels):
             v = belts[c].astype(float).to_numpy()
             ax.barh(y, v, color=colours, height=0.7, edgecolor="#333333", linewidth=0.4)
             vmax = float(np.nanmax(v)) if len(v) else 1.0
             for yi, x in zip(y, v):
                 ax.text(x + vmax * 0.02, yi, fmt.format(x), va="center", fontsize=7.5)
             ax.set_xlim(0, (1.0 if c in ("continuity", "accessibility") and vmax <= 1 else vmax) * 1.25)
-            ax.set_title(label, fontsize=10)
+            ax.set_title(label_, fontsize=10)
             ax.grid(axis="x", color="#dddddd", linewidth=0.6)
             ax.set_axisbelow(True)
-        axes[0].set_yticks(y, [f"{r}. {n}" for r, n in zip(belts["rank"], belts["name_zh"].astype(str))])
+        ticks = [f"{r}. {n}\n{float(km):.0f} km · {int(k)} 个地市" for r, n, km, k in
+                 zip(belts["rank"], belts["name_zh"].astype(str), belts["length_km"], belts["n_prefectures"])]
+        axes[0].set_yticks(y, ticks, fontsize=8)
         present = list(dict.fromkeys(belts["sector"]))
-        fig.legend([Patch(color=col.get(s, "#999999")) for s in present], [s_zh.get(s, s) for s in present],
+        names = {MULTI_SECTOR: "先进制造业（多产业）", **s_zh}
+        fig.legend([Patch(color=sector_colour(s, col)) for s in present], [names.get(s, s) for s in present],
                    loc="outside lower center", ncols=min(len(present), 6), frameon=False, title="产业 (sector)")
         fig.suptitle("产业带排序：得分 = 规模 × 连续性 × 可达性 (belts ranked by score)", x=0.01, ha="left",
                      fontsize=13)
@@ -631,11 +637,11 @@ def map_plan_png(layers: dict[str, gpd.GeoDataFrame], plan, path: str | os.PathL
         if belts is not None:
             belts = belts.sort_values("rank")
             for rec in belts.itertuples():
-                c = col.get(rec.sector, "#999999")
-                gpd.GeoSeries([rec.geometry], crs=crs).plot(ax=ax, color=c, linewidth=6, alpha=0.8,
+                c = sector_colour(rec.sector, col)
+                gpd.GeoSeries([rec.geometry], crs=crs).plot(ax=ax, color=c, linewidth=9, alpha=0.35,
                                                                    zorder=5, capstyle="round")
                 name = str(rec.name_zh) if zh else _wrap(str(getattr(rec, "name_en", rec.name_zh)), 44)
-                handles.append(Line2D([], [], color=c, linewidth=5, alpha=0.8, label=f"{rec.belt_id} {name}"))
+                handles.append(Line2D([], [], color=c, linewidth=7, alpha=0.45, label=f"{rec.belt_id} {name}"))
                 if rec.geometry is not None and not rec.geometry.is_empty:
                     pt = rec.geometry.interpolate(0.5, normalized=True)
                     labels.append((pt.x, pt.y, str(rec.belt_id),

@@ -42,6 +42,7 @@ from ..symbology import (
     HUB_LABELS,
     HUB_STYLE,
     LAYER_STYLE,
+    MULTI_SECTOR,
     NETWORK_EDGE_STYLE,
     PREFECTURE_PALETTE,
     RAIL_STYLE,
@@ -54,6 +55,7 @@ from ..symbology import (
     TIER_STYLE,
     TIERS,
     minute_classes,
+    sector_colour,
 )
 
 __all__ = [
@@ -195,11 +197,12 @@ def _symbol(
     dash: str | None = None,
     fill: bool = True,
     fill_opacity: float | None = None,
+    outline_opacity: float | None = None,
 ) -> str:
     """One ``<symbol>`` with one simple symbol layer.
 
     ``outline`` None outlines polygons and markers in their fill colour; ``fill_opacity`` makes the fill
-    (not the outline) translucent.
+    (not the outline) translucent, ``outline_opacity`` the outline (not the fill).
     """
     sym_type, layer_class, _ = _GEOMETRIES[geometry]
     outline = colour if outline is None else outline
@@ -214,7 +217,7 @@ def _symbol(
             ("offset", "0,0"),
             ("offset_map_unit_scale", "3x:0,0,0,0,0,0"),
             ("offset_unit", _UNIT),
-            ("outline_color", _rgba(edge, what="outline")),
+            ("outline_color", _rgba(edge, what="outline", alpha=outline_opacity)),
             ("outline_style", "dash" if customdash else "solid"),
             ("outline_width", _num(w)),
             ("outline_width_unit", _UNIT),
@@ -258,7 +261,7 @@ def _symbol(
             ("offset", "0,0"),
             ("offset_map_unit_scale", "3x:0,0,0,0,0,0"),
             ("offset_unit", _UNIT),
-            ("outline_color", _rgba(outline, what="outline")),
+            ("outline_color", _rgba(outline, what="outline", alpha=outline_opacity)),
             ("outline_style", "solid"),
             ("outline_width", _num(w)),
             ("outline_width_map_unit_scale", "3x:0,0,0,0,0,0"),
@@ -368,6 +371,7 @@ def qml_single(
     outline: str | None = "#333333",
     opacity: float = 1.0,
     fill_opacity: float | None = None,
+    outline_opacity: float | None = None,
     point_size: float | None = None,
     dash: str | None = None,
     label_field: str | None = None,
@@ -392,6 +396,9 @@ def qml_single(
     fill_opacity
         Opacity of the fill of polygons and markers, 0–1, the outline staying opaque (as a web
         map's ``fillOpacity``); None for opaque.
+    outline_opacity
+        Opacity of the outline of polygons and markers, 0–1, the fill as it is (as a web map's
+        ``opacity`` of a polygon); None for opaque.
     point_size
         Marker diameter in pixels.
     dash
@@ -406,7 +413,7 @@ def qml_single(
     """
     g = _check_geometry(geometry)
     sym = _symbol(g, "0", colour, width=width, outline=outline, opacity=opacity, point_size=point_size,
-                  dash=dash, fill=fill, fill_opacity=fill_opacity)
+                  dash=dash, fill=fill, fill_opacity=fill_opacity, outline_opacity=outline_opacity)
     renderer = (f'<renderer-v2 type="singleSymbol" forceraster="0" symbollevels="0" enableorderby="0" '
                 f'referencescale="-1"><symbols>{sym}</symbols><rotation/><sizescale/></renderer-v2>')
     return _document(g, renderer, label_field)
@@ -420,6 +427,7 @@ def qml_categorized(
     width: float | None = None,
     opacity: float = 1.0,
     fill_opacity: float | None = None,
+    outline_opacity: float | None = None,
     outline: str | None = "#333333",
     point_size: float | None = None,
     dash: str | None = None,
@@ -439,7 +447,7 @@ def qml_categorized(
         where ``extra`` is a dict with any of ``width`` (pixels), ``dash``
         (``"6 4"``), ``size`` (marker diameter in pixels) and ``outline``
         (colour) for that category only.
-    width, opacity, fill_opacity, outline, point_size, dash
+    width, opacity, fill_opacity, outline_opacity, outline, point_size, dash
         Defaults of every category (see :func:`qml_single`).
     label_field
         Label features with this text field.
@@ -467,10 +475,12 @@ def qml_categorized(
                               source="QGIS style", fix=f"use only {', '.join(sorted(_CATEGORY_KEYS))}.")
         size = extra.get("size", extra.get("point_size", point_size))
         syms.append(_symbol(g, str(i), colour, width=extra.get("width", width), outline=extra.get("outline", outline),
-                            opacity=opacity, fill_opacity=fill_opacity, point_size=size, dash=extra.get("dash", dash)))
+                            opacity=opacity, fill_opacity=fill_opacity, outline_opacity=outline_opacity,
+                            point_size=size, dash=extra.get("dash", dash)))
         cats.append(f'<category symbol="{i}" value="{_attr(_value_text(value))}" label="{_attr(text)}" '
                     'render="true"/>')
     source = _symbol(g, "0", "#999999", width=width, outline=outline, opacity=opacity, fill_opacity=fill_opacity,
+                     outline_opacity=outline_opacity,
                      point_size=point_size)
     renderer = (
         f'<renderer-v2 type="categorizedSymbol" attr="{_attr(field)}" forceraster="0" symbollevels="0" '
@@ -491,6 +501,7 @@ def qml_graduated(
     width: float | None = None,
     opacity: float = 1.0,
     fill_opacity: float | None = None,
+    outline_opacity: float | None = None,
     outline: str | None = "#333333",
     point_size: float | None = None,
     label_field: str | None = None,
@@ -513,7 +524,7 @@ def qml_graduated(
         One colour per class: ``len(breaks) + 1``.
     labels
         One legend label per class: ``len(breaks) + 1``.
-    width, opacity, fill_opacity, outline, point_size, label_field
+    width, opacity, fill_opacity, outline_opacity, outline, point_size, label_field
         As in :func:`qml_single` (``outline`` None outlines each class in its colour).
 
     Returns
@@ -527,10 +538,11 @@ def qml_graduated(
     ranges, syms = [], []
     for i, (colour, text) in enumerate(zip(colours, labels)):
         syms.append(_symbol(g, str(i), colour, width=width, outline=outline, opacity=opacity,
-                            fill_opacity=fill_opacity, point_size=point_size))
+                            fill_opacity=fill_opacity, outline_opacity=outline_opacity, point_size=point_size))
         ranges.append(f'<range symbol="{i}" lower="{bounds[i]:.15f}" upper="{bounds[i + 1]:.15f}" '
                       f'label="{_attr(text)}" render="true"/>')
     source = _symbol(g, "0", colours[0], width=width, outline=outline, opacity=opacity, fill_opacity=fill_opacity,
+                     outline_opacity=outline_opacity,
                      point_size=point_size)
     renderer = (
         f'<renderer-v2 type="graduatedSymbol" attr="{_attr(field)}" graduatedMethod="GraduatedColor" '
@@ -696,7 +708,10 @@ def _look(name: str, **defaults: Any) -> dict[str, Any]:
     keyword arguments of :func:`qml_single`, :func:`qml_categorized` and :func:`qml_graduated`, over
     ``defaults``."""
     style = LAYER_STYLE.get(name, {})
-    return {**defaults, **{_LOOK_KEYWORDS[k]: v for k, v in style.items() if k in _LOOK_KEYWORDS}}
+    keywords = dict(_LOOK_KEYWORDS)
+    if "fill_opacity" in style:  # a filled symbol: its opacity is that of its outline, as on the web map
+        keywords["opacity"] = "outline_opacity"
+    return {**defaults, **{keywords[k]: v for k, v in style.items() if k in keywords}}
 
 
 def _colour(name: str) -> str:
@@ -759,10 +774,20 @@ def _prefecture_classes(gdf: gpd.GeoDataFrame) -> list:
 
 def _sector_classes(gdf: pd.DataFrame, column: str, sectors: pd.DataFrame | None, extra: Mapping | None = None
                     ) -> list:
-    """Categories of a sector column, in the sector vocabulary's colours and names."""
+    """Categories of a sector column, in the sector vocabulary's colours and names; multi-sector belts
+    (:data:`~spatial_planner.symbology.MULTI_SECTOR`) in their own colour."""
     colour_of, name_of, order = _sector_palette(sectors)
-    return [(s, colour_of.get(s, "#999999"), name_of.get(s, str(s)), dict(extra or {}))
-            for s in _present(gdf, column, order)]
+    name_of = {MULTI_SECTOR: _class_label(MULTI_SECTOR), **name_of}
+    return [(s, sector_colour(s, colour_of), name_of.get(s, str(s)), dict(extra or {}))
+            for s in _present(gdf, column, [*order, MULTI_SECTOR])]
+
+
+def _belt_labels(classes: Sequence[tuple]) -> dict[str, str]:
+    """Labels of the belts as on the web map: bold, in the belt's sector colour, placed before the names of
+    all but the national-tier poles."""
+    cases = " ".join(f"WHEN \"sector\" = '{str(value).replace(chr(39), chr(39) * 2)}' THEN '{colour}'"
+                     for value, colour, *_ in classes)
+    return {"Priority": "9", "Bold": "true", "Size": "10", "Color": f"CASE {cases} ELSE '#333333' END"}
 
 
 def _minute_style(kind: str, column: str, name: str, **defaults: Any) -> str:
@@ -798,7 +823,8 @@ def default_styles(
         ``prefectures``, ``counties``, ``seats``, ``parks``, ``rail_lines``,
         ``stations``, ``roads``, ``hubs``, ``county_access``, ``isochrones``,
         ``network_edges``, ``nodes`` (by ``tier``), ``belts``,
-        ``belt_corridors`` and ``clusters`` (by ``sector``), ``corridors``,
+        ``belt_corridors``, ``belt_segments`` and ``clusters`` (by
+        ``sector``; multi-sector belts in their own colour), ``corridors``,
         ``linkages`` (by ``strength_class``), ``priorities`` and
         ``isomorphism``. Other layers, layers without the needed column and
         layers mixing geometry kinds get no entry.
@@ -858,10 +884,12 @@ def _analysis_style(name: str, gdf: gpd.GeoDataFrame, kind: str, sectors: pd.Dat
         label = "name_zh" if "name_zh" in cols else None
         return qml_categorized(kind, "tier", _tier_classes(gdf, kind), label_field=label,
                                label_properties=_TIER_LABELS if label else None, **_look(name))
-    if name in ("belts", "belt_corridors", "clusters") and "sector" in cols:
-        # belt_corridors share the belts' names: only the belts (and the clusters) are labelled
-        label = "name_zh" if "name_zh" in cols and name != "belt_corridors" else None
-        return qml_categorized(kind, "sector", _sector_classes(gdf, "sector", sectors), label_field=label,
+    if name in ("belts", "belt_corridors", "belt_segments", "clusters") and "sector" in cols:
+        # a belt's name is labelled once, on its axis (belts); its band and segments are not labelled again
+        label = "name_zh" if "name_zh" in cols and name in ("belts", "clusters") else None
+        classes = _sector_classes(gdf, "sector", sectors)
+        return qml_categorized(kind, "sector", classes, label_field=label,
+                               label_properties=_belt_labels(classes) if label and name == "belts" else None,
                                **_look(name, outline=None))
     if name == "linkages" and kind == "line" and "strength_class" in cols:
         cats = [(k, c, _bilingual(k, STRENGTH_EN.get(k)), {"width": w}) for k, (c, w) in STRENGTH_STYLE.items()

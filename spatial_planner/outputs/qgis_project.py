@@ -59,16 +59,16 @@ RASTERS = "<rasters>"
 PROJECT_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("点", "Points", ("nodes", "hubs", "stations", "seats")),
     ("网", "Links", ("priorities", "linkages", "isomorphism")),
-    ("带", "Belts", ("belts", "corridors")),
-    ("底图线", "Context lines", ("boundary", "prefectures", "rail_lines", "roads", "network_edges")),
+    ("带", "Belts", ("belts", "belt_segments", "belt_corridors")),
+    ("底图线", "Context lines", ("boundary", "prefectures", "corridors", "rail_lines", "roads", "network_edges")),
     ("出行时间栅格", "Travel-time rasters", (RASTERS,)),
-    ("面", "Areas", ("parks", "clusters", "belt_corridors", "isochrones", "county_access", "counties")),
+    ("面", "Areas", ("parks", "clusters", "isochrones", "county_access", "counties")),
 )
 
 #: Layers loaded but switched off (as the web map first hides them): tick them in the layer panel. The
 #: travel-time rasters are switched off too.
 PROJECT_HIDDEN = frozenset({"stations", "seats", "isomorphism", "corridors", "network_edges", "clusters",
-                            "belt_corridors", "isochrones", "county_access"})
+                            "belt_segments", "isochrones", "county_access"})
 
 #: Layer opacity of the context layers in the project, over their own style: muted, so that the plan above
 #: them (poles, belts, links) reads first. Raise it in the layer's properties to read the context itself.

@@ -26,6 +26,7 @@ from markdown_it.token import Token
 from .._errors import DataFileError
 from ..io._atomic import atomic_output, check_free
 from ..io.credits import data_credits
+from ..symbology import mode_labels
 from . import figures as F
 
 __all__ = [
@@ -127,19 +128,7 @@ def markdown_report(plan, cfg, access=None, *, title: str | None = None, top: in
     counts = plan.nodes["tier"].value_counts()
     lines += ["层级数量 Nodes per tier: " + ", ".join(f"{k} {int(counts.get(k, 0))}" for k in ("国家级", "省级", "市级", "县级")),
               ""]
-    b = r["belts"]
-    lines += ["## 2 产业带 Industrial belts (带)", "",
-              f"轴线 {b['axes']} 条（铁路与高速公路按名称合并）；走廊宽度 {b['corridor_km']} km，同产业相邻园区最大间距 "
-              f"G = {b['max_gap_km']} km，至少 {b['min_parks']} 个园区、{b['min_counties']} 个县区；候选 {b['candidates']} 条，"
-              f"入选 {b['selected']} 条。得分 = 规模 × 连续性 × 可达性。", "",
-              md_table(plan.belts.head(top), {"rank": "排名", "name_zh": "产业带", "member_names": "成员园区（沿线顺序）",
-                                              "county_names": "县区", "length_km": "长度 km", "mass": "规模",
-                                              "continuity": "连续性", "accessibility": "可达性", "score": "得分"}), ""]
-    lines += _figure_lines(fig, "belts")
-    if len(plan.corridors):
-        lines += ["多产业走廊（各轴线园区最密集的一段）Multi-industry corridors:", "",
-                  md_table(plan.corridors.head(top), {"name_zh": "走廊", "start_km": "起 km", "end_km": "止 km",
-                                                      "n_parks": "园区数", "mass": "规模", "top_sectors": "主要产业"}), ""]
+    lines += _belt_lines(plan, r["belts"], top=top, figures=fig)
     lk = r["linkages"]
     lines += ["## 3 联系网络与优先通道 Linkages and link priorities (网)", "",
               f"引力联系 G = M_i·M_j / t^{lk['beta']}（t 为 {lk['mode']} 网络时间，下限 {lk['t_min']} 分钟；互补系数 "
@@ -196,6 +185,54 @@ def markdown_report(plan, cfg, access=None, *, title: str | None = None, top: in
     if credits:
         lines += ["数据署名 Credits: " + "; ".join(credits), ""]
     return "\n".join(lines)
+
+
+def _short_list(text: str, n: int = 6, sep: str = "、") -> str:
+    """The first ``n`` items of a ``、``-joined list, with the count when there are more."""
+    items = [x for x in str(text).split(sep) if x]
+    return sep.join(items) if len(items) <= n else sep.join(items[:n]) + f" 等 {len(items)} 个"
+
+
+def _belt_lines(plan, b: dict, *, top: int, figures: dict[str, str] | None) -> list[str]:
+    """Section 2: corridors, the belts' rule and table, their segments and the figure."""
+    belts = plan.belts.head(top)
+    rej = b.get("rejected", {})
+    lines = ["## 2 产业带 Industrial belts (带)", "",
+             f"交通通道 {b['corridors']} 条：走向一致的铁路与高速公路合并（较短线路至少 {b['join_share']:.0%} 位于另一线 "
+             f"{b['join_km']} km 内），沿最长线路（参照线）计里程；参照线两侧 {b['corridor_km']} km 内的园区与增长极属于该通道。"
+             f"各产业沿参照线的规模经四次核平滑（半径 {b['bandwidth_km']} km），高于该产业沿全部通道平均线密度 × "
+             f"{b['threshold']} 的路段为候选，断档不超过 max({b['gap_km']} km, {b['gap_share']} × 两侧路段长度之和) 的相连；"
+             f"产业带须至少 {b['min_parks']} 个园区、串联至少 {b['min_pole_prefectures']} 个地市的增长极（"
+             f"{'/'.join(b['pole_tiers'])}），并跨至少 {b['min_prefectures']} 个地市或长不少于 {b['min_length_km']} km。"
+             f"先进制造业走廊取先进制造业各门类之和的剖面，须至少两个门类各占 {b['mix_share']:.0%}。同一通道上交并比 ≥ "
+             f"{b['merge_overlap']} 的路段合并为一条带（各产业列入“产业构成”）。候选 {b['candidates']} 段，"
+             f"不足园区数 {rej.get('parks', 0)}、增长极不足 {rej.get('poles', 0)}、跨度不足 {rej.get('extent', 0)}、"
+             f"门类不足 {rej.get('mix', 0)}，合并 {b['merged']}，入选 {b['selected']} 条。得分 = 规模 × 连续性 × 可达性。",
+             "Corridors merge parallel rail lines and expressways; belts are the stretches of a corridor where a "
+             "sector's kernel-smoothed mass lies above its mean density along all corridors, gaps bridged, threading "
+             "growth poles of several prefectures; score = mass × continuity × accessibility.", ""]
+    if not len(belts):
+        return lines + ["（无符合条件的产业带：市域等小范围研究可调低 `[belts] min_prefectures`、`min_length_km` 与 "
+                        "`min_pole_prefectures`。No belt qualifies: a city-scale study may lower them.）", ""]
+    table = belts.assign(sector_label=[("先进制造业（多产业）" if k == "multi" else z)
+                                       for k, z in zip(belts["kind"], belts["sector_zh"])],
+                         span=[f"{a:.0f}–{e:.0f}" for a, e in zip(belts["start_km"], belts["end_km"])],
+                         poles_short=belts["poles"].map(_short_list), modes_label=belts["modes"].map(mode_labels))
+    lines += [md_table(table, {"rank": "排名", "name_zh": "产业带", "name_en": "Belt", "corridor": "交通通道",
+                               "modes_label": "运输方式", "sector_label": "主导产业", "sector_shares": "产业构成（占比）", "span": "里程 km",
+                               "length_km": "长度 km", "n_prefectures": "地市数", "prefectures": "途经地市",
+                               "poles_short": "串联增长极", "n_parks": "园区数", "member_names": "成员园区（沿线顺序）",
+                               "segments": "集群段", "mass": "规模", "continuity": "连续性",
+                               "accessibility": "可达性", "score": "得分"}), ""]
+    lines += _figure_lines(figures, "belts")
+    seg = plan.belt_segments
+    if seg is not None and len(seg):
+        seg = seg[seg["belt_id"].isin(set(belts["belt_id"]))]
+        lines += ["集群段（产业带内相邻园区间距 ≤ "
+                  f"{b['max_gap_km']} km、至少 {b['min_parks']} 个园区跨 {b['min_counties']} 个县区）Segments:", "",
+                  md_table(seg, {"segment_id": "编号", "name_zh": "集群段", "member_names": "成员园区",
+                                 "start_km": "起 km", "end_km": "止 km", "n_parks": "园区数", "mass": "规模"}), ""]
+    return lines
 
 
 def _published_lines(plan) -> list[str]:

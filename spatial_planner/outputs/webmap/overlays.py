@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 import folium
@@ -13,12 +14,17 @@ import pandas as pd
 from ...crs import wgs84_to_gcj02
 from ...symbology import (
     FIELD_LABELS,
+    MULTI_SECTOR,
+    MULTI_SECTOR_COLOUR,
     RASTER_OPACITY,
     STRENGTH_EN,
     STRENGTH_STYLE,
     TIER_LABEL_EN,
     TIER_STYLE,
+    label,
     minute_classes,
+    mode_labels,
+    sector_colour,
     time_colour,
     web_style,
 )
@@ -142,34 +148,7 @@ def add_plan_layers(m: folium.Map, plan, *, language: str = "zh", sectors: pd.Da
         Legend(layer, name, [(s_col.get(s, "#999"), s_name.get(s, s), "box") for s in present],
                position="bottomleft").add_to(m)
 
-    if len(plan.belt_corridors):
-        bc = plan.belt_corridors.assign(_fill=plan.belt_corridors["sector"].map(lambda s: s_col.get(s, "#999")))
-        name = "产业带走廊" if zh else "Belt corridors"
-        layer = _line_layer(m, bc, name=name, language=language, precision=precision, gcj02=gcj02, show=False,
-                            fields=["name_zh", "name_en", "member_names", "county_names", "length_km", "score", "_fill"],
-                            tooltip_field="name_zh",
-                            style=lambda p: web_style("belt_corridors", fillColor=p.get("_fill"), color=p.get("_fill")))
-        Legend(layer, name, [("#cccccc", "产业带两侧走廊范围" if zh else "corridor around each belt", "box")],
-               position="bottomleft").add_to(m)
-
-    if len(plan.corridors):
-        name = "多产业走廊（最密集段）" if zh else "Multi-industry corridors (densest stretch)"
-        layer = _line_layer(m, plan.corridors, name=name, language=language, show=False, precision=precision,
-                            gcj02=gcj02, fields=["name_zh", "n_parks", "mass", "top_sectors"], tooltip_field="name_zh",
-                            style=web_style("corridors"))
-        Legend(layer, name, [(web_style("corridors")["color"], "走廊段" if zh else "corridor stretch", "line")]).add_to(m)
-
-    if len(plan.belts):
-        b = plan.belts.assign(sector_label=plan.belts["sector"].map(lambda s: s_name.get(s, s)),
-                              _col=plan.belts["sector"].map(lambda s: s_col.get(s, "#999")))
-        name = "产业带（带）" if zh else "Industrial belts"
-        layer = _line_layer(m, b, name=name, language=language, precision=precision, gcj02=gcj02,
-                            fields=["name_zh", "name_en", "rank", "sector_label", "member_names", "county_names",
-                                    "length_km", "mass", "continuity", "accessibility", "score", "_col"],
-                            tooltip_field="name_zh" if zh else "name_en",
-                            style=lambda p: web_style("belts", color=p.get("_col")))
-        Legend(layer, name, [(s_col.get(s, "#999"), s_name.get(s, s), "line")
-                             for s in dict.fromkeys(plan.belts["sector"])]).add_to(m)
+    _add_belts(m, plan, zh=zh, language=language, s_name=s_name, s_col=s_col, precision=precision, gcj02=gcj02)
 
     if len(plan.linkages):
         lk = plan.linkages.assign(_cls=plan.linkages["strength_class"])
@@ -209,3 +188,97 @@ def add_plan_layers(m: folium.Map, plan, *, language: str = "zh", sectors: pd.Da
                                             radius=TIER_STYLE.get(p.get("_tier"), ("#ccc", 3))[1]),
             search_field="name_zh")
         Legend(layer, name, [(c, t if zh else TIER_LABEL_EN[t], "point") for t, (c, *_) in TIER_STYLE.items()]).add_to(m)
+
+
+#: Where along its line a belt's name may sit (fractions of its length), in order of preference.
+_LABEL_AT = (0.5, 0.35, 0.65, 0.2, 0.8, 0.1, 0.9, 0.45, 0.55, 0.28, 0.72)
+#: Half the box a name needs, in degrees (about 110 km × 8 km at the province's zoom).
+_LABEL_BOX = (0.6, 0.08)
+_LABEL_CSS = ("white-space:nowrap;font:bold 12px sans-serif;color:{c};text-shadow:0 0 3px #fff,0 0 3px #fff,"
+              "0 0 2px #fff;transform:translate(-50%,-50%);pointer-events:none")
+
+
+def _label_point(line, placed: list[tuple[float, float]], chars: int):
+    """The first point along ``line`` (of :data:`_LABEL_AT`) whose name box clears the names placed so far, else
+    the one farthest from them."""
+    half_w = _LABEL_BOX[0] * max(chars, 4) / 10.0
+    best, best_gap = None, -1.0
+    for t in _LABEL_AT:
+        pt = line.interpolate(t, normalized=True)
+        gap = min((max(abs(pt.x - x) / half_w, abs(pt.y - y) / _LABEL_BOX[1]) for x, y in placed), default=9.0)
+        if gap >= 2.0:
+            return pt
+        if gap > best_gap:
+            best, best_gap = pt, gap
+    return best
+
+
+def _belt_labels(m: folium.Map, belts: gpd.GeoDataFrame, *, name: str, colours: dict, field: str,
+                 precision: int, gcj02: bool) -> folium.FeatureGroup:
+    """The belts' names on the map, along each belt's line, placed so that they do not overlap where they can."""
+    group = folium.FeatureGroup(name=name, show=True)
+    web = prepare_for_web(belts, precision=precision, gcj02=gcj02)
+    placed: list[tuple[float, float]] = []
+    for rec, geom in zip(belts.itertuples(), web.geometry):
+        if geom is None or geom.is_empty:
+            continue
+        text = str(getattr(rec, field))
+        pt = _label_point(geom, placed, len(text) if field == "name_zh" else len(text) // 2)
+        placed.append((pt.x, pt.y))
+        style = _LABEL_CSS.format(c=colours.get(rec.sector, "#333"))
+        folium.Marker([pt.y, pt.x], icon=folium.DivIcon(html=f'<div style="{style}">{html.escape(text, quote=True)}'
+                                                             '</div>', icon_size=(0, 0), icon_anchor=(0, 0))
+                      ).add_to(group)
+    group.add_to(m)
+    return group
+
+
+def _add_belts(m: folium.Map, plan, *, zh: bool, language: str, s_name: dict, s_col: dict, precision: int,
+               gcj02: bool) -> None:
+    """Transport corridors (thin, hidden), belts as wide translucent corridors labelled by name, their centre
+    lines and their segments (集群段)."""
+    if plan.corridors is not None and len(plan.corridors) and "modes" in plan.corridors:
+        tc = plan.corridors.assign(modes_label=plan.corridors["modes"].map(lambda v: mode_labels(v, language)))
+        name = "交通通道（并行线路合并）" if zh else "Transport corridors (parallel lines merged)"
+        layer = _line_layer(m, tc, name=name, language=language, show=False, precision=precision, gcj02=gcj02,
+                            fields=["name_zh", "name_en", "modes_label", "member_names", "length_km", "n_belts"],
+                            tooltip_field="name_zh" if zh else "name_en",
+                            style=web_style("corridors"))
+        Legend(layer, name, [(web_style("corridors")["color"], "通道参照线" if zh else "corridor reference line", "dash")],
+               position="bottomleft").add_to(m)
+    if not len(plan.belts):
+        return
+    colours = {s: sector_colour(s, s_col) for s in plan.belts["sector"]}
+    def sector_label(s: str) -> str:
+        return label(MULTI_SECTOR, language) if s == MULTI_SECTOR else s_name.get(s, s)
+
+    fields = ["name_zh", "name_en", "rank", "corridor", "modes_label", "sector_label", "sector_shares", "length_km",
+              "prefectures", "n_poles", "n_parks", "member_names", "segments", "mass", "continuity", "accessibility",
+              "score", "_col"]
+    polys = plan.belt_corridors if plan.belt_corridors is not None and len(plan.belt_corridors) else plan.belts
+    wide = polys.assign(sector_label=polys["sector"].map(sector_label), _col=polys["sector"].map(colours),
+                        modes_label=polys["modes"].map(lambda v: mode_labels(v, language)))
+    name = "产业带（带）" if zh else "Industrial belts"
+    layer = _line_layer(m, wide, name=name, language=language, precision=precision, gcj02=gcj02, fields=fields,
+                        tooltip_field="name_zh" if zh else "name_en",
+                        style=lambda p: web_style("belt_corridors", fillColor=p.get("_col"), color=p.get("_col")))
+    items = [(colours[s], sector_label(s), "box") for s in dict.fromkeys(plan.belts["sector"])]
+    Legend(layer, name, items).add_to(m)
+    axis = plan.belts.assign(_col=plan.belts["sector"].map(colours))
+    _line_layer(m, axis, name="产业带轴线" if zh else "Belt axes", language=language, precision=precision,
+                gcj02=gcj02, fields=["name_zh", "name_en", "start_km", "end_km", "length_km", "_col"],
+                tooltip_field="name_zh" if zh else "name_en",
+                style=lambda p: web_style("belts", color=p.get("_col")))
+    _belt_labels(m, plan.belts, name="产业带名称" if zh else "Belt names", colours=colours,
+                 field="name_zh" if zh else "name_en", precision=precision, gcj02=gcj02)
+    seg = plan.belt_segments
+    if seg is not None and len(seg):
+        sg = seg.assign(_col=seg["sector"].map(lambda s: sector_colour(s, s_col)))
+        name = "产业带集群段" if zh else "Belt segments (clusters along a belt)"
+        layer = _line_layer(m, sg, name=name, language=language, show=False, precision=precision, gcj02=gcj02,
+                            fields=["name_zh", "member_names", "county_names", "n_parks", "length_km", "mass", "_col"],
+                            tooltip_field="name_zh",
+                            style=lambda p: web_style("belt_segments", color=p.get("_col")))
+        Legend(layer, name, [(MULTI_SECTOR_COLOUR if MULTI_SECTOR in set(seg["sector"]) else "#444444",
+                              "园区连续分布的路段" if zh else "runs of neighbouring parks", "line")],
+               position="bottomleft").add_to(m)
