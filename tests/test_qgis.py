@@ -38,7 +38,13 @@ from spatial_planner.outputs.qgis import (
     time_raster_style,
 )
 from spatial_planner.outputs.qgis_project import PROJECT_FILE, plan_project
-from spatial_planner.symbology import LAYER_STYLE, TIER_STYLE, TIME_BREAKS, TIME_COLOURS, sector_colour
+from spatial_planner.symbology import (
+    LAYER_STYLE,
+    TIER_STYLE,
+    TIME_BREAKS,
+    TIME_COLOURS,
+    sector_colour,
+)
 
 #: The drawing order a planner reads, from the top: each layer's band (points on top, area fills at the bottom).
 BANDS = [
@@ -336,8 +342,8 @@ app.exitQgis()
 
 
 @pytest.fixture(scope="module")
-def in_qgis(qgis_run, tmp_path_factory):
-    """The run's outputs as QGIS opens them (project, shapefiles, GeoTIFFs) and the project rendered to a PNG."""
+def pyqgis_env() -> dict[str, str]:
+    """The environment that runs :data:`QGIS_PYTHON` with PyQGIS offscreen; skips (before any run) without it."""
     if not Path(QGIS_PYTHON).exists():
         pytest.skip(f"no {QGIS_PYTHON} for PyQGIS; set QGIS_PYTHON to the Python of a QGIS installation")
     # the system Python with its own packages: none of this environment's paths
@@ -347,6 +353,13 @@ def in_qgis(qgis_run, tmp_path_factory):
                            env=env, check=False)
     if probe.returncode != 0:
         pytest.skip(f"PyQGIS is not installed for {QGIS_PYTHON} (Debian: apt-get install python3-qgis)")
+    return env
+
+
+@pytest.fixture(scope="module")
+def in_qgis(pyqgis_env, qgis_run, tmp_path_factory):
+    """The run's outputs as QGIS opens them (project, shapefiles, GeoTIFFs) and the project rendered to a PNG."""
+    env = pyqgis_env
     folder = tmp_path_factory.mktemp("in_qgis") / "out"
     shutil.copytree(qgis_run, folder)  # QGIS may write .aux.xml beside rasters: not into the run's folder
     png = folder.parent / "plan.png"

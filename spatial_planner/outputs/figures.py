@@ -51,6 +51,7 @@ from ..io._atomic import atomic_output
 from ..io.builtin import read_sectors
 from ..symbology import (
     HUB_LABELS,
+    LAYER_STYLE,
     MULTI_SECTOR,
     RAIL_STYLE,
     ROAD_STYLE,
@@ -65,20 +66,20 @@ from ..symbology import (
 
 __all__ = [
     "CHART_SIZE",
-    "MAP_SIZE",
     "DPI",
-    "SCORE_PARTS",
     "FACTOR_LABELS",
-    "register_cjk_font",
-    "cjk_font",
-    "cjk_font_path",
-    "chart_node_scores",
+    "MAP_SIZE",
+    "SCORE_PARTS",
     "chart_belts",
-    "chart_priorities",
     "chart_concentration",
     "chart_hub_access",
-    "map_plan_png",
+    "chart_node_scores",
+    "chart_priorities",
+    "cjk_font",
+    "cjk_font_path",
     "map_access_png",
+    "map_plan_png",
+    "register_cjk_font",
 ]
 
 #: Chart size in inches (width, height) and resolution: 1500 × 900 pixels.
@@ -595,7 +596,7 @@ def map_plan_png(layers: dict[str, gpd.GeoDataFrame], plan, path: str | os.PathL
     scale bar, a legend, a title and a note that the geometry is schematic.
     """
     zh = language == "zh"
-    col, s_zh, s_en = _sector_colours()
+    col, _, _ = _sector_colours()
     with _style():
         fig = _figure(MAP_SIZE, layout=None)
         ax = fig.add_axes((0.01, 0.06, 0.70, 0.87))
@@ -629,8 +630,9 @@ def map_plan_png(layers: dict[str, gpd.GeoDataFrame], plan, path: str | os.PathL
 
         pr = _to_metric(plan.priorities, crs)
         if pr is not None:
-            pr.plot(ax=ax, color="#e31a1c", linewidth=2.0, linestyle=(0, (4, 2.5)), zorder=6)
-            handles.append(Line2D([], [], color="#e31a1c", linewidth=2.0, linestyle=(0, (4, 2.5)),
+            priority_colour = str(LAYER_STYLE["priorities"]["colour"])  # the web map's and QGIS's
+            pr.plot(ax=ax, color=priority_colour, linewidth=2.0, linestyle=(0, (4, 2.5)), zorder=6)
+            handles.append(Line2D([], [], color=priority_colour, linewidth=2.0, linestyle=(0, (4, 2.5)),
                                   label="优先建设/提升通道" if zh else "Priority link"))
 
         belts = _to_metric(plan.belts, crs)
@@ -783,7 +785,7 @@ def map_access_png(access, layers: dict[str, gpd.GeoDataFrame], path: str | os.P
         _north_arrow(ax, zh=zh)
         _scale_bar(ax)
         fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.785, 0.93), frameon=False,
-                   title="到最近%s时间" % hub_zh if zh else f"Time to nearest {hub_en}", alignment="left",
+                   title=f"到最近{hub_zh}时间" if zh else f"Time to nearest {hub_en}", alignment="left",
                    fontsize=9, title_fontsize=10)
         title = (f"到最近{hub_zh}的出行时间（{transform.a / 1000:g} km 栅格）" if zh
                  else f"Travel time to the nearest {hub_en} ({transform.a / 1000:g} km grid)")
