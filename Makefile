@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 OUT    ?= outputs/henan
 
-.PHONY: run test data network-figure sysdeps fonts bench clean
+.PHONY: run test data network-figure notebooks sysdeps fonts bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,11 @@ data: $(STAMP)
 BEFORE ?= 2a033a8
 network-figure: $(STAMP) fonts
 	$(BIN)/python gis_data/network_figure.py --before $(BEFORE) --out docs/network_before_after.png
+
+## make notebooks: run notebooks/*.ipynb top to bottom and store them with their outputs and a hash of their
+## code (the tests fail with "run `make notebooks`" when code was edited without a re-run)
+notebooks: $(STAMP) fonts
+	$(BIN)/python notebooks/execute.py
 
 ## make bench: the benchmarks (run on demand, not part of the tests)
 bench: $(STAMP)

@@ -8,16 +8,24 @@ __all__ = [
     "APPROXIMATE_DASH",
     "APPROXIMATE_QUALITY",
     "CLASS_LABELS",
+    "COUNTY_STYLE",
     "FIELD_LABELS",
     "GAIN_COLOURS",
     "HUB_LABELS",
     "HUB_STYLE",
+    "ISOMORPHISM_STYLE",
+    "LAYER_PANE",
     "LAYER_STYLE",
     "LAYER_TITLES",
+    "LOW_PRODUCTIVITY_COLOUR",
+    "MAIN_ROAD_CLASSES",
+    "MAP_PANES",
     "MULTI_SECTOR",
     "MULTI_SECTOR_COLOUR",
     "NETWORK_EDGE_STYLE",
     "PREFECTURE_PALETTE",
+    "PREFECTURE_STYLE",
+    "PRIORITY_STYLE",
     "RAIL_STYLE",
     "RASTER_OPACITY",
     "ROAD_STYLE",
@@ -38,6 +46,7 @@ __all__ = [
     "minute_classes",
     "mode_labels",
     "sector_colour",
+    "text_colour",
     "time_colour",
     "web_style",
 ]
@@ -67,6 +76,7 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "location_quality": ("位置精度", "Location"),
     "located_at": ("定位依据", "Located at"),
     "straight_legs": ("直线示意区段", "Drawn straight"),
+    "lines": ("途经线路", "Lines"),
     # the plan layers
     "rank": ("排名", "Rank"), "score": ("综合得分", "Score"), "tier": ("培育层级", "Tier"),
     "tier_rule": ("层级规则", "Tier rule"), "s_mass": ("经济规模(标准化)", "Mass (norm.)"),
@@ -130,6 +140,15 @@ CLASS_LABELS: dict[str, tuple[str, str]] = {
     "national": ("国家级", "National"),
     "provincial": ("省级", "Provincial"),
     "municipal": ("市级", "Municipal"),
+    "regional": ("区域级", "Regional"),
+    "national_zone": ("有国家级园区：层级下限", "floor: has a national-level zone"),
+    "prefecture_seat": ("地级市驻地：层级下限", "floor: prefecture seat"),
+    "by_score": ("按综合得分分级", "by score breaks"),
+    "statistics": ("统计数据（第二产业增加值）", "statistics (secondary-industry value added)"),
+    "proxy": ("代理：园区面积×级别", "proxy: park area × level"),
+    "district": ("市辖区", "district"),
+    "county": ("县", "county"),
+    "county_city": ("县级市", "county-level city"),
     "schematic": ("示意", "schematic"),
     "approximate": ("近似位置", "approximate"),
     "surveyed": ("实测位置", "surveyed"),
@@ -142,11 +161,13 @@ CLASS_LABELS: dict[str, tuple[str, str]] = {
 }
 
 
+#: Rail lines by class: the context of the plan, in greys (darkest and widest for high-speed rail), so that no
+#: plan colour (tiers, sectors, links) is ever confused with a line.
 RAIL_STYLE = {
-    "hsr": ("#c0392b", 3.5, None),
-    "intercity": ("#e67e22", 2.5, None),
-    "conventional": ("#34495e", 2.0, None),
-    "freight": ("#7f8c8d", 1.6, None),
+    "hsr": ("#4d4d4d", 2.6, None),
+    "intercity": ("#6f6f6f", 2.0, None),
+    "conventional": ("#8f8f8f", 1.5, None),
+    "freight": ("#b3b3b3", 1.1, None),
 }
 
 #: ``geometry_quality`` values drawn as approximate: dashed lines and dashed outlines, on every map.
@@ -162,35 +183,40 @@ def approximate_style(props: dict, style: dict) -> dict:
     return style
 
 
+#: Roads by class: context in muted tans and greys (expressways the darkest), never a plan colour.
 ROAD_STYLE = {
-    "expressway": ("#27ae60", 3.0, None),
-    "provincial_expressway": ("#2ecc71", 2.0, None),
-    "connector": ("#b7950b", 1.0, "3 3"),
-    "hub_connector": ("#8e44ad", 1.2, "3 3"),
+    "expressway": ("#b59b6a", 2.2, None),
+    "provincial_expressway": ("#c8b48c", 1.6, None),
+    "connector": ("#b8b8b8", 0.8, "3 3"),
+    "hub_connector": ("#a0a0a0", 1.0, "3 3"),
     # JTG B01 classes and OSM highway classes (read_osm), widest first
-    "motorway": ("#27ae60", 3.0, None),
-    "trunk": ("#2ecc71", 2.2, None),
-    "arterial": ("#c0803a", 1.1, None),
-    "first_class": ("#e67e22", 1.8, None),
-    "primary": ("#e67e22", 1.8, None),
-    "second_class": ("#d4ac0d", 1.4, None),
-    "secondary": ("#d4ac0d", 1.4, None),
-    "link": ("#7f8c8d", 1.0, None),
-    "third_class": ("#95a5a6", 1.0, None),
-    "tertiary": ("#95a5a6", 1.0, None),
-    "fourth_class": ("#b3b6b7", 0.7, None),
-    "unclassified": ("#b3b6b7", 0.7, None),
-    "residential": ("#cacfd2", 0.6, None),
-    "service": ("#d5d8dc", 0.5, None),
+    "motorway": ("#b59b6a", 2.2, None),
+    "trunk": ("#c8b48c", 1.6, None),
+    "arterial": ("#d9cdb4", 0.8, None),
+    "first_class": ("#d0c3a6", 1.2, None),
+    "primary": ("#d0c3a6", 1.2, None),
+    "second_class": ("#d9cdb4", 1.0, None),
+    "secondary": ("#d9cdb4", 1.0, None),
+    "link": ("#c4c4c4", 0.8, None),
+    "third_class": ("#cfcfcf", 0.8, None),
+    "tertiary": ("#cfcfcf", 0.8, None),
+    "fourth_class": ("#dadada", 0.6, None),
+    "unclassified": ("#dadada", 0.6, None),
+    "residential": ("#e2e2e2", 0.5, None),
+    "service": ("#e6e6e6", 0.5, None),
 }
 
+#: Road classes drawn in the map's default context (the rest is a layer of its own, off at first).
+MAIN_ROAD_CLASSES = ("expressway", "provincial_expressway", "motorway", "trunk")
 
+
+#: Transport hubs: muted, dark-outlined markers, told apart by tone, never a plan colour.
 HUB_STYLE = {
-    "airport": "#8e44ad",
-    "china_europe_train": "#c0392b",
-    "rail_freight": "#d35400",
-    "river_port": "#2980b9",
-    "logistics_hub": "#16a085",
+    "airport": "#6b7280",
+    "china_europe_train": "#474f5c",
+    "rail_freight": "#9ca3af",
+    "river_port": "#7f9196",
+    "logistics_hub": "#8b8b70",
 }
 
 
@@ -198,6 +224,23 @@ PREFECTURE_PALETTE = [
     "#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69", "#fccde5", "#d9d9d9",
     "#bc80bd", "#ccebc5", "#ffed6f", "#a6cee3", "#b2df8a", "#fb9a99", "#fdbf6f", "#cab2d6", "#ffff99",
 ]
+
+
+#: Leaflet panes of the web map, bottom to top (z-index): the drawing order by kind, whatever the order in which
+#: layers are switched on. Labels sit above points and below tooltips (650) and popups (700).
+MAP_PANES = {"fills": 360, "rasters": 370, "context": 380, "belts": 400, "links": 420, "points": 440,
+             "labels": 620}
+
+#: The pane (drawing level) of each layer, on the web map and in the QGIS project; the travel-time rasters are in
+#: ``rasters``, the names in ``labels``.
+LAYER_PANE: dict[str, str] = {
+    "counties": "fills", "county_access": "fills", "isochrones": "fills",
+    "boundary": "context", "prefectures": "context", "corridors": "context", "rail_lines": "context",
+    "roads": "context", "network_edges": "context",
+    "belt_corridors": "belts", "clusters": "belts", "parks": "belts", "belt_segments": "belts", "belts": "belts",
+    "isomorphism": "links", "linkages": "links", "priorities": "links",
+    "seats": "points", "stations": "points", "hubs": "points", "nodes": "points",
+}
 
 
 def label(key: str, language: str = "zh") -> str:
@@ -257,16 +300,19 @@ def minute_classes(language: str = "zh") -> tuple[list[float], list[str], list[s
 
 
 #: Cultivation tiers of growth poles, the one palette of the web map, the figures and QGIS: colour (a sequential
-#: red ramp, darkest for the national tier), marker radius (px; QGIS markers are that diameter) and line width (px).
+#: red ramp, ColorBrewer RdBu's reds: darkest for the national tier, evenly lighter down to a near-white county
+#: tier, so the order reads without hue), marker radius (px; QGIS markers are that diameter) and line width (px).
 TIER_STYLE: dict[str, tuple[str, float, float]] = {
     "国家级": ("#b2182b", 11.0, 4.0),
-    "省级": ("#ef8a62", 8.0, 3.0),
-    "市级": ("#fddbc7", 6.0, 2.0),
+    "省级": ("#d6604d", 8.0, 3.0),
+    "市级": ("#f4a582", 6.0, 2.0),
     "县级": ("#f7f7f7", 3.5, 1.5),
 }
 
 
-STRENGTH_STYLE = {"强": ("#08306b", 5.0), "较强": ("#2171b5", 3.5), "中等": ("#6baed6", 2.2), "一般": ("#bdd7e7", 1.2)}
+#: Linkage strength classes: colour and width, a teal ramp (ColorBrewer PuBuGn), darkest for the strongest, in
+#: hues neither the tiers, the context nor the sectors' blues use.
+STRENGTH_STYLE = {"强": ("#014636", 5.0), "较强": ("#02818a", 3.5), "中等": ("#67a9cf", 2.2), "一般": ("#c9d6e3", 1.2)}
 
 
 
@@ -289,11 +335,11 @@ HUB_LABELS = {
 
 
 #: Station colours of the web map.
-STATION_COLOURS: dict[str, str] = {"hsr": "#c0392b", "conventional": "#34495e", "freight_terminal": "#d35400"}
+STATION_COLOURS: dict[str, str] = {"hsr": "#4d4d4d", "conventional": "#9a9a9a", "freight_terminal": "#b59b6a"}
 
 
 #: Edges of the routing network (``network_edges``, QGIS only) by ``layer``: colour and line width (px).
-NETWORK_EDGE_STYLE: dict[str, tuple[str, float]] = {"road": ("#7f8c8d", 1.0), "rail": ("#c0392b", 1.5)}
+NETWORK_EDGE_STYLE: dict[str, tuple[str, float]] = {"road": ("#a0a0a0", 1.0), "rail": ("#4d4d4d", 1.5)}
 
 
 #: How each layer is drawn besides its class colours (which come from the tables above and the sector
@@ -307,13 +353,13 @@ NETWORK_EDGE_STYLE: dict[str, tuple[str, float]] = {"road": ("#7f8c8d", 1.0), "r
 #: stays readable.
 LAYER_STYLE: dict[str, dict[str, object]] = {
     "boundary": {"colour": "#000000", "width": 2.5},
-    "prefectures": {"colour": "#222222", "width": 2.0},
-    "counties": {"outline": "#555555", "width": 0.6, "fill_opacity": 0.35},
+    "prefectures": {"colour": "#6b6b6b", "width": 1.6},
+    "counties": {"colour": "#f3f3f1", "outline": "#b4b4b4", "width": 0.6, "fill_opacity": 0.55},
     "seats": {"colour": "#ffffff", "outline": "#333333", "width": 1.0, "size": 6.0, "fill_opacity": 1.0},
-    "parks": {"outline": "#333333", "width": 1.0, "fill_opacity": 0.8},
+    "parks": {"outline": "#555555", "width": 0.8, "fill_opacity": 0.85},
     "stations": {"outline": "#222222", "width": 1.0, "size": 8.0, "fill_opacity": 0.9},
-    "hubs": {"outline": "#000000", "width": 1.5, "size": 16.0, "fill_opacity": 0.95},
-    "roads": {"opacity": 0.85},
+    "hubs": {"outline": "#ffffff", "width": 1.5, "size": 12.0, "fill_opacity": 0.95},
+    "roads": {"opacity": 0.9},
     "rail_lines": {},
     "network_edges": {"opacity": 0.8},
     "county_access": {"outline": "#666666", "width": 0.5, "fill_opacity": 0.55},
@@ -325,7 +371,7 @@ LAYER_STYLE: dict[str, dict[str, object]] = {
     "clusters": {"width": 2.0, "dash": "6 3", "fill_opacity": 0.18},
     "corridors": {"colour": "#555555", "width": 3.0, "opacity": 0.6, "dash": "1 6"},
     "linkages": {"opacity": 0.8},
-    "priorities": {"colour": "#e31a1c", "width": 4.0, "dash": "10 6", "opacity": 0.95},
+    "priorities": {"colour": "#c51b7d", "width": 4.0, "dash": "10 6", "opacity": 0.95},
     "isomorphism": {"colour": "#ff7f00", "width": 3.0, "dash": "2 5"},
 }
 
@@ -352,6 +398,17 @@ def web_style(name: str, **extra: object) -> dict[str, object]:
     if "size" in style:
         out["radius"] = float(style["size"]) / 2  # type: ignore[arg-type]
     return {**out, **extra}
+
+
+#: The context fills and outlines: counties in a near-white grey, prefecture boundaries in a darker grey.
+COUNTY_STYLE = web_style("counties")
+PREFECTURE_STYLE = web_style("prefectures", fill=False)
+
+#: Plan colours that no context layer uses: the proposed links (magenta, dashed), 产业同构 pairs (orange, dotted)
+#: and parks of low land productivity (a dark red dashed outline).
+PRIORITY_STYLE = web_style("priorities")
+ISOMORPHISM_STYLE = web_style("isomorphism")
+LOW_PRODUCTIVITY_COLOUR = "#a50f15"
 
 
 #: zh / en titles of the plan's layers in the QGIS project (:mod:`spatial_planner.outputs.qgis_project`).
@@ -404,6 +461,20 @@ MULTI_SECTOR_COLOUR = "#6a3d9a"
 def sector_colour(sector: str, colours: dict[str, str], default: str = "#999999") -> str:
     """The colour of a sector (the multi-sector colour for :data:`MULTI_SECTOR`)."""
     return MULTI_SECTOR_COLOUR if sector == MULTI_SECTOR else colours.get(sector, default)
+
+
+def text_colour(colour: str, max_luminance: float = 0.2) -> str:
+    """``colour`` darkened (towards black, hue kept) until its relative luminance is at most ``max_luminance``,
+    so that a name in a light sector colour stays legible on a light map."""
+    rgb = np.array([int(colour.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4)], dtype=float) / 255.0
+
+    def luminance(c: np.ndarray) -> float:
+        lin = np.where(c <= 0.03928, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+        return float(lin @ np.array([0.2126, 0.7152, 0.0722]))
+
+    while luminance(rgb) > max_luminance:
+        rgb = rgb * 0.9
+    return "#" + "".join(f"{round(v * 255):02x}" for v in rgb)
 
 
 def mode_labels(modes: str, language: str = "zh") -> str:

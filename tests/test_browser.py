@@ -69,7 +69,8 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 
 def chromium(url: str, tmp: Path, *extra: str) -> subprocess.CompletedProcess:
     profile = tmp / f"profile-{len(list(tmp.glob('profile-*')))}"
-    cmd = [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--window-size=1400,1000", "--virtual-time-budget=10000",
+    size = [] if any(x.startswith("--window-size=") for x in extra) else ["--window-size=1400,1000"]
+    cmd = [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *size, "--virtual-time-budget=10000",
            "--enable-logging=stderr", "--v=0", *extra, url]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
 
@@ -103,7 +104,7 @@ def test_map_has_no_javascript_errors(probed):
 def test_layer_control_lists_every_layer(probed):
     _, _, attr = probed
     layers = attr("data-layers")
-    for name in ["县级行政区", "产业园区（按首位产业）", "铁路网", "公路网", "交通枢纽", "县域指标", "枢纽等时圈",
+    for name in ["县级行政区", "产业园区（按首位产业）", "铁路网", "高速公路", "普通干线公路", "交通枢纽", "县域指标", "枢纽等时圈",
                  "到最近机场时间(栅格)", "增长极（点，按培育层级）", "产业带（带）", "节点联系（网）", "优先建设/提升通道",
                  "跨县产业集群建议", "产业同构县对"]:
         assert name in layers, name
@@ -132,3 +133,133 @@ def test_script_in_a_park_name_renders_as_text(tmp_path, henan):
     body = re.search(r"<body[^>]*>", proc.stdout).group(0)
     assert 'data-alerts="0"' in body
     assert 'data-text="yes"' in body  # shown as literal text in the opened popup/tooltip
+
+
+# --------------------------------------------------------------------------- the default view, as a planner opens it
+
+VIEW_PROBE = """<script>
+window.__errs = [];
+(function() {
+  var oe = console.error;
+  console.error = function() { window.__errs.push(Array.prototype.join.call(arguments, ' ')); oe.apply(console, arguments); };
+  window.addEventListener('error', function(e) { window.__errs.push('error: ' + (e.message || 'resource')); }, true);
+})();
+window.addEventListener('load', function() { setTimeout(function() {
+  var out = {errors: window.__errs};
+  try {
+    var map = window[Object.keys(window).filter(function(k) { return k.indexOf('map_') === 0; })[0]];
+    var listed = window[Object.keys(window).filter(function(k) { return /^layer_control_.*_layers$/.test(k); })[0]];
+    function rect(el) { var r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; }
+    out.viewport = [window.innerWidth, window.innerHeight];
+    out.controls = {};
+    ['.leaflet-control-layers', '.sp-legend-box', '.sp-search', '.leaflet-control-zoom', '.sp-note', '.sp-title',
+     '.leaflet-control-scale', '.leaflet-control-attribution'].forEach(function(sel) {
+      var el = document.querySelector(sel);
+      if (el && el.offsetParent !== null) { out.controls[sel] = rect(el); }
+    });
+    // the study area on screen: the counties' bounds
+    var byName = listed.overlays;
+    out.on = Object.keys(byName).filter(function(n) { return map.hasLayer(byName[n]); });
+    var counties = byName['县级行政区'];
+    var b = counties.getBounds();
+    var nw = map.latLngToContainerPoint(b.getNorthWest()), se = map.latLngToContainerPoint(b.getSouthEast());
+    out.area = [nw.x, nw.y, se.x, se.y];
+    function shown() {
+      return Array.prototype.filter.call(document.querySelectorAll('.sp-l-prefecture'), function(el) {
+        return el.style.visibility === 'visible';
+      }).map(function(el) { return el.textContent; });
+    }
+    out.prefecture_labels = shown();
+    out.belt_labels = Array.prototype.filter.call(document.querySelectorAll('.sp-l-belt'), function(el) {
+      return el.style.visibility === 'visible'; }).map(function(el) { return el.textContent; });
+    // every overlay off, then on again in reverse order: the drawing order must not follow the clicks
+    var inputs = Array.prototype.slice.call(document.querySelectorAll('.leaflet-control-layers-overlays input'));
+    inputs.forEach(function(cb) { if (cb.checked) { cb.click(); } });
+    inputs.slice().reverse().forEach(function(cb) { cb.click(); });
+    function paneOf(layer) {
+      var el = null;
+      if (layer._image) { el = layer._image; }
+      else if (layer.getLayers) {
+        var first = layer.getLayers()[0];
+        if (first && first._icon) { el = first._icon; }
+        else if (first && first._renderer) { el = first._renderer._container; }
+        else if (first && first._path) { el = first._path; }
+      }
+      while (el && !(el.classList && el.classList.contains('leaflet-pane'))) { el = el.parentNode; }
+      return el ? Number(getComputedStyle(el).zIndex) : null;
+    }
+    out.z = {};
+    ['县级行政区', '到最近机场时间(栅格)', '铁路网', '产业带（带）', '节点联系（网）', '优先建设/提升通道',
+     '增长极（点，按培育层级）', '地市名称'].forEach(function(n) { out.z[n] = byName[n] ? paneOf(byName[n]) : null; });
+  } catch (e) { out.errors.push('probe: ' + e + ' ' + (e.stack || '').slice(0, 400)); }
+  document.body.setAttribute('data-view', JSON.stringify(out));
+}, 2000); });
+</script>"""
+
+
+def _overlap(a, b) -> bool:
+    return not (a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1])
+
+
+@pytest.fixture(scope="module", params=[(1366, 768), (1920, 1080)], ids=["1366x768", "1920x1080"])
+def default_view(request, henan_run, tmp_path_factory):
+    """The map as it opens at a laptop's and a desktop's window size: what the probe measured, and a
+    screenshot written for review (``tests/output/map_<w>x<h>.png``)."""
+    w, h = request.param
+    out = tmp_path_factory.mktemp(f"view{w}")
+    html = (henan_run.out_dir / "map.html").read_text(encoding="utf-8")
+    (out / "map.html").write_text(html, encoding="utf-8")
+    page = out / "view.html"
+    page.write_text(html.replace("<head>", "<head>" + VIEW_PROBE, 1), encoding="utf-8")
+    size = f"--window-size={w},{h}"
+    proc = chromium(page.as_uri(), out, "--dump-dom", size)
+    m = re.search(r'data-view="([^"]*)"', proc.stdout)
+    assert m, proc.stderr[-2000:]
+    view = json.loads(m.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    shot = OUTPUT / f"map_{w}x{h}.png"
+    chromium((out / "map.html").as_uri(), out, f"--screenshot={shot}", size, "--hide-scrollbars")
+    return view
+
+
+def test_default_view_has_no_console_errors(default_view):
+    assert default_view["errors"] == []
+
+
+def test_controls_and_legend_do_not_overlap(default_view):
+    boxes = default_view["controls"]
+    assert {".leaflet-control-layers", ".sp-legend-box", ".sp-search", ".leaflet-control-zoom"} <= set(boxes)
+    names = sorted(boxes)
+    clashes = [(a, b) for i, a in enumerate(names) for b in names[i + 1:] if _overlap(boxes[a], boxes[b])]
+    assert clashes == [], clashes
+    w, h = default_view["viewport"]
+    for name, (left, top, right, bottom) in boxes.items():  # inside the window: nothing cut off
+        assert left >= 0 and top >= 0 and right <= w + 1 and bottom <= h + 1, (name, boxes[name], (w, h))
+
+
+def test_study_area_fills_the_view(default_view):
+    w, h = default_view["viewport"]
+    x0, y0, x1, y1 = default_view["area"]
+    assert max(x1 - x0, y1 - y0) >= 0.6 * min(w, h), (default_view["area"], (w, h))
+    assert x0 >= -1 and y0 >= -1 and x1 <= w + 1 and y1 <= h + 1  # and all of it is in view
+
+
+def test_plan_layers_are_on_at_first(default_view):
+    for name in ["增长极（点，按培育层级）", "产业带（带）", "产业带名称", "节点联系（网）", "优先建设/提升通道", "地市名称"]:
+        assert name in default_view["on"], name
+    for name in ["县域指标", "到最近机场时间(栅格)", "普通干线公路"]:  # indicators and dense context wait for a click
+        assert name not in default_view["on"], name
+
+
+def test_every_prefecture_is_named(default_view, henan):
+    assert sorted(default_view["prefecture_labels"]) == sorted(henan["prefectures"]["name_zh"])
+    assert len(default_view["belt_labels"]) >= 3  # belts named along their corridors, thinned where they crowd
+
+
+def test_drawing_order_holds_whatever_the_clicks(default_view):
+    z = default_view["z"]
+    order = ["县级行政区", "到最近机场时间(栅格)", "铁路网", "产业带（带）", "节点联系（网）", "增长极（点，按培育层级）", "地市名称"]
+    levels = [z[n] for n in order]
+    assert None not in levels, z
+    assert levels == sorted(levels) and len(set(levels)) == len(levels), z
+    assert z["优先建设/提升通道"] == z["节点联系（网）"]

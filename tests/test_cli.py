@@ -24,7 +24,7 @@ def run_dir(cli_run):
 def test_run_writes_map_and_geopackage(run_dir, henan):
     out, output = run_dir
     html = (out / "map.html").read_text(encoding="utf-8")
-    for name in ["县级行政区", "地级行政区界", "产业园区（按首位产业）", "铁路网", "公路网", "交通枢纽", "铁路车站"]:
+    for name in ["县级行政区", "地级行政区界", "产业园区（按首位产业）", "铁路网", "高速公路", "交通枢纽", "铁路车站"]:
         assert name in html, name
     counts = gpkg_layer_counts(out / "plan.gpkg")
     for layer in ["counties", "prefectures", "seats", "parks", "rail_lines", "stations", "roads", "hubs"]:

@@ -43,8 +43,9 @@ from spatial_planner.outputs.qgis import (
     qml_single,
 )
 from spatial_planner.symbology import (
+    COUNTY_STYLE,
     LAYER_STYLE,
-    PREFECTURE_PALETTE,
+    PREFECTURE_STYLE,
     RAIL_STYLE,
     TIME_BREAKS,
     TIME_COLOURS,
@@ -222,16 +223,21 @@ def test_default_styles_follow_the_map_palette(henan_layers, sectors):
         assert _options(fills[c.get("symbol")])["color"] == _rgb(colour[c.get("value")], _fill_alpha("parks"))
         assert c.get("label") == name[c.get("value")]  # Chinese first, then English
 
+    # counties: the web map's near-white context fill (COUNTY_STYLE), not labelled: county names are labelled
+    # once, on the growth poles
     counties = roots["counties"]
-    codes = sorted(henan_layers["counties"]["prefecture_adcode"].unique())
-    cats = counties.find("renderer-v2/categories").findall("category")
-    assert [c.get("value") for c in cats] == codes
-    fills = _symbol_layers(counties)
-    assert [_options(fills[c.get("symbol")])["color"] for c in cats] == [
-        _rgb(PREFECTURE_PALETTE[i], _fill_alpha("counties")) for i in range(len(codes))]
-    assert "郑州市 Zhengzhou City" in {c.get("label") for c in cats}
-    # county names are labelled once, on the growth poles: not on the counties as well
+    assert counties.find("renderer-v2").get("type") == "singleSymbol"
+    fill = _options(_symbol_layers(counties)["0"])
+    assert fill["color"] == _rgb(COUNTY_STYLE["fillColor"], COUNTY_STYLE["fillOpacity"])
+    assert fill["outline_color"] == _rgb(COUNTY_STYLE["color"]) and float(fill["outline_width"]) == COUNTY_STYLE["weight"]
     assert counties.find("labeling") is None and counties.get("labelsEnabled") == "0"
+    # prefectures: outlined as on the web map, named (but for a one-county prefecture, named by its pole)
+    outline = _options(_symbol_layers(roots["prefectures"])["0"])
+    assert outline["outline_color"] == _rgb(PREFECTURE_STYLE["color"])
+    assert float(outline["outline_width"]) == PREFECTURE_STYLE["weight"]
+    assert roots["prefectures"].find("labeling/settings/text-style").get("fieldName") == "name_zh"
+    shown = roots["prefectures"].find(".//dd_properties//Option[@name='Show']/Option[@name='expression']")
+    assert shown.get("value") == '"n_counties" > 1'
 
     rail = roots["rail_lines"]
     lines = _symbol_layers(rail)

@@ -32,7 +32,7 @@ def test_attribute_html_is_escaped(henan, parks_gdf):
 def test_each_layer_has_its_own_legend(henan):
     html = _render(henan)
     titles = re.findall(r'div\.setAttribute\(\x27data-layer\x27, "([^"]+)"\)', html)
-    assert {"县级行政区", "产业园区（按首位产业）", "铁路网", "公路网", "交通枢纽"} <= set(titles)
+    assert {"县级行政区", "产业园区（按首位产业）", "铁路网", "高速公路", "普通干线公路", "交通枢纽"} <= set(titles)
     # legends follow their layer on and off
     assert html.count("map.on('overlayadd overlayremove layeradd layerremove', sync)") == len(titles)
 
@@ -112,7 +112,7 @@ def test_large_road_layers_are_thinned_by_class_on_the_map_only(henan):
 
 def test_map_of_lines_only_and_of_nothing(henan):
     html = _render({"roads": henan["roads"]})
-    assert "公路网" in html
+    assert "高速公路" in html and "普通干线公路" in html
     empty = henan["roads"].iloc[:0]
     with pytest.raises(sp.EmptyLayerError, match="nothing to map"):
         _render({"roads": empty})

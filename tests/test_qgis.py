@@ -39,26 +39,29 @@ from spatial_planner.outputs.qgis import (
 )
 from spatial_planner.outputs.qgis_project import PROJECT_FILE, plan_project
 from spatial_planner.symbology import (
+    LAYER_PANE,
     LAYER_STYLE,
+    MAP_PANES,
     TIER_STYLE,
     TIME_BREAKS,
     TIME_COLOURS,
     sector_colour,
 )
 
-#: The drawing order a planner reads, from the top: each layer's band (points on top, area fills at the bottom).
+#: The drawing order a planner reads, from the top (each layer's band), and the web map's pane of each band:
+#: points on top, then links, belts (and parks), context lines, rasters, area fills at the bottom.
 BANDS = [
-    {"nodes", "hubs", "stations", "seats"},                                   # points
-    {"priorities", "linkages", "isomorphism"},                                # links
-    {"belts", "belt_segments", "belt_corridors"},                             # belts: axes, segments, bands
-    {"boundary", "prefectures", "corridors", "rail_lines", "roads", "network_edges"},  # context lines
-    {"time_to_airport", "time_to_hsr", "time_to_rail_freight"},               # rasters
-    {"parks", "clusters", "isochrones", "county_access", "counties"},         # area fills
+    ("points", {"nodes", "hubs", "stations", "seats"}),
+    ("links", {"priorities", "linkages", "isomorphism"}),
+    ("belts", {"belts", "belt_segments", "belt_corridors", "clusters", "parks"}),
+    ("context", {"boundary", "prefectures", "corridors", "rail_lines", "roads", "network_edges"}),
+    ("rasters", {"time_to_airport", "time_to_hsr", "time_to_rail_freight"}),
+    ("fills", {"isochrones", "county_access", "counties"}),
 ]
 
 
 def _band(name: str) -> int:
-    return next(i for i, band in enumerate(BANDS) if name in band)
+    return next(i for i, (_, band) in enumerate(BANDS) if name in band)
 
 
 def _rgba(hex_colour: str, alpha: float = 1.0) -> str:
@@ -100,6 +103,11 @@ def project(qgis_run) -> ET.Element:
 def _tree_names(project: ET.Element) -> list[str]:
     """The project's layers (by the name of their GeoPackage layer or raster), top of the panel first."""
     return [el.get("id").removesuffix("_plan_layer") for el in project.iter("layer-tree-layer")]
+
+
+def _canonical(element: ET.Element) -> str:
+    """An element's XML, whitespace between elements left out (the project file is indented)."""
+    return ET.canonicalize(ET.tostring(element, encoding="unicode"), strip_text=True)
 
 
 def _map_layers(project: ET.Element) -> dict[str, ET.Element]:
@@ -217,11 +225,14 @@ def test_project_lists_layers_in_the_fixed_order(qgis_run, project):
     bands = [_band(n) for n in names]
     assert bands == sorted(bands), list(zip(names, bands))  # points on top … area fills at the bottom
     assert names[0] == "nodes" and names[-1] == "counties"
+    for name in names:  # the web map's drawing level of each layer
+        assert BANDS[_band(name)][0] == LAYER_PANE.get(name, "rasters"), name
+    assert [pane for pane, _ in BANDS] == sorted(set(MAP_PANES) - {"labels"}, key=MAP_PANES.get, reverse=True)
     assert [el.get("id").removesuffix("_plan_layer") for el in project.find("layerorder")] == names
     assert list(_map_layers(project)) == names
     groups = [g.get("name") for g in project.find("layer-tree-group").findall("layer-tree-group")]
-    assert groups == ["点 Points", "网 Links", "带 Belts", "底图线 Context lines", "出行时间栅格 Travel-time rasters",
-                      "面 Areas"]
+    assert groups == ["点 Points", "网 Links", "带 Belts and parks", "底图线 Context lines",
+                      "出行时间栅格 Travel-time rasters", "面 Area fills"]
 
 
 def test_project_sources_are_relative_and_exist(qgis_run, project):
@@ -245,28 +256,37 @@ def test_each_name_is_labelled_on_one_layer_only(qgis_run, project):
             labelled[name] = labelings[0].find("settings/text-style").get("fieldName")
     assert labelled.get("nodes") == "name_zh"
     assert "counties" not in labelled and "seats" not in labelled and "belt_corridors" not in labelled
-    texts = {name: set(pyogrio.read_dataframe(qgis_run / "plan.gpkg", layer=name, columns=[field],
-                                              read_geometry=False)[field].astype(str))
-             for name, field in labelled.items()}
+    assert labelled.get("prefectures") == "name_zh"
+    texts = {}
+    for name, field in labelled.items():
+        table = pyogrio.read_dataframe(qgis_run / "plan.gpkg", layer=name, read_geometry=False)
+        if name == "prefectures":  # shown where "n_counties" > 1: 济源 (one county) is named by its pole
+            show = _map_layers(project)[name].find(".//dd_properties//Option[@name='Show']/Option[@name='expression']")
+            assert show.get("value") == '"n_counties" > 1'
+            table = table[table["n_counties"] > 1]
+        texts[name] = set(table[field].astype(str))
     for a, b in combinations(texts, 2):
         assert not texts[a] & texts[b], (a, b, sorted(texts[a] & texts[b])[:5])
 
 
-def test_plan_stays_above_a_translucent_muted_context(project):
+def test_project_draws_the_stored_styles_with_a_translucent_accessibility_fill(qgis_run, project):
     layers = _map_layers(project)
-    names = list(layers)
+    stored = read_styles(qgis_run / "plan.gpkg")
+    for name, ml in layers.items():
+        if name.startswith("time_to_"):
+            continue
+        style = ET.fromstring(stored[name])
+        assert _canonical(ml.find("renderer-v2")) == _canonical(style.find("renderer-v2")), name
+        assert (ml.find("labeling") is None) == (style.find("labeling") is None), name
     # the accessibility fill lies under everything but the counties and is see-through
+    names = list(layers)
     assert names.index("county_access") == len(names) - 2
     fills = {_options(s.find("layer"))["color"] for s in layers["county_access"].find("renderer-v2/symbols")}
     assert {int(f.split(",")[3]) for f in fills} == {round(255 * float(LAYER_STYLE["county_access"]["fill_opacity"]))}
     assert max(int(f.split(",")[3]) for f in fills) < 160
-    # context lines are muted in the project, the plan is drawn as styled
-    for context in ("counties", "roads", "rail_lines"):
-        assert float(layers[context].find("layerOpacity").text) < 1, context
-    for plan_layer in ("nodes", "belts", "priorities", "linkages"):
-        assert float(layers[plan_layer].find("layerOpacity").text) == 1, plan_layer
     checked = {el.get("id").removesuffix("_plan_layer"): el.get("checked") for el in project.iter("layer-tree-layer")}
-    assert all(checked[n] == "Qt::Checked" for n in ("nodes", "hubs", "belts", "priorities", "linkages", "roads"))
+    assert all(checked[n] == "Qt::Checked" for n in ("nodes", "hubs", "belts", "belt_corridors", "priorities",
+                                                     "linkages", "roads", "counties"))
     assert all(checked[n] == "Qt::Unchecked" for n in ("county_access", "isochrones", "time_to_airport"))
 
 
@@ -290,8 +310,9 @@ QGIS_PYTHON = os.environ.get("QGIS_PYTHON", "/usr/bin/python3")
 
 _PYQGIS_SCRIPT = r'''
 import glob, json, os, sys
-from qgis.core import (QgsApplication, QgsProject, QgsVectorLayer, QgsRasterLayer, QgsMapSettings,
-                       QgsMapRendererParallelJob, QgsRenderContext)
+from qgis.core import (QgsApplication, QgsCoordinateTransform, QgsExpressionContext, QgsExpressionContextUtils,
+                       QgsFeatureRequest, QgsMapRendererParallelJob, QgsMapSettings, QgsProject, QgsRasterLayer,
+                       QgsRectangle, QgsRenderContext, QgsVectorLayer)
 from qgis.PyQt.QtCore import QSize
 from qgis.PyQt.QtGui import QColor
 
@@ -325,17 +346,39 @@ for shp in sorted(glob.glob(os.path.join(folder, "shp", "*.shp"))):
 for tif in sorted(glob.glob(os.path.join(folder, "*.tif"))):
     result["tif"][os.path.basename(tif)] = describe(QgsRasterLayer(tif, "tif", "gdal"))
 
-settings = QgsMapSettings()
-settings.setLayers([n.layer() for n in root.findLayers() if n.isVisible() and n.layer()])
-settings.setDestinationCrs(project.crs())
-settings.setOutputSize(QSize(1366, 768))
-settings.setBackgroundColor(QColor("white"))
-settings.setExtent(project.viewSettings().defaultViewExtent())
-job = QgsMapRendererParallelJob(settings)
-job.start()
-job.waitForFinished()
-job.renderedImage().save(png, "png")
-result["render_errors"] = [e.message for e in job.errors()]
+def render(extent, path=None):
+    """The visible layers drawn as the map canvas draws them (its expression scopes: @map_scale …); the labels
+    placed, as (layer id, text)."""
+    settings = QgsMapSettings()
+    settings.setLayers([n.layer() for n in root.findLayers() if n.isVisible() and n.layer()])
+    settings.setDestinationCrs(project.crs())
+    settings.setOutputSize(QSize(1366, 768))
+    settings.setBackgroundColor(QColor("white"))
+    settings.setExtent(extent)
+    settings.setLabelingEngineSettings(project.labelingEngineSettings())
+    context = QgsExpressionContext()
+    for scope in (QgsExpressionContextUtils.globalScope(), QgsExpressionContextUtils.projectScope(project),
+                  QgsExpressionContextUtils.mapSettingsScope(settings)):
+        context.appendScope(scope)
+    settings.setExpressionContext(context)
+    job = QgsMapRendererParallelJob(settings)
+    job.start()
+    job.waitForFinished()
+    if path:
+        job.renderedImage().save(path, "png")
+    placed = job.takeLabelingResults().labelsWithinRect(settings.visibleExtent())
+    return [e.message for e in job.errors()], sorted({(p.layerID, p.labelText) for p in placed})
+
+result["render_errors"], result["labels"] = render(project.viewSettings().defaultViewExtent(), png)
+# and zoomed in on the poles of the national tier, where every tier is named
+nodes = project.mapLayer("nodes_plan_layer")
+box = QgsRectangle()
+for f in nodes.getFeatures(QgsFeatureRequest().setFilterExpression("\"tier\" = '国家级'")):
+    box.combineExtentWith(f.geometry().boundingBox())
+box = QgsCoordinateTransform(nodes.crs(), project.crs(), project).transformBoundingBox(box)
+box.grow(40000)
+errors, result["labels_zoomed"] = render(box)
+result["render_errors"] += errors
 print("RESULT" + json.dumps(result))
 app.exitQgis()
 '''
@@ -393,6 +436,25 @@ def test_qgis_opens_the_project_with_every_layer_valid_and_styled(in_qgis, proje
     assert sorted(nodes["colours"]) == sorted(c for c, _, _ in TIER_STYLE.values())
 
 
+def test_qgis_places_each_name_once(in_qgis):
+    """In the labels QGIS places, province-wide and zoomed in, no text comes from two layers; the province view
+    names the prefectures, the belts and national-tier poles only, as the web map does."""
+    result, _ = in_qgis
+    for view in ("labels", "labels_zoomed"):
+        layers_of: dict[str, set] = {}
+        for layer_id, text in result[view]:
+            layers_of.setdefault(text, set()).add(layer_id)
+        assert not {t: ids for t, ids in layers_of.items() if len(ids) > 1}, view
+        assert "counties_plan_layer" not in {layer_id for layer_id, _ in result[view]}, view
+    province = {layer_id for layer_id, _ in result["labels"]}
+    assert {"prefectures_plan_layer", "belts_plan_layer", "nodes_plan_layer"} <= province
+    zoomed = {layer_id for layer_id, _ in result["labels_zoomed"]}
+    assert "nodes_plan_layer" in zoomed
+    nodes_in_province = {t for layer_id, t in result["labels"] if layer_id == "nodes_plan_layer"}
+    nodes_zoomed = {t for layer_id, t in result["labels_zoomed"] if layer_id == "nodes_plan_layer"}
+    assert len(nodes_zoomed) > len(nodes_in_province)  # the lower tiers are named from a closer zoom on
+
+
 def test_qgis_applies_the_sidecar_styles(in_qgis, qgis_run):
     result, _ = in_qgis
     assert len(result["shp"]) >= 20
@@ -429,5 +491,5 @@ def test_the_rendered_project_shows_poles_by_tier_belts_and_links(in_qgis, qgis_
     colour = dict(zip(read_sectors()["code"], read_sectors()["color"]))
     # the belts' axes and names in their sector's colour (the translucent bands are lighter)
     seen = {s for s in set(belts["sector"]) if pixels(sector_colour(s, colour), tol=12) >= 100}
-    assert len(seen) >= min(3, belts["sector"].nunique()), seen
+    assert len(seen) >= min(3, belts["sector"].nunique()), seen  # the belts' axes and bands
     assert (rgb.sum(axis=-1) < 765).mean() > 0.3  # a map, not a blank page

@@ -11,7 +11,7 @@ import pytest
 from spatial_planner import OutputExistsError
 from spatial_planner._errors import DataFileError
 from spatial_planner.outputs import figures as F
-from spatial_planner.symbology import TIER_STYLE, TIME_COLOURS
+from spatial_planner.symbology import PRIORITY_STYLE, TIER_STYLE, TIME_COLOURS
 from spatial_planner.outputs.report import html_report, markdown_report, markdown_to_html, write_report
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -130,7 +130,7 @@ def test_plan_map_has_drawn_content_in_several_colours(report_dir):
         rgb = np.asarray(_image(paths[key]))
         assert (rgb.shape[1], rgb.shape[0]) == (2100, 1650)
         assert _n_colours(rgb) > 200
-        assert _has_colour(rgb, "#e31a1c"), "priority links"
+        assert _has_colour(rgb, PRIORITY_STYLE["color"]), "priority links"
         assert _has_colour(rgb, TIER_STYLE["国家级"][0]), "national-tier nodes"
         assert _has_colour(rgb, TIER_STYLE["省级"][0]), "provincial-tier nodes"
         assert _has_colour(rgb, "#ececec", min_pixels=10_000), "county fill"

@@ -49,10 +49,11 @@ from ..analysis.places import select_targets
 from ..crs import crs_label, study_area_crs
 from ..io._atomic import atomic_output
 from ..io.builtin import read_sectors
+from ..io.credits import data_credits
 from ..symbology import (
     HUB_LABELS,
-    LAYER_STYLE,
     MULTI_SECTOR,
+    PRIORITY_STYLE,
     RAIL_STYLE,
     ROAD_STYLE,
     TIER_LABEL_EN,
@@ -66,20 +67,20 @@ from ..symbology import (
 
 __all__ = [
     "CHART_SIZE",
-    "DPI",
-    "FACTOR_LABELS",
     "MAP_SIZE",
+    "DPI",
     "SCORE_PARTS",
-    "chart_belts",
-    "chart_concentration",
-    "chart_hub_access",
-    "chart_node_scores",
-    "chart_priorities",
+    "FACTOR_LABELS",
+    "register_cjk_font",
     "cjk_font",
     "cjk_font_path",
-    "map_access_png",
+    "chart_node_scores",
+    "chart_belts",
+    "chart_priorities",
+    "chart_concentration",
+    "chart_hub_access",
     "map_plan_png",
-    "register_cjk_font",
+    "map_access_png",
 ]
 
 #: Chart size in inches (width, height) and resolution: 1500 × 900 pixels.
@@ -291,10 +292,15 @@ def _figure(size=CHART_SIZE, *, layout: str | None = "constrained") -> Figure:
     return fig
 
 
-def _save(fig: Figure, path: str | os.PathLike, *, overwrite: bool = True) -> Path:
+def _save(fig: Figure, path: str | os.PathLike, *, overwrite: bool = True,
+          also: str | os.PathLike | None = None) -> Path:
+    """Write ``fig`` as PNG to ``path`` and, with ``also`` (a ``.pdf`` path), the same figure as a vector PDF."""
     final = Path(path)
-    with atomic_output(final, overwrite=overwrite) as tmp:
-        fig.savefig(tmp, format="png", dpi=DPI, metadata={"Software": None})
+    for target in [final] + ([Path(also)] if also else []):
+        fmt = "pdf" if target.suffix.lower() == ".pdf" else "png"
+        meta = {"Creator": None, "Producer": None, "CreationDate": None} if fmt == "pdf" else {"Software": None}
+        with atomic_output(target, overwrite=overwrite) as tmp:
+            fig.savefig(tmp, format=fmt, dpi=DPI, metadata=meta)
     fig.clear()
     return final
 
@@ -584,10 +590,12 @@ def _frame(ax, counties: gpd.GeoDataFrame, *, pad: float = 0.04) -> None:
 
 
 def map_plan_png(layers: dict[str, gpd.GeoDataFrame], plan, path: str | os.PathLike, *, language: str = "zh",
-                 overwrite: bool = True, crs=None, area_name: tuple[str, str] = ("", "")) -> Path:
+                 overwrite: bool = True, crs=None, area_name: tuple[str, str] = ("", ""),
+                 pdf: str | os.PathLike | None = None) -> Path:
     """The 点-带-网 plan as a static map for slides, in ``crs`` (the study area's metric CRS by default).
 
-    ``area_name`` is the study area's ``(zh, en)`` name for the title.
+    ``area_name`` is the study area's ``(zh, en)`` name for the title; with ``pdf``, the same map is also
+    written there as a vector PDF for print.
 
     Counties with prefecture borders, rail lines by class, expressways, belts
     coloured by sector and labelled with their id (listed in the legend),
@@ -596,7 +604,7 @@ def map_plan_png(layers: dict[str, gpd.GeoDataFrame], plan, path: str | os.PathL
     scale bar, a legend, a title and a note that the geometry is schematic.
     """
     zh = language == "zh"
-    col, _, _ = _sector_colours()
+    col, s_zh, s_en = _sector_colours()
     with _style():
         fig = _figure(MAP_SIZE, layout=None)
         ax = fig.add_axes((0.01, 0.06, 0.70, 0.87))
@@ -605,6 +613,11 @@ def map_plan_png(layers: dict[str, gpd.GeoDataFrame], plan, path: str | os.PathL
         handles: list = [Patch(facecolor="#ececec", edgecolor="#8c8c8c",
                                label="县区 / 地市界" if zh else "Counties / prefecture borders")]
         labels: list[tuple] = []  # (x, y, text, kwargs, required)
+        prefectures = _to_metric(layers.get("prefectures"), crs)
+        if prefectures is not None and len(prefectures):  # the prefectures named first: the reader's bearings
+            pname = "name_zh" if zh or "name_en" not in prefectures else "name_en"
+            for text, pt in zip(prefectures[pname].astype(str), prefectures.representative_point()):
+                labels.append((pt.x, pt.y, text, {"fontsize": 10, "fontweight": "bold", "color": "#5a5a5a"}, True))
 
         rail = _to_metric(layers.get("rail_lines"), crs)
         if rail is not None and "rail_class" in rail:
@@ -630,9 +643,8 @@ def map_plan_png(layers: dict[str, gpd.GeoDataFrame], plan, path: str | os.PathL
 
         pr = _to_metric(plan.priorities, crs)
         if pr is not None:
-            priority_colour = str(LAYER_STYLE["priorities"]["colour"])  # the web map's and QGIS's
-            pr.plot(ax=ax, color=priority_colour, linewidth=2.0, linestyle=(0, (4, 2.5)), zorder=6)
-            handles.append(Line2D([], [], color=priority_colour, linewidth=2.0, linestyle=(0, (4, 2.5)),
+            pr.plot(ax=ax, color=PRIORITY_STYLE["color"], linewidth=2.0, linestyle=(0, (4, 2.5)), zorder=6)
+            handles.append(Line2D([], [], color=PRIORITY_STYLE["color"], linewidth=2.0, linestyle=(0, (4, 2.5)),
                                   label="优先建设/提升通道" if zh else "Priority link"))
 
         belts = _to_metric(plan.belts, crs)
@@ -677,12 +689,14 @@ def map_plan_png(layers: dict[str, gpd.GeoDataFrame], plan, path: str | os.PathL
         title = (f"{area_name[0]}先进制造业集群 点-带-网 空间布局（示意）" if zh
                  else f"{area_name[1] + ' ' if area_name[1] else ''}advanced-manufacturing clusters: "
                       "nodes, belts and network (schematic)")
-        note = ("示意 schematic：铁路、高速公路、产业带与园区几何为示意性绘制，适用于省域尺度规划，非测绘成果。"
-                f"坐标系 {crs_label(crs)}。" if zh else
-                "示意 schematic: rail, expressway, belt and park geometry is authored and schematic, for "
-                f"province-scale planning, not survey-grade. CRS {crs_label(crs, zh=False)}.")
+        credits = "；".join(data_credits(layers)) if zh else "; ".join(data_credits(layers))
+        note = ("示意 schematic：铁路与高速公路沿 OSM 路网绘制（个别区段为示意），园区多为近似位置，产业带为规划示意；"
+                f"适用于省域尺度规划，非测绘成果。坐标系 {crs_label(crs)}。{credits}" if zh else
+                "Schematic: rail and expressways follow the OSM network (a few stretches drawn straight), most parks "
+                "are approximate positions and belts are planning sketches; for province-scale planning, not "
+                f"survey-grade. CRS {crs_label(crs, zh=False)}. {credits}")
         _frame_texts(fig, title, note)
-        return _save(fig, path, overwrite=overwrite)
+        return _save(fig, path, overwrite=overwrite, also=pdf)
 
 
 def _frame_texts(fig, title: str, note: str) -> None:
@@ -785,7 +799,7 @@ def map_access_png(access, layers: dict[str, gpd.GeoDataFrame], path: str | os.P
         _north_arrow(ax, zh=zh)
         _scale_bar(ax)
         fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.785, 0.93), frameon=False,
-                   title=f"到最近{hub_zh}时间" if zh else f"Time to nearest {hub_en}", alignment="left",
+                   title="到最近%s时间" % hub_zh if zh else f"Time to nearest {hub_en}", alignment="left",
                    fontsize=9, title_fontsize=10)
         title = (f"到最近{hub_zh}的出行时间（{transform.a / 1000:g} km 栅格）" if zh
                  else f"Travel time to the nearest {hub_en} ({transform.a / 1000:g} km grid)")

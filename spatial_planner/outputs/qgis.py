@@ -44,7 +44,6 @@ from ..symbology import (
     LAYER_STYLE,
     MULTI_SECTOR,
     NETWORK_EDGE_STYLE,
-    PREFECTURE_PALETTE,
     RAIL_STYLE,
     RASTER_OPACITY,
     ROAD_STYLE,
@@ -56,7 +55,9 @@ from ..symbology import (
     TIERS,
     minute_classes,
     sector_colour,
+    text_colour,
 )
+from .webmap.labels import LABEL_ZOOM
 
 __all__ = [
     "LABEL_FONT",
@@ -375,6 +376,7 @@ def qml_single(
     point_size: float | None = None,
     dash: str | None = None,
     label_field: str | None = None,
+    label_properties: Mapping[str, str] | None = None,
 ) -> str:
     """QML of a single-symbol style.
 
@@ -405,6 +407,8 @@ def qml_single(
         Dash pattern in pixels, ``"6 4"`` (dash, gap, ...); None for solid.
     label_field
         Label features with this text field (in :data:`LABEL_FONT`).
+    label_properties
+        Data-defined label properties (see :func:`qml_categorized`).
 
     Returns
     -------
@@ -416,7 +420,7 @@ def qml_single(
                   dash=dash, fill=fill, fill_opacity=fill_opacity, outline_opacity=outline_opacity)
     renderer = (f'<renderer-v2 type="singleSymbol" forceraster="0" symbollevels="0" enableorderby="0" '
                 f'referencescale="-1"><symbols>{sym}</symbols><rotation/><sizescale/></renderer-v2>')
-    return _document(g, renderer, label_field)
+    return _document(g, renderer, label_field, label_properties)
 
 
 def qml_categorized(
@@ -725,18 +729,36 @@ def _by_tier(values: Sequence[object], default: object) -> str:
     return f"CASE {cases} ELSE {default} END"
 
 
-#: Scale below which (zoomed out further than 1:1,500,000, a province on a screen) county-tier poles are not
-#: labelled, so that the names of the higher tiers stand out.
-_LOWEST_TIER_LABEL_SCALE = 1_500_000
+def _web_scale(zoom: float) -> float:
+    """The map scale (at 96 dpi, at the study area's latitude) of a web map zoom level."""
+    return _WEB_SCALE_AT_ZOOM_0 * math.cos(math.radians(_LATITUDE)) / 2 ** zoom
 
-#: Labels of the growth poles by tier: where labels collide the higher tier's name is placed; higher tiers
-#: in larger type, the two highest bold; the lowest tier only when zoomed in.
+
+#: Scale of web map zoom 0 at the equator at 96 dpi (a 256-pixel tile spanning the equator), and the latitude
+#: (Henan's) at which the web map's label zooms are turned into QGIS scales.
+_WEB_SCALE_AT_ZOOM_0 = 591_657_527.6
+_LATITUDE = 34.0
+
+#: Label priority (0–10, the higher placed first where labels collide), in the web map's order: prefecture names,
+#: national-tier poles, belts, then the lower tiers.
+_LABEL_PRIORITY = {"prefecture": 10, TIERS[0]: 9, "belt": 8, TIERS[1]: 7, TIERS[2]: 6, TIERS[3]: 5}
+
+#: Labels of the growth poles as on the web map: each tier's name from the web map's zoom for it
+#: (:data:`spatial_planner.outputs.webmap.labels.LABEL_ZOOM`; at the scale of a province on a screen only the
+#: national tier), higher tiers first where labels collide, larger, bold and darker.
 _TIER_LABELS = {
-    "Priority": _by_tier([10 - 2 * i for i in range(len(TIERS))], 2),
-    "Size": _by_tier([11, 10, 8.5, 7.5], 8),
+    "Priority": _by_tier([_LABEL_PRIORITY[t] for t in TIERS], 4),
+    "Size": _by_tier([9.75, 9, 8.25, 8.25], 8),
     "Bold": f"\"tier\" IN ('{TIERS[0]}', '{TIERS[1]}')",
-    "Show": f"\"tier\" <> '{TIERS[-1]}' OR @map_scale < {_LOWEST_TIER_LABEL_SCALE}",
+    "Color": _by_tier(["'#67000d'", "'#7f2704'", "'#444444'", "'#444444'"], "'#444444'"),
+    "Show": "@map_scale < " + _by_tier([round(_web_scale(LABEL_ZOOM[t])) for t in TIERS],
+                                       round(_web_scale(LABEL_ZOOM["county"]))),
 }
+
+#: Labels of the prefectures as on the web map: at every scale, bold, first where labels collide. A prefecture
+#: of one county (济源) is named by its growth pole, not twice.
+_PREFECTURE_LABELS = {"Priority": str(_LABEL_PRIORITY["prefecture"]), "Bold": "true", "Size": "11.25",
+                      "Color": "'#2b2b2b'"}
 
 
 def _line_classes(gdf: pd.DataFrame, column: str, palette: Mapping[str, tuple], default: tuple) -> list:
@@ -759,19 +781,6 @@ def _tier_classes(gdf: gpd.GeoDataFrame, kind: str) -> list:
     return cats
 
 
-def _prefecture_classes(gdf: gpd.GeoDataFrame) -> list:
-    """Categories of the counties by prefecture, coloured in :data:`~spatial_planner.symbology.PREFECTURE_PALETTE`
-    order of the prefecture codes, as on the web map."""
-    codes = sorted(gdf["prefecture_adcode"].dropna().astype(str).unique())
-    names: dict[str, str] = {}
-    if "prefecture_zh" in gdf.columns:
-        en = gdf["prefecture_en"] if "prefecture_en" in gdf.columns else pd.Series(None, index=gdf.index)
-        for code, zh, e in zip(gdf["prefecture_adcode"].astype(str), gdf["prefecture_zh"], en):
-            if pd.notna(zh):
-                names.setdefault(code, _bilingual(str(zh), None if pd.isna(e) else str(e)))
-    return [(c, PREFECTURE_PALETTE[i % len(PREFECTURE_PALETTE)], names.get(c, c)) for i, c in enumerate(codes)]
-
-
 def _sector_classes(gdf: pd.DataFrame, column: str, sectors: pd.DataFrame | None, extra: Mapping | None = None
                     ) -> list:
     """Categories of a sector column, in the sector vocabulary's colours and names; multi-sector belts
@@ -783,11 +792,12 @@ def _sector_classes(gdf: pd.DataFrame, column: str, sectors: pd.DataFrame | None
 
 
 def _belt_labels(classes: Sequence[tuple]) -> dict[str, str]:
-    """Labels of the belts as on the web map: bold, in the belt's sector colour, placed before the names of
-    all but the national-tier poles."""
-    cases = " ".join(f"WHEN \"sector\" = '{str(value).replace(chr(39), chr(39) * 2)}' THEN '{colour}'"
+    """Labels of the belts as on the web map: bold, in their sector's colour darkened to stay legible
+    (:func:`~spatial_planner.symbology.text_colour`), after the prefecture and national-tier names."""
+    cases = " ".join(f"WHEN \"sector\" = '{str(value).replace(chr(39), chr(39) * 2)}' THEN '{text_colour(colour)}'"
                      for value, colour, *_ in classes)
-    return {"Priority": "9", "Bold": "true", "Size": "10", "Color": f"CASE {cases} ELSE '#333333' END"}
+    return {"Priority": str(_LABEL_PRIORITY["belt"]), "Bold": "true", "Size": "9",
+            "Color": f"CASE {cases} ELSE '#333333' END"}
 
 
 def _minute_style(kind: str, column: str, name: str, **defaults: Any) -> str:
@@ -843,10 +853,15 @@ def default_styles(
 def _style_for(name: str, gdf: gpd.GeoDataFrame, kind: str, sectors: pd.DataFrame | None) -> str | None:
     """The QML of one layer: a context or network layer, else an analysis layer."""
     cols = set(gdf.columns)
-    if name in ("boundary", "prefectures") and kind == "polygon":
+    if name == "boundary" and kind == "polygon":
         return qml_single("polygon", _colour(name), fill=False, **_look(name))
-    if name == "counties" and kind == "polygon" and "prefecture_adcode" in cols:
-        return qml_categorized("polygon", "prefecture_adcode", _prefecture_classes(gdf), **_look(name))
+    if name == "prefectures" and kind == "polygon":
+        label = "name_zh" if "name_zh" in cols else None
+        shown = {"Show": '"n_counties" > 1'} if "n_counties" in cols else {}
+        return qml_single("polygon", _colour(name), fill=False, label_field=label,
+                          label_properties={**_PREFECTURE_LABELS, **shown} if label else None, **_look(name))
+    if name == "counties" and kind == "polygon":
+        return qml_single("polygon", _colour(name), **_look(name))
     if name == "seats" and kind == "point":
         return qml_single("point", _colour(name), **_look(name))
     if name == "parks" and "lead_sector" in cols:

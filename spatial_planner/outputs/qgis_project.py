@@ -2,9 +2,9 @@
 
 Opening ``plan.qgs`` (beside ``plan.gpkg`` and the ``time_to_<kind>.tif``
 rasters in the run's output folder) shows the plan as a provincial planner
-reads it: area fills at the bottom, then the travel-time rasters, the context
-lines (boundaries, railways, roads), the belts, the links, and the points
-(growth poles by tier on top). Each layer carries the style of
+reads it, in the web map's drawing order: area fills at the bottom, then the
+travel-time rasters, the context lines (boundaries, railways, roads), the
+belts (and parks), the links, and the points (growth poles by tier on top). Each layer carries the style of
 :func:`spatial_planner.outputs.qgis.default_styles` (the web map's palette,
 the very QML stored in the GeoPackage's ``layer_styles``) and each raster the
 travel-time classes (:func:`spatial_planner.outputs.qgis.time_raster_style`).
@@ -29,10 +29,9 @@ import pyproj
 
 from .._errors import ConfigError
 from ..io.writers import write_text
-from ..symbology import HUB_LABELS, LAYER_TITLES
+from ..symbology import HUB_LABELS, LAYER_PANE, LAYER_TITLES, MAP_PANES
 
 __all__ = [
-    "PROJECT_CONTEXT_OPACITY",
     "PROJECT_FILE",
     "PROJECT_GROUPS",
     "PROJECT_HIDDEN",
@@ -53,26 +52,31 @@ PROJECT_VERSION = "3.22.0"
 #: Stands for the travel-time rasters in :data:`PROJECT_GROUPS`.
 RASTERS = "<rasters>"
 
+#: Titles (zh, en) of the project's layer groups: one per pane of the web map
+#: (:data:`~spatial_planner.symbology.MAP_PANES`).
+_GROUP_TITLES = {"points": ("点", "Points"), "links": ("网", "Links"), "belts": ("带", "Belts and parks"),
+                 "context": ("底图线", "Context lines"), "rasters": ("出行时间栅格", "Travel-time rasters"),
+                 "fills": ("面", "Area fills")}
+
+#: Every layer the project knows, top first within its pane, in the web map's order (what it draws last on top).
+_PANEL_ORDER = ("nodes", "seats", "hubs", "stations",
+                "isomorphism", "priorities", "linkages",
+                "belt_segments", "belts", "belt_corridors", "clusters", "parks",
+                "boundary", "corridors", "rail_lines", "roads", "prefectures", "network_edges",
+                "isochrones", "county_access", "counties")
+
 #: The project's layer panel from top to bottom: groups (zh, en) and their layers, top first. QGIS draws the
-#: panel's last layer first, so this is also the drawing order reversed: points on top, then links, belts,
-#: context lines, the travel-time rasters, and area fills at the bottom.
-PROJECT_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("点", "Points", ("nodes", "hubs", "stations", "seats")),
-    ("网", "Links", ("priorities", "linkages", "isomorphism")),
-    ("带", "Belts", ("belts", "belt_segments", "belt_corridors")),
-    ("底图线", "Context lines", ("boundary", "prefectures", "corridors", "rail_lines", "roads", "network_edges")),
-    ("出行时间栅格", "Travel-time rasters", (RASTERS,)),
-    ("面", "Areas", ("parks", "clusters", "isochrones", "county_access", "counties")),
-)
+#: panel's last layer first, so this is the drawing order reversed, the web map's
+#: (:data:`~spatial_planner.symbology.LAYER_PANE`): points on top, then links, belts (and parks), context lines,
+#: the travel-time rasters, and area fills at the bottom.
+PROJECT_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = tuple(
+    (*_GROUP_TITLES[pane], (RASTERS,) if pane == "rasters" else tuple(n for n in _PANEL_ORDER if LAYER_PANE[n] == pane))
+    for pane in sorted(_GROUP_TITLES, key=MAP_PANES.__getitem__, reverse=True))
 
 #: Layers loaded but switched off (as the web map first hides them): tick them in the layer panel. The
 #: travel-time rasters are switched off too.
 PROJECT_HIDDEN = frozenset({"stations", "seats", "isomorphism", "corridors", "network_edges", "clusters",
                             "belt_segments", "isochrones", "county_access"})
-
-#: Layer opacity of the context layers in the project, over their own style: muted, so that the plan above
-#: them (poles, belts, links) reads first. Raise it in the layer's properties to read the context itself.
-PROJECT_CONTEXT_OPACITY: dict[str, float] = {"counties": 0.6, "prefectures": 0.7, "roads": 0.45, "rail_lines": 0.6}
 
 _PROVIDER_GEOMETRY = {"Point": "Point", "MultiPoint": "Point", "LineString": "Line", "MultiLineString": "Line",
                       "Polygon": "Polygon", "MultiPolygon": "Polygon"}
@@ -152,10 +156,8 @@ def _style_root(qml: str, name: str) -> ET.Element:
 
 
 def _map_layer(parent: ET.Element, *, layer_id: str, kind: str, title: str, source: str, provider: str,
-               crs: pyproj.CRS | None, style: ET.Element, geometry: str | None = None,
-               opacity: float | None = None) -> ET.Element:
-    """One ``<maplayer>``: its source and CRS, then the style's elements as they are in the QML (with the
-    layer opacity ``opacity`` when given)."""
+               crs: pyproj.CRS | None, style: ET.Element, geometry: str | None = None) -> ET.Element:
+    """One ``<maplayer>``: its source and CRS, then the style's elements as they are in the QML."""
     attrib = {k: v for k, v in style.attrib.items() if k != "version"}
     attrib["type"] = kind
     if geometry:
@@ -172,11 +174,6 @@ def _map_layer(parent: ET.Element, *, layer_id: str, kind: str, title: str, sour
         _sub(layer, "provider", provider)
     for child in style:
         layer.append(child)
-    if opacity is not None:
-        element = layer.find("layerOpacity")
-        if element is None:
-            element = _sub(layer, "layerOpacity")
-        element.text = repr(float(opacity))
     return layer
 
 
@@ -316,8 +313,7 @@ def plan_project(
             gdf = shown[name]
             _map_layer(project_layers, layer_id=ids[name], kind="vector", title=_title(name, gdf),
                        source=f"./{gpkg}|layername={name}", provider="ogr", crs=_crs(gdf.crs),
-                       style=_style_root(styles[name], name), geometry=_geometry(gdf),
-                       opacity=PROJECT_CONTEXT_OPACITY.get(name))
+                       style=_style_root(styles[name], name), geometry=_geometry(gdf))
     layer_order = _sub(root, "layerorder")
     for name in order:
         _sub(layer_order, "layer", id=ids[name])

@@ -505,7 +505,7 @@ def _report_targets(access, out: Path) -> tuple[dict[str, Path], str | None]:
             rel.append("figures/hub_access.png")
         rasters = getattr(access, "rasters", {}) or {}
         kind = "airport" if "airport" in rasters else next(iter(rasters), None)
-    rel += ["maps/plan_zh.png", "maps/plan_en.png"]
+    rel += ["maps/plan_zh.png", "maps/plan_zh.pdf", "maps/plan_en.png"]
     if kind is not None:
         rel.append(f"maps/time_to_{kind}.png")
     return {r: out / r for r in rel}, kind
@@ -519,7 +519,7 @@ def write_report(plan, cfg, access, layers, out_dir: str | os.PathLike, *, overw
     ``maps/*.png`` under their sections), ``report.html`` (self-contained),
     ``figures/node_scores.png``, ``figures/belts.png``, ``figures/priorities.png``,
     ``figures/concentration.png``, ``figures/hub_access.png`` (with ``access``),
-    ``maps/plan_zh.png``, ``maps/plan_en.png`` and ``maps/time_to_airport.png``
+    ``maps/plan_zh.png`` (and ``maps/plan_zh.pdf`` for print), ``maps/plan_en.png`` and ``maps/time_to_airport.png``
     (the first raster when there is no airport raster). Each is written
     atomically.
 
@@ -547,7 +547,8 @@ def write_report(plan, cfg, access, layers, out_dir: str | os.PathLike, *, overw
         F.chart_hub_access(access, t["figures/hub_access.png"], overwrite=overwrite)
     crs = access.network.crs if access is not None else None
     names = (cfg.study_area.name_zh, cfg.study_area.name_en)
-    F.map_plan_png(layers, plan, t["maps/plan_zh.png"], language="zh", overwrite=overwrite, crs=crs, area_name=names)
+    F.map_plan_png(layers, plan, t["maps/plan_zh.png"], language="zh", overwrite=overwrite, crs=crs, area_name=names,
+                   pdf=t["maps/plan_zh.pdf"])
     F.map_plan_png(layers, plan, t["maps/plan_en.png"], language="en", overwrite=overwrite, crs=crs, area_name=names)
     links = {key: path for key, (path, _) in REPORT_FIGURES.items() if path in t}
     if kind is not None:

@@ -14,14 +14,15 @@ from jinja2 import Template
 from ..._errors import DataFileError
 from .assets import assets_available, inline_assets
 
-__all__ = ["Legend", "render_html", "IndicatorSwitch", "Attribution", "MapNote", "PlaceSearch"]
+__all__ = ["Attribution", "FitStudyArea", "IndicatorSwitch", "Legend", "MapNote", "PlaceSearch", "render_html"]
 
 
 class Legend(branca.element.MacroElement):
     """A legend bound to one overlay: shown while the overlay is on, hidden otherwise.
 
-    All legends of a map share one scrollable panel (bottom right), so that
-    however many layers are on, legends never cover the layer control.
+    All legends of a map share one scrollable panel (bottom right, at most 38 % of the window high, folded and
+    unfolded by a click on its heading), so that however many layers are on, legends never cover the layer
+    control.
 
     Parameters
     ----------
@@ -46,15 +47,28 @@ class Legend(branca.element.MacroElement):
         var panel = L.control({position: 'bottomright'});
         panel.onAdd = function() {
             var d = L.DomUtil.create('div', 'sp-legend-box');
-            d.style.cssText = 'background:rgba(255,255,255,.94);padding:6px 8px;border-radius:4px;' +
-                'box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px/1.5 sans-serif;max-height:42vh;overflow-y:auto;' +
-                'max-width:260px';
+            d.style.cssText = 'background:rgba(255,255,255,.94);padding:4px 8px 6px;border-radius:4px;' +
+                'box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px/1.45 sans-serif;max-width:260px';
+            var head = L.DomUtil.create('div', 'sp-legend-head', d);
+            head.style.cssText = 'cursor:pointer;font-weight:bold;user-select:none;border-bottom:1px solid #ddd;' +
+                'margin-bottom:3px';
+            head.setAttribute('role', 'button');
+            head.setAttribute('title', '点击收起/展开 Click to fold or unfold');
+            head.textContent = '图例 Legend ▾';
+            var body = L.DomUtil.create('div', 'sp-legend-body', d);
+            body.style.cssText = 'max-height:38vh;overflow-y:auto';
+            head.addEventListener('click', function() {
+                var open = body.style.display !== 'none';
+                body.style.display = open ? 'none' : '';
+                head.textContent = open ? '图例 Legend ▸' : '图例 Legend ▾';
+            });
             L.DomEvent.disableClickPropagation(d);
             L.DomEvent.disableScrollPropagation(d);
             return d;
         };
         panel.addTo(map);
-        map._spLegendBox = panel.getContainer();
+        map._spLegendPanel = panel.getContainer();
+        map._spLegendBox = map._spLegendPanel.querySelector('.sp-legend-body');
     }
     var div = document.createElement('div');
     div.className = 'sp-legend';
@@ -65,7 +79,7 @@ class Legend(branca.element.MacroElement):
     function sync() {
         div.style.display = map.hasLayer(layer) ? '' : 'none';
         var any = Array.prototype.some.call(map._spLegendBox.children, function(c) { return c.style.display !== 'none'; });
-        map._spLegendBox.style.display = any ? '' : 'none';
+        map._spLegendPanel.style.display = any ? '' : 'none';
     }
     map.on('overlayadd overlayremove layeradd layerremove', sync);
     sync();
@@ -194,6 +208,47 @@ setTimeout(function() {  // after every layer of the page is defined (plan layer
     def add(self, layer, field: str, title: str) -> None:
         """Search ``layer``'s features by the property ``field``; ``title`` names the layer in the results."""
         self.sources.append((layer, field, title))  # named at render time, after the ids are made stable
+
+
+class FitStudyArea(branca.element.MacroElement):
+    """Open the map fitted tightly to the study area, clear of the side panels, and fit again when the window
+    changes size until the user first pans or zooms (a page laid out late, or a resized window, still opens on
+    the whole study area).
+
+    Parameters
+    ----------
+    bounds
+        ``[[south, west], [north, east]]`` in degrees.
+    padding_top_left, padding_bottom_right
+        Pixels kept free on each side (``[x, y]``): the zoom buttons on the left, the layer list on the right.
+    """
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+(function() {
+    var map = {{ this._parent.get_name() }};
+    var bounds = {{ this.bounds|tojson }};
+    var opts = {paddingTopLeft: {{ this.tl|tojson }}, paddingBottomRight: {{ this.br|tojson }}, animate: false};
+    var touched = false;
+    function fit() { if (!touched) { map.fitBounds(bounds, opts); } }
+    fit();
+    ['mousedown', 'wheel', 'touchstart', 'keydown'].forEach(function(ev) {
+        map.getContainer().addEventListener(ev, function() { touched = true; }, {passive: true});
+    });
+    map.on('resize', fit);
+    window.addEventListener('load', function() { map.invalidateSize(); fit(); });
+})();
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, bounds, padding_top_left=(50, 12), padding_bottom_right=(235, 12)):
+        super().__init__()
+        self._name = "FitStudyArea"
+        self.bounds = [[float(v) for v in p] for p in bounds]
+        self.tl = list(padding_top_left)
+        self.br = list(padding_bottom_right)
 
 
 class MapNote(branca.element.MacroElement):

@@ -28,8 +28,12 @@ from ...crs import CGCS2000
 from ...io.credits import data_credits
 from ...symbology import (
     APPROXIMATE_QUALITY,
+    COUNTY_STYLE,
     HUB_STYLE,
-    PREFECTURE_PALETTE,
+    LAYER_PANE,
+    LOW_PRODUCTIVITY_COLOUR,
+    MAIN_ROAD_CLASSES,
+    PREFECTURE_STYLE,
     RAIL_STYLE,
     ROAD_STYLE,
     STATION_COLOURS,
@@ -38,7 +42,9 @@ from ...symbology import (
     web_style,
 )
 from .assets import KEEP_CSS, KEEP_JS
-from .elements import Attribution, Legend, MapNote, PlaceSearch
+from .elements import Attribution, FitStudyArea, Legend, MapNote, PlaceSearch
+from .labels import add_place_labels
+from .panes import add_panes, pane_name
 from .prepare import (
     escaped_properties,
     merge_unnamed,
@@ -65,11 +71,15 @@ def add_layer(
     tooltip_field: str | None = None,
     show: bool = True,
     search_field: str | None = None,
+    pane: str = "context",
 ) -> folium.GeoJson:
     """Add one GeoDataFrame as a toggled overlay with escaped popups and tooltips.
 
     Parameters
     ----------
+    pane
+        The kind of layer (a key of :data:`~spatial_planner.symbology.MAP_PANES`): it fixes where the layer is
+        drawn, above or below the others, whatever the order in which layers are switched on.
     style
         ``f(properties) -> dict`` of Leaflet path options, or a dict.
     point_style
@@ -87,16 +97,20 @@ def add_layer(
         if col in shown and col in gdf.columns:
             gdf = gdf.assign(**{col: gdf[col].fillna("").astype(str).map(lambda v: label(v, language) if v else "")})
     data = escaped_properties(gdf, shown)
+    empty = [c for c in data.columns if c != "geometry" and not c.startswith("_") and not data[c].astype(bool).any()]
+    data = data.drop(columns=empty)  # a field empty for every feature says nothing in a popup
     # Fields whose name starts with "_" travel with the features for styling but are not shown.
     present = [f for f in fields if f in data.columns and not f.startswith("_")]
     aliases = [label(f, language) for f in present]
     style_fn = style if callable(style) else (lambda _f, s=style or {}: s)
+    where = {"pane": pane_name(pane)}  # a style's pane is read when the feature is added: its drawing level
     kwargs = {}
     if point_style is not None:
-        kwargs["marker"] = folium.CircleMarker(radius=6, fill=True, fill_opacity=0.9, weight=1)
-        kwargs["style_function"] = lambda f: approximate_style(f["properties"], point_style(f["properties"]))
+        kwargs["marker"] = folium.CircleMarker(radius=6, fill=True, fill_opacity=0.9, weight=1, pane=where["pane"])
+        kwargs["style_function"] = lambda f: {**approximate_style(f["properties"], point_style(f["properties"])),
+                                              **where}
     else:
-        kwargs["style_function"] = lambda f: approximate_style(f["properties"], style_fn(f["properties"]))
+        kwargs["style_function"] = lambda f: {**approximate_style(f["properties"], style_fn(f["properties"])), **where}
     layer = folium.GeoJson(
         json.loads(data.to_json(drop_id=True)),
         name=name,
@@ -178,6 +192,7 @@ def build_map(
     config: MapConfig | None = None,
     sectors: pd.DataFrame | None = None,
     title: str | None = None,
+    labels: bool = True,
 ) -> folium.Map:
     """Draw the input layers as a Folium map with a layer control and per-layer legends.
 
@@ -191,6 +206,9 @@ def build_map(
         Map options (language, basemap, simplification, precision).
     sectors
         Sector vocabulary (colours and labels); see :func:`spatial_planner.io.read_sectors`.
+    labels
+        Name the prefectures (always) and the county seats (from a zoom on); a plan map names its growth poles
+        instead (:func:`~spatial_planner.outputs.webmap.plan_map`).
     """
     cfg = config or MapConfig()
     zh = cfg.language == "zh"
@@ -198,14 +216,15 @@ def build_map(
     gcj = cfg.basemap == "gaode"
     minx, miny, maxx, maxy = _map_bounds(layers)
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=7, tiles=None,
-                   prefer_canvas=True, control_scale=True)
+                   prefer_canvas=True, control_scale=True, zoom_snap=0.25, zoom_delta=0.5)
     # Only Leaflet and jQuery of Folium's defaults are used (no Bootstrap, no icon fonts).
     m.default_js = [x for x in m.default_js if x[0] in KEEP_JS]
     m.default_css = [x for x in m.default_css if x[0] in KEEP_CSS]
     _basemap(m, cfg)
+    add_panes(m)
     if title:
         m.get_root().html.add_child(branca.element.Element(
-            f'<div style="position:fixed;top:8px;left:60px;z-index:1000;background:rgba(255,255,255,.9);'
+            f'<div class="sp-title" style="position:fixed;top:8px;left:60px;z-index:1000;background:rgba(255,255,255,.9);'
             f'padding:4px 10px;border-radius:4px;font:bold 15px sans-serif">{html.escape(title)}</div>'))
     colour_of, sector_name = _sector_maps(sectors, lang)
     cx = _Context(cfg, lang, zh, colour_of, sector_name,
@@ -213,7 +232,11 @@ def build_map(
     for name, draw in _DRAWERS.items():  # context first, points last: the order of the layer control
         if layers.get(name) is not None and (name in ("counties", "prefectures") or len(layers[name])):
             draw(m, layers, cx)
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    if labels:
+        add_place_labels(m, prefectures=_frame(layers, "prefectures"), places=_frame(layers, "seats"), language=lang,
+                         precision=cfg.precision, gcj02=gcj)
+    # tight on the study area, clear of the layer list (right) and the zoom buttons (left)
+    FitStudyArea([[miny, minx], [maxy, maxx]], padding_top_left=(50, 12), padding_bottom_right=(235, 12)).add_to(m)
     for credit in data_credits(layers):
         Attribution(credit).add_to(m)
     if _has_approximate(layers):
@@ -231,11 +254,18 @@ def build_map(
     page_title = title or ("空间布局地图" if zh else "Spatial layout map")
     m.get_root().header.add_child(branca.element.Element(f"<title>{html.escape(page_title)}</title>"))
     m.get_root().header.add_child(branca.element.Element(
-        "<style>.leaflet-control-layers-expanded{max-height:52vh;overflow-y:auto;font-size:12px}</style>"))
+        "<style>.leaflet-control-layers-expanded{max-height:44vh;overflow-y:auto;font-size:12px;padding:4px 8px}"
+        ".leaflet-container{background:#fbfbfa}</style>"))
     return m
 
 
 # --------------------------------------------------------------------------- the input layers
+
+
+def _frame(layers: dict[str, gpd.GeoDataFrame], name: str) -> gpd.GeoDataFrame | None:
+    """A layer when it is given and not empty."""
+    g = layers.get(name)
+    return g if g is not None and len(g) else None
 
 
 def _has_approximate(layers: dict[str, gpd.GeoDataFrame]) -> bool:
@@ -254,17 +284,15 @@ def _has_approximate(layers: dict[str, gpd.GeoDataFrame]) -> bool:
 def _draw_counties(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context) -> None:
     cfg, lang, zh, web = cx.cfg, cx.lang, cx.zh, cx.web
     c = web("counties", simplify_m=cfg.simplify_m, coverage=True)
-    prefs = sorted(c["prefecture_adcode"].astype(str).unique()) if "prefecture_adcode" in c else []
-    pcolour = {p: PREFECTURE_PALETTE[i % len(PREFECTURE_PALETTE)] for i, p in enumerate(prefs)}
-    c["_fill"] = c["prefecture_adcode"].astype(str).map(pcolour) if prefs else "#dddddd"
+    if "kind" in c:
+        c["kind"] = c["kind"].map(lambda v: label(str(v), lang))
     name = "县级行政区" if zh else "Counties"
     layer = add_layer(
-        m, c, name=name, fields=["name_zh", "name_en", "adcode", "prefecture_zh", "kind", "area_km2", "_fill"],
-        language=lang, tooltip_field="name_zh" if zh else "name_en", search_field="name_zh",
-        style=lambda p: web_style("counties", fillColor=p.get("_fill", "#ddd")),
+        m, c, name=name, fields=["name_zh", "name_en", "adcode", "prefecture_zh", "kind", "area_km2"],
+        language=lang, tooltip_field="name_zh" if zh else "name_en", search_field="name_zh", style=COUNTY_STYLE,
+        pane=LAYER_PANE["counties"],
     )
-    Legend(layer, name, [("#dddddd", "按所属地市着色" if zh else "shaded by prefecture", "box")],
-           position="bottomleft").add_to(m)
+    Legend(layer, name, [(COUNTY_STYLE["fillColor"], "县区" if zh else "county", "box")]).add_to(m)
 
 
 def _draw_prefectures(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context) -> None:
@@ -272,9 +300,9 @@ def _draw_prefectures(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _C
     p = web("prefectures", simplify_m=cfg.simplify_m, coverage=True)
     name = "地级行政区界" if zh else "Prefecture boundaries"
     layer = add_layer(m, p, name=name, fields=["name_zh", "name_en", "adcode", "n_counties", "area_km2"],
-                      language=lang, tooltip_field="name_zh" if zh else "name_en",
-                      style=web_style("prefectures", fill=False))
-    Legend(layer, name, [(web_style("prefectures")["color"], "地级市界" if zh else "Prefecture boundary", "line")]).add_to(m)
+                      language=lang, tooltip_field="name_zh" if zh else "name_en", style=PREFECTURE_STYLE,
+                      pane=LAYER_PANE["prefectures"])
+    Legend(layer, name, [(PREFECTURE_STYLE["color"], "地级市界" if zh else "Prefecture boundary", "line")]).add_to(m)
 
 
 def _draw_roads(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context) -> None:
@@ -283,13 +311,19 @@ def _draw_roads(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context
     thin = len(drawn) < len(layers["roads"])
     r = prepare_for_web(merge_unnamed(drawn, "road_class"), precision=cfg.precision, gcj02=gcj,
                         simplify_m=cfg.simplify_m / 5 if thin else 0.0)
-    name = "公路网" if zh else "Roads"
+    suffix = ""
     if thin:
         shown = f"{len(drawn):,}/{len(layers['roads']):,}"
-        name += (f"（显示 {shown} 条；未画 {'、'.join(label(c, lang) for c in left_out)}，见 GeoPackage）" if zh
-                 else f" ({shown} drawn; not drawn: {', '.join(label(c, lang) for c in left_out)}; all in the GeoPackage)")
-    _class_lines(m, r, "road_class", ROAD_STYLE, ("#999", 1, None), name=name, cx=cx, opacity=web_style("roads").get("opacity"),
-                 fields=["name_zh", "name_en", "route_ref", "road_class_label", "design_speed_kmh", "geometry_quality"])
+        suffix = (f"（显示 {shown} 条；未画 {'、'.join(label(c, lang) for c in left_out)}，见 GeoPackage）" if zh
+                  else f" ({shown} drawn; not drawn: {', '.join(label(c, lang) for c in left_out)}; all in the GeoPackage)")
+    fields = ["name_zh", "name_en", "route_ref", "road_class_label", "design_speed_kmh", "geometry_quality"]
+    main = r["road_class"].astype(str).isin(MAIN_ROAD_CLASSES)
+    # expressways in the default context; the dense ordinary roads a layer of their own, off at first
+    for part, name, show in ((r[main], "高速公路" if zh else "Expressways", True),
+                             (r[~main], "普通干线公路" if zh else "Other roads", not main.any())):
+        if len(part):
+            _class_lines(m, part.copy(), "road_class", ROAD_STYLE, ("#bbb", 1, None), name=name + suffix, cx=cx,
+                         opacity=web_style("roads").get("opacity"), fields=fields, show=show)
 
 
 def _draw_rail_lines(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context) -> None:
@@ -300,7 +334,7 @@ def _draw_rail_lines(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Co
 
 
 def _class_lines(m: folium.Map, lines: gpd.GeoDataFrame, column: str, styles: dict, default: tuple, *, name: str,
-                 fields: list[str], cx: _Context, opacity: float | None = None) -> None:
+                 fields: list[str], cx: _Context, opacity: float | None = None, show: bool = True) -> None:
     """Lines styled by class (colour, width, dash from ``styles``), with a legend of the classes present."""
     lines[f"{column}_label"] = lines[column].map(lambda v: label(v, cx.lang))
     lines[f"_{column}"] = lines[column]
@@ -311,7 +345,7 @@ def _class_lines(m: folium.Map, lines: gpd.GeoDataFrame, column: str, styles: di
         return out if opacity is None else {**out, "opacity": opacity}
 
     layer = add_layer(m, lines, name=name, fields=[*fields, f"_{column}"], language=cx.lang,
-                      tooltip_field="name_zh" if cx.zh else "name_en", style=style)
+                      tooltip_field="name_zh" if cx.zh else "name_en", style=style, show=show)
     present = [k for k in styles if k in set(lines[column])]
     Legend(layer, name, [(styles[k][0], label(k, cx.lang), "dash" if styles[k][2] else "line")
                          for k in present]).add_to(m)
@@ -332,6 +366,7 @@ def _draw_parks(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context
                 "area_km2", "footprint_km2", "productivity", "low_productivity", "geometry_quality", "_fill"],
         language=lang, tooltip_field="name_zh" if zh else "name_en", search_field="name_zh",
         style=lambda p: web_style("parks", fillColor=p.get("_fill", "#999")),
+        pane=LAYER_PANE["parks"],
     )
     present = [s for s in colour_of if s in set(layers["parks"]["lead_sector"])]
     Legend(layer, name, [(colour_of[s], sector_name[s], "box") for s in present], position="bottomleft").add_to(m)
@@ -340,8 +375,10 @@ def _draw_parks(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context
         lname = "地均产出偏低的园区" if zh else "Parks with low land productivity"
         llayer = add_layer(m, low, name=lname, language=lang, show=False, tooltip_field="name_zh" if zh else "name_en",
                            fields=["name_zh", "name_en", "level", "lead_sector_label", "productivity"],
-                           style={"fill": False, "color": "#e31a1c", "weight": 3, "dashArray": "4 3"})
-        Legend(llayer, lname, [("#e31a1c", "低于其级别下限" if zh else "below the floor of its level", "dash")]).add_to(m)
+                           style={"fill": False, "color": LOW_PRODUCTIVITY_COLOUR, "weight": 3, "dashArray": "4 3"},
+                           pane=LAYER_PANE["parks"])
+        Legend(llayer, lname, [(LOW_PRODUCTIVITY_COLOUR, "低于其级别下限" if zh else "below the floor of its level",
+                                "dash")]).add_to(m)
 
 
 def _draw_stations(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context) -> None:
@@ -349,12 +386,18 @@ def _draw_stations(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Cont
     st = web("stations")
     st["station_type_label"] = st["station_type"].map(lambda v: label(v, lang))
     st["_station_type"] = st["station_type"]
+    rail = layers.get("rail_lines")
+    if "lines" in st and rail is not None and "line_id" in rail:  # line names, not ids
+        names = dict(zip(rail["line_id"].astype(str), rail["name_zh" if zh else "name_en"].astype(str)))
+        st["lines"] = st["lines"].fillna("").astype(str).map(
+            lambda v: "、".join(names.get(x, x) for x in v.split(";") if x))
     name = "铁路车站" if zh else "Rail stations"
     colours = STATION_COLOURS
     layer = add_layer(
         m, st, name=name, fields=["name_zh", "name_en", "station_type_label", "lines", "_station_type"],
         language=lang, tooltip_field="name_zh" if zh else "name_en", show=False,
         point_style=lambda p: web_style("stations", fillColor=colours.get(p.get("_station_type"), "#777")),
+        pane=LAYER_PANE["stations"],
     )
     Legend(layer, name, [(v, label(k, lang) if k != "hsr" else ("高铁站" if zh else "HSR station"), "point")
                          for k, v in colours.items() if k in set(st["station_type"])]).add_to(m)
@@ -365,12 +408,15 @@ def _draw_hubs(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context)
     h = web("hubs")
     h["hub_type_label"] = h["hub_type"].map(lambda v: label(v, lang))
     h["_hub_type"] = h["hub_type"]
+    if "level" in h:
+        h["level"] = h["level"].fillna("").astype(str).map(lambda v: label(v, lang) if v else "")
     name = "交通枢纽" if zh else "Transport hubs"
     layer = add_layer(
         m, h, name=name, fields=["name_zh", "name_en", "hub_type_label", "iata", "level", "geometry_quality",
                                  "_hub_type"],
         language=lang, tooltip_field="name_zh" if zh else "name_en", search_field=None,
         point_style=lambda p: web_style("hubs", fillColor=HUB_STYLE.get(p.get("_hub_type"), "#777")),
+        pane=LAYER_PANE["hubs"],
     )
     Legend(layer, name, [(HUB_STYLE[k], label(k, lang), "point") for k in HUB_STYLE
                          if k in set(h["hub_type"])]).add_to(m)
@@ -384,6 +430,7 @@ def _draw_seats(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context
         m, s, name=name, fields=["name_zh", "name_en", "adcode", "prefecture_zh"], language=lang,
         tooltip_field="name_zh" if zh else "name_en", show=False,
         point_style=lambda p: web_style("seats"),
+        pane=LAYER_PANE["seats"],
     )
     Legend(layer, name, [(web_style("seats")["fillColor"], "县级政府驻地" if zh else "County government seat", "point")]).add_to(m)
 

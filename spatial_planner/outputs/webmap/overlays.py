@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 
 import folium
@@ -14,8 +13,11 @@ import pandas as pd
 from ...crs import wgs84_to_gcj02
 from ...symbology import (
     FIELD_LABELS,
+    ISOMORPHISM_STYLE,
+    LAYER_PANE,
     MULTI_SECTOR,
     MULTI_SECTOR_COLOUR,
+    PRIORITY_STYLE,
     RASTER_OPACITY,
     STRENGTH_EN,
     STRENGTH_STYLE,
@@ -29,7 +31,9 @@ from ...symbology import (
     web_style,
 )
 from .elements import IndicatorSwitch, Legend
+from .labels import add_belt_labels
 from .map import add_layer
+from .panes import pane_name
 from .prepare import prepare_for_web, raster_to_rgba
 
 __all__ = ["add_choropleths", "add_isochrones", "add_plan_layers", "add_raster"]
@@ -67,7 +71,7 @@ def add_choropleths(
     first = specs[0] if specs else None
     layer = add_layer(
         m, zones, name=title, fields=[*info_fields, *cols], language=language,
-        tooltip_field=info_fields[0] if info_fields else None, show=show,
+        tooltip_field=info_fields[0] if info_fields else None, show=show, pane=LAYER_PANE["county_access"],
         style=web_style("county_access", fillColor="#cccccc") if first is None else
         (lambda p, f=first: web_style("county_access", fillColor=_class_colour(p.get(f["column"]), f))),
     )
@@ -99,7 +103,7 @@ def add_isochrones(m: folium.Map, iso: gpd.GeoDataFrame, *, language: str = "zh"
     FIELD_LABELS.setdefault("band", ("时间带(分钟)", "Band (min)"))
     name = "枢纽等时圈" if language == "zh" else "Hub isochrones"
     layer = add_layer(m, web, name=name, fields=["hub_name", "band", "area_km2", "_fill"], language=language,
-                      tooltip_field="hub_name", show=False,
+                      tooltip_field="hub_name", show=False, pane=LAYER_PANE["isochrones"],
                       style=lambda p: web_style("isochrones", fillColor=p.get("_fill", "#ccc"), color=p.get("_fill", "#ccc")))
     bands = sorted(set(zip(iso["from_minutes"], iso["minutes"])))
     Legend(layer, name, [(time_colour(b), f"{int(a)}–{int(b)} " + ("分钟" if language == "zh" else "min"), "box")
@@ -116,16 +120,17 @@ def add_raster(m: folium.Map, array: np.ndarray, transform, crs, *, name: str, l
         (w2, e2), (s2, n2) = wgs84_to_gcj02([w, e], [s, n])
         bounds = [[float(s2), float(w2)], [float(n2), float(e2)]]
     layer = folium.raster_layers.ImageOverlay(rgba, bounds=bounds, name=name, opacity=RASTER_OPACITY, show=show,
-                                              interactive=False, cross_origin=False, zindex=1)
+                                              interactive=False, cross_origin=False, pane=pane_name("rasters"))
     layer.add_to(m)
     Legend(layer, name, [(c, text, "box") for c, text in zip(*minute_classes(language)[1:])], position="bottomleft").add_to(m)
     return layer
 
 
-def _line_layer(m, gdf, *, name, fields, language, style, tooltip_field, show=True, precision=5, gcj02=False):
+def _line_layer(m, gdf, *, name, fields, language, style, tooltip_field, show=True, precision=5, gcj02=False,
+                pane="links"):
     web = prepare_for_web(gdf, precision=precision, gcj02=gcj02)
     return add_layer(m, web, name=name, fields=fields, language=language, tooltip_field=tooltip_field, show=show,
-                     style=style)
+                     style=style, pane=pane)
 
 
 def add_plan_layers(m: folium.Map, plan, *, language: str = "zh", sectors: pd.DataFrame | None = None,
@@ -142,7 +147,7 @@ def add_plan_layers(m: folium.Map, plan, *, language: str = "zh", sectors: pd.Da
         name = "跨县产业集群建议" if zh else "Cross-county clusters"
         layer = _line_layer(m, c, name=name, language=language, show=False, precision=precision, gcj02=gcj02,
                             fields=["name_zh", "sector_label", "member_names", "county_names", "n_parks", "mass",
-                                    "max_internal_min", "_fill"], tooltip_field="name_zh",
+                                    "max_internal_min", "_fill"], tooltip_field="name_zh", pane=LAYER_PANE["clusters"],
                             style=lambda p: web_style("clusters", fillColor=p.get("_fill"), color=p.get("_fill")))
         present = list(dict.fromkeys(plan.clusters["sector"]))
         Legend(layer, name, [(s_col.get(s, "#999"), s_name.get(s, s), "box") for s in present],
@@ -153,10 +158,11 @@ def add_plan_layers(m: folium.Map, plan, *, language: str = "zh", sectors: pd.Da
     if len(plan.linkages):
         lk = plan.linkages.assign(_cls=plan.linkages["strength_class"])
         name = "节点联系（网）" if zh else "Linkages"
-        layer = _line_layer(m, lk, name=name, language=language, show=False, precision=precision, gcj02=gcj02,
+        layer = _line_layer(m, lk, name=name, language=language, precision=precision, gcj02=gcj02,
                             fields=["name_a", "name_b", "linkage", "strength_class", "_cls"], tooltip_field="name_a",
                             style=lambda p: web_style("linkages", color=STRENGTH_STYLE.get(p.get("_cls"), ("#999", 1))[0],
-                                                      weight=STRENGTH_STYLE.get(p.get("_cls"), ("#999", 1))[1]))
+                                                      weight=STRENGTH_STYLE.get(p.get("_cls"), ("#999", 1))[1]),
+                            pane=LAYER_PANE["linkages"])
         Legend(layer, name, [(c, k if zh else STRENGTH_EN[k], "line") for k, (c, _) in STRENGTH_STYLE.items()
                              if k in set(lk["_cls"])]).add_to(m)
 
@@ -165,20 +171,28 @@ def add_plan_layers(m: folium.Map, plan, *, language: str = "zh", sectors: pd.Da
         layer = _line_layer(m, plan.priorities, name=name, language=language, precision=precision, gcj02=gcj02,
                             fields=["rank", "name_a", "name_b", "network_min", "ideal_min", "deficit", "utilisation",
                                     "priority", "proposal", "reason_zh" if zh else "reason_en"],
-                            tooltip_field="proposal",
-                            style=web_style("priorities"))
-        Legend(layer, name, [(web_style("priorities")["color"], "建议通道（按优先度排序）" if zh else "proposed link (ranked)", "dash")]).add_to(m)
+                            tooltip_field="proposal", style=PRIORITY_STYLE, pane=LAYER_PANE["priorities"])
+        Legend(layer, name, [(PRIORITY_STYLE["color"], "建议通道（按优先度排序）" if zh else "proposed link (ranked)",
+                              "dash")]).add_to(m)
 
     if len(plan.isomorphism):
         name = "产业同构县对" if zh else "Same-structure pairs (产业同构)"
         layer = _line_layer(m, plan.isomorphism, name=name, language=language, show=False, precision=precision,
                             gcj02=gcj02, fields=["name_a", "name_b", "similarity", "krugman_dissimilarity", "relation"],
-                            tooltip_field="name_a", style=web_style("isomorphism"))
-        Legend(layer, name, [(web_style("isomorphism")["color"], "结构相似的相邻/近距县对" if zh else "similar neighbouring counties", "dash")]).add_to(m)
+                            tooltip_field="name_a", style=ISOMORPHISM_STYLE, pane=LAYER_PANE["isomorphism"])
+        Legend(layer, name, [(ISOMORPHISM_STYLE["color"], "结构相似的相邻/近距县对" if zh else "similar neighbouring counties", "dash")]).add_to(m)
 
     if len(plan.nodes):
         n = prepare_for_web(plan.nodes, precision=precision, gcj02=gcj02)
         n["_tier"] = n["tier"]
+        if "provenance" in n:
+            n["provenance"] = n["provenance"].astype(str).map(lambda v: label(v, language))
+        if "tier_rule" in n:
+            n["tier_rule"] = n["tier_rule"].fillna("").astype(str).map(
+                lambda v: "；".join(label(r.strip(), language) for r in v.split(";") if r.strip())
+                or label("by_score", language))
+        if not zh:
+            n["tier"] = n["tier"].map(lambda t: TIER_LABEL_EN.get(t, t))
         name = "增长极（点，按培育层级）" if zh else "Growth poles (by tier)"
         layer = add_layer(
             m, n, name=name, language=language, tooltip_field="name_zh" if zh else "name_en",
@@ -186,51 +200,8 @@ def add_plan_layers(m: folium.Map, plan, *, language: str = "zh", sectors: pd.Da
                     "s_hub_access", "s_park_level", "total_linkage", "tier_rule", "provenance", "_tier"],
             point_style=lambda p: web_style("nodes", fillColor=TIER_STYLE.get(p.get("_tier"), ("#ccc", 3))[0],
                                             radius=TIER_STYLE.get(p.get("_tier"), ("#ccc", 3))[1]),
-            search_field="name_zh")
+            search_field="name_zh", pane=LAYER_PANE["nodes"])
         Legend(layer, name, [(c, t if zh else TIER_LABEL_EN[t], "point") for t, (c, *_) in TIER_STYLE.items()]).add_to(m)
-
-
-#: Where along its line a belt's name may sit (fractions of its length), in order of preference.
-_LABEL_AT = (0.5, 0.35, 0.65, 0.2, 0.8, 0.1, 0.9, 0.45, 0.55, 0.28, 0.72)
-#: Half the box a name needs, in degrees (about 110 km × 8 km at the province's zoom).
-_LABEL_BOX = (0.6, 0.08)
-_LABEL_CSS = ("white-space:nowrap;font:bold 12px sans-serif;color:{c};text-shadow:0 0 3px #fff,0 0 3px #fff,"
-              "0 0 2px #fff;transform:translate(-50%,-50%);pointer-events:none")
-
-
-def _label_point(line, placed: list[tuple[float, float]], chars: int):
-    """The first point along ``line`` (of :data:`_LABEL_AT`) whose name box clears the names placed so far, else
-    the one farthest from them."""
-    half_w = _LABEL_BOX[0] * max(chars, 4) / 10.0
-    best, best_gap = None, -1.0
-    for t in _LABEL_AT:
-        pt = line.interpolate(t, normalized=True)
-        gap = min((max(abs(pt.x - x) / half_w, abs(pt.y - y) / _LABEL_BOX[1]) for x, y in placed), default=9.0)
-        if gap >= 2.0:
-            return pt
-        if gap > best_gap:
-            best, best_gap = pt, gap
-    return best
-
-
-def _belt_labels(m: folium.Map, belts: gpd.GeoDataFrame, *, name: str, colours: dict, field: str,
-                 precision: int, gcj02: bool) -> folium.FeatureGroup:
-    """The belts' names on the map, along each belt's line, placed so that they do not overlap where they can."""
-    group = folium.FeatureGroup(name=name, show=True)
-    web = prepare_for_web(belts, precision=precision, gcj02=gcj02)
-    placed: list[tuple[float, float]] = []
-    for rec, geom in zip(belts.itertuples(), web.geometry):
-        if geom is None or geom.is_empty:
-            continue
-        text = str(getattr(rec, field))
-        pt = _label_point(geom, placed, len(text) if field == "name_zh" else len(text) // 2)
-        placed.append((pt.x, pt.y))
-        style = _LABEL_CSS.format(c=colours.get(rec.sector, "#333"))
-        folium.Marker([pt.y, pt.x], icon=folium.DivIcon(html=f'<div style="{style}">{html.escape(text, quote=True)}'
-                                                             '</div>', icon_size=(0, 0), icon_anchor=(0, 0))
-                      ).add_to(group)
-    group.add_to(m)
-    return group
 
 
 def _add_belts(m: folium.Map, plan, *, zh: bool, language: str, s_name: dict, s_col: dict, precision: int,
@@ -243,7 +214,7 @@ def _add_belts(m: folium.Map, plan, *, zh: bool, language: str, s_name: dict, s_
         layer = _line_layer(m, tc, name=name, language=language, show=False, precision=precision, gcj02=gcj02,
                             fields=["name_zh", "name_en", "modes_label", "member_names", "length_km", "n_belts"],
                             tooltip_field="name_zh" if zh else "name_en",
-                            style=web_style("corridors"))
+                            style=web_style("corridors"), pane=LAYER_PANE["corridors"])
         Legend(layer, name, [(web_style("corridors")["color"], "通道参照线" if zh else "corridor reference line", "dash")],
                position="bottomleft").add_to(m)
     if not len(plan.belts):
@@ -260,24 +231,23 @@ def _add_belts(m: folium.Map, plan, *, zh: bool, language: str, s_name: dict, s_
                         modes_label=polys["modes"].map(lambda v: mode_labels(v, language)))
     name = "产业带（带）" if zh else "Industrial belts"
     layer = _line_layer(m, wide, name=name, language=language, precision=precision, gcj02=gcj02, fields=fields,
-                        tooltip_field="name_zh" if zh else "name_en",
+                        tooltip_field="name_zh" if zh else "name_en", pane=LAYER_PANE["belt_corridors"],
                         style=lambda p: web_style("belt_corridors", fillColor=p.get("_col"), color=p.get("_col")))
     items = [(colours[s], sector_label(s), "box") for s in dict.fromkeys(plan.belts["sector"])]
     Legend(layer, name, items).add_to(m)
     axis = plan.belts.assign(_col=plan.belts["sector"].map(colours))
     _line_layer(m, axis, name="产业带轴线" if zh else "Belt axes", language=language, precision=precision,
                 gcj02=gcj02, fields=["name_zh", "name_en", "start_km", "end_km", "length_km", "_col"],
-                tooltip_field="name_zh" if zh else "name_en",
+                tooltip_field="name_zh" if zh else "name_en", pane=LAYER_PANE["belts"],
                 style=lambda p: web_style("belts", color=p.get("_col")))
-    _belt_labels(m, plan.belts, name="产业带名称" if zh else "Belt names", colours=colours,
-                 field="name_zh" if zh else "name_en", precision=precision, gcj02=gcj02)
+    add_belt_labels(m, plan.belts, colours=colours, language=language, precision=precision, gcj02=gcj02)
     seg = plan.belt_segments
     if seg is not None and len(seg):
         sg = seg.assign(_col=seg["sector"].map(lambda s: sector_colour(s, s_col)))
         name = "产业带集群段" if zh else "Belt segments (clusters along a belt)"
         layer = _line_layer(m, sg, name=name, language=language, show=False, precision=precision, gcj02=gcj02,
                             fields=["name_zh", "member_names", "county_names", "n_parks", "length_km", "mass", "_col"],
-                            tooltip_field="name_zh",
+                            tooltip_field="name_zh", pane=LAYER_PANE["belt_segments"],
                             style=lambda p: web_style("belt_segments", color=p.get("_col")))
         Legend(layer, name, [(MULTI_SECTOR_COLOUR if MULTI_SECTOR in set(seg["sector"]) else "#444444",
                               "园区连续分布的路段" if zh else "runs of neighbouring parks", "line")],

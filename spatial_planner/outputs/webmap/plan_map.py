@@ -10,6 +10,7 @@ import pandas as pd
 from ...results import Plan
 from ...symbology import HUB_LABELS
 from .elements import IndicatorSwitch, Legend
+from .labels import add_place_labels
 from .map import MapConfig, build_map
 from .overlays import add_choropleths, add_isochrones, add_plan_layers, add_raster
 from .prepare import prepare_for_web
@@ -89,7 +90,7 @@ def plan_map(layers: dict[str, gpd.GeoDataFrame], plan: Plan, *, config: MapConf
     parks = layers["parks"].copy()
     parks["productivity"] = parks["park_id"].astype(str).map(prod["productivity"])
     parks["low_productivity"] = parks["park_id"].astype(str).map(prod["low_productivity"]).fillna(False)
-    fmap = build_map({**layers, "parks": parks}, config=cfg, sectors=sectors, title=title)
+    fmap = build_map({**layers, "parks": parks}, config=cfg, sectors=sectors, title=title, labels=False)
     ci = plan.county_indices
     zones = access.county_access.merge(ci[["mass", "advanced_mass", "krugman_specialisation", "score", "top_lq"]],
                                        left_on="adcode", right_index=True, how="left")
@@ -104,5 +105,9 @@ def plan_map(layers: dict[str, gpd.GeoDataFrame], plan: Plan, *, config: MapConf
         add_raster(fmap, arr, transform, crs, name=f"到最近{zh}时间(栅格)" if lang == "zh" else f"Time to {en} (raster)",
                    language=lang, gcj02=gcj)
     add_plan_layers(fmap, plan, language=lang, sectors=sectors, precision=cfg.precision, gcj02=gcj)
+    prefectures = layers.get("prefectures")
+    add_place_labels(fmap, prefectures=prefectures if prefectures is not None and len(prefectures) else None,
+                     places=plan.nodes if len(plan.nodes) else layers.get("seats"), language=lang,
+                     precision=cfg.precision, gcj02=gcj)
     _layer_control_last(fmap)
     return fmap
