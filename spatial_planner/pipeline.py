@@ -16,6 +16,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from ._errors import ConfigError, DataFileError, DataWarning
 from .analysis.accessibility import (
@@ -524,11 +525,17 @@ def build_plan(layers: dict[str, gpd.GeoDataFrame], cfg: Config | None = None, *
 
 
 def _fast_lines(layers: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame | None:
-    """The passenger rail lines and expressways (``name_zh``, geometry): the corridors that can join two nodes."""
+    """The passenger rail lines and expressways (``name_zh``, geometry): the corridors that can join two nodes.
+
+    A rail line joins a place only where a train stops: with a stations layer that lists each station's lines
+    (``lines``), a rail line's geometry here is its stations (a line passing a county without a station does
+    not serve it); an expressway is its line.
+    """
     parts = []
     rail = layers.get("rail_lines")
     if rail is not None and len(rail) and "rail_class" in rail.columns:
-        parts.append(rail[rail["rail_class"].isin(["hsr", "intercity", "conventional"])][["name_zh", "geometry"]])
+        passenger = rail[rail["rail_class"].isin(["hsr", "intercity", "conventional"])]
+        parts.append(_boarding_points(passenger, layers.get("stations"))[["name_zh", "geometry"]])
     roads = layers.get("roads")
     if roads is not None and len(roads) and "road_class" in roads.columns:
         fast = roads[roads["road_class"].isin(["expressway", "provincial_expressway", "motorway"])]
@@ -536,7 +543,21 @@ def _fast_lines(layers: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame | None:
             parts.append(fast[fast["name_zh"].fillna("").astype(str) != ""][["name_zh", "geometry"]])
     if not parts:
         return None
-    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=parts[0].crs)
+    lines = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=parts[0].crs)
+    return lines.dissolve(by="name_zh", as_index=False)[["name_zh", "geometry"]]  # a route drawn in pieces is one
+
+
+def _boarding_points(rail: gpd.GeoDataFrame, stations: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    """Each rail line as the multipoint of its stations (from the stations' ``lines``); lines without a listed
+    station, or without a stations layer, keep their geometry."""
+    if stations is None or not len(stations) or "lines" not in stations.columns or "line_id" not in rail.columns:
+        return rail
+    stops: dict[str, list] = {}
+    for lines, geom in zip(stations["lines"].fillna("").astype(str), stations.to_crs(rail.crs).geometry):
+        for line in filter(None, (x.strip() for x in lines.split(";"))):
+            stops.setdefault(line, []).append(geom)
+    geoms = [shapely.MultiPoint(stops[i]) if stops.get(i) else g for i, g in zip(rail["line_id"].astype(str), rail.geometry)]
+    return rail.set_geometry(gpd.GeoSeries(geoms, index=rail.index, crs=rail.crs))
 
 
 def _published_check(counties, parks, nodes, lq, clusters, belts, sectors) -> pd.DataFrame:

@@ -70,3 +70,37 @@ def test_a_pair_joined_by_a_corridor_gets_an_upgrade_naming_it():
     assert len(p) == 1 and p["proposal"].iloc[0] == "既有通道提速改造"
     assert p["serving_lines"].iloc[0] == "测试高速" and p["existing_lines"].iloc[0] == "测试高速"
     assert "测试高速" in p["reason_zh"].iloc[0] and p["fast_share"].iloc[0] > 0.9
+
+
+def test_linkage_weight_is_logarithmic_between_the_candidates():
+    from spatial_planner.analysis.linkages import linkage_weight
+
+    w = linkage_weight(np.array([1.0, 10.0, 100.0, 0.0]))
+    assert np.allclose(w, [0.1, 0.55, 1.0, 0.0])  # ten times the linkage: one step, not ten times the weight
+    assert np.allclose(linkage_weight(np.array([1.0, 10.0]), "raw"), [1.0, 10.0])
+
+
+def test_one_node_cannot_fill_the_list():
+    from spatial_planner.analysis.linkages import spread
+
+    pairs = pd.DataFrame({"a": ["Z", "Z", "Z", "Z", "X"], "b": ["A", "B", "C", "D", "Y"]})
+    kept = spread(pairs, 3)
+    assert list(zip(kept["a"], kept["b"])) == [("Z", "A"), ("Z", "B"), ("Z", "C"), ("X", "Y")]
+    assert len(spread(pairs, 0)) == 5
+
+
+def test_a_rail_line_serves_a_place_only_where_it_stops():
+    from spatial_planner.pipeline import _fast_lines
+
+    far = (640_000.0, 3_800_000.0)  # the line runs on past C, which has no station
+    rail = gpd.GeoDataFrame([{"line_id": "H1", "name_zh": "测试高铁", "rail_class": "hsr",
+                              "geometry": LineString([A, B, far])}], geometry="geometry", crs=CRS)
+    stations = gpd.GeoDataFrame([{"station_id": s, "name_zh": s, "lines": "H1", "geometry": Point(p)}
+                                 for s, p in (("SA", A), ("SB", B))], geometry="geometry", crs=CRS)
+    roads = gpd.GeoDataFrame([{"road_id": f"G{i}", "name_zh": "测试高速", "road_class": "expressway",
+                               "geometry": LineString(seg)} for i, seg in enumerate(((A, B), (B, far)))],
+                             geometry="geometry", crs=CRS)
+    lines = _fast_lines({"rail_lines": rail, "stations": stations, "roads": roads}).set_index("name_zh")
+    hsr, road = lines.loc["测试高铁", "geometry"], lines.loc["测试高速", "geometry"]
+    assert hsr.geom_type == "MultiPoint" and hsr.distance(Point(far)) > 100_000  # C is not served by the line
+    assert road.distance(Point(far)) == 0 and road.distance(Point(A)) == 0  # the expressway, in two pieces, is one

@@ -9,7 +9,8 @@
 * :func:`link_priorities`: for strongly linked pairs whose network time is poor
   against an ideal (a terminal time for getting on and off the fast network, plus the crow-fly distance ÷ a
   reference speed),
-  ``priority = linkage × time deficit × (1 − utilisation) × urgency``, where the
+  ``priority = w(linkage) × time deficit × (1 − utilisation) × urgency`` (``w``: the linkage on a log scale,
+  :func:`linkage_weight`), where the
   deficit is ``1 − t_ideal / t_network``, the utilisation is the load that
   *other* pairs put on the busiest edge of the pair's fastest path under the
   all-pairs linkage-weighted assignment, as a share of the network's peak edge
@@ -36,6 +37,8 @@ from ..symbology import STRENGTH_CLASSES
 __all__ = [
     "LinkParams",
     "gravity_linkage",
+    "linkage_weight",
+    "spread",
     "linkage_lines",
     "edge_loads",
     "link_priorities",
@@ -53,12 +56,14 @@ class LinkParams:
     complementarity: float = 0.0
     mode: str = "rail"
     n_lines: int = 80
-    n_candidates: int = 120
+    n_candidates: int = 600
+    linkage_scale: str = "log"
+    max_per_node: int = 3
     reference_speed_kmh: float = 100.0
     terminal_min: float = 10.0
     serve_km: float = 10.0
     min_deficit: float = 0.15
-    min_crow_km: float = 25.0
+    min_crow_km: float = 40.0
     urgency: dict[str, float] = field(default_factory=lambda: {"国家级": 1.5, "省级": 1.25, "市级": 1.0, "县级": 0.8})
     top: int = 20
 
@@ -270,7 +275,7 @@ def link_priorities(
     pairs["deficit"] = np.round(deficit, 4)
     pairs["utilisation"] = np.round(util, 4)
     pairs["urgency"] = urg
-    pairs["priority"] = pairs["linkage"] * deficit * (1.0 - util) * urg
+    pairs["priority"] = linkage_weight(pairs["linkage"].to_numpy(float), p.linkage_scale) * deficit * (1.0 - util) * urg
     rides = [path_lines(paths.get((a, b), []), info) for a, b in zip(pairs["a"], pairs["b"])]
     pairs["existing_lines"] = ["、".join(r[0]) for r in rides]
     lines_m = corridor_lines.to_crs(net.crs) if corridor_lines is not None else None
@@ -288,13 +293,54 @@ def link_priorities(
     pairs["reason_en"] = [_reason(r, k, pts, p, "en") for r, k in zip(pairs.itertuples(), kinds)]
     pairs["name_a"] = pairs["a"].map(pts["name_zh"])
     pairs["name_b"] = pairs["b"].map(pts["name_zh"])
-    pairs = pairs.sort_values(["priority", "a", "b"], ascending=[False, True, True]).head(p.top).reset_index(drop=True)
+    pairs = pairs.sort_values(["priority", "a", "b"], ascending=[False, True, True])
+    pairs = spread(pairs, p.max_per_node).head(p.top).reset_index(drop=True)
     pairs.insert(0, "rank", np.arange(1, len(pairs) + 1))
     geom = [LineString([pts.geometry[a], pts.geometry[b]]) for a, b in zip(pairs["a"], pairs["b"])]
     cols = ["rank", "a", "b", "name_a", "name_b", "linkage", "linkage_rank", "network_min", "ideal_min", "crow_km",
             "deficit", "utilisation", "urgency", "priority", "existing_lines", "serving_lines", "fast_share",
             "hsr_share", "proposal", "reason_zh", "reason_en"]
     return gpd.GeoDataFrame(pairs[cols], geometry=geom, crs=seats.crs)
+
+
+def spread(pairs: pd.DataFrame, max_per_node: int) -> pd.DataFrame:
+    """``pairs`` (in priority order) without those whose end already has ``max_per_node`` proposals above them
+    (0: no limit), so that one large node's neighbours do not fill the whole list."""
+    if max_per_node <= 0:
+        return pairs
+    count: dict[str, int] = {}
+    keep = []
+    for a, b in zip(pairs["a"], pairs["b"]):
+        ok = count.get(a, 0) < max_per_node and count.get(b, 0) < max_per_node
+        keep.append(ok)
+        if ok:
+            count[a] = count.get(a, 0) + 1
+            count[b] = count.get(b, 0) + 1
+    return pairs[np.array(keep, dtype=bool)]
+
+
+def linkage_weight(linkage: np.ndarray, scale: str = "log") -> np.ndarray:
+    """The linkage's weight in a pair's priority.
+
+    ``"log"``: the linkage on a log scale between the weakest and the strongest candidate, mapped to 0.1–1, so
+    that a pair ten times more strongly linked counts once more, not ten times more, and the time deficit and
+    the network's use still decide among strongly linked pairs (gravity linkages span orders of magnitude and
+    would otherwise rank nothing but the neighbours of the largest node). ``"raw"``: the linkage itself.
+    """
+    x = np.asarray(linkage, float)
+    if scale == "raw":
+        return x
+    if scale != "log":
+        raise ValueError(f"linkage_scale must be 'log' or 'raw', not {scale!r}")
+    pos = x[x > 0]
+    if not len(pos):
+        return np.zeros_like(x)
+    lo, hi = float(pos.min()), float(pos.max())
+    if hi <= lo:
+        return np.where(x > 0, 1.0, 0.0)
+    with np.errstate(divide="ignore"):
+        t = (np.log(np.where(x > 0, x, lo)) - np.log(lo)) / (np.log(hi) - np.log(lo))
+    return np.where(x > 0, 0.1 + 0.9 * np.clip(t, 0.0, 1.0), 0.0)
 
 
 def serving_lines(seats_m: gpd.GeoSeries, a: str, b: str, lines_m: gpd.GeoDataFrame | None, within_m: float
@@ -367,5 +413,7 @@ def linkage_network(
     lines, totals = linkage_lines(g, seats, n_lines=p.n_lines)
     prio = link_priorities(net, g, times, seats, tiers=tiers, params=p, corridor_lines=corridor_lines)
     report = {"beta": p.beta, "mode": p.mode, "t_min": p.t_min, "complementarity": p.complementarity,
-              "reference_speed_kmh": p.reference_speed_kmh}
+              "reference_speed_kmh": p.reference_speed_kmh, "terminal_min": p.terminal_min,
+              "min_crow_km": p.min_crow_km, "min_deficit": p.min_deficit, "linkage_scale": p.linkage_scale,
+              "max_per_node": p.max_per_node, "n_candidates": p.n_candidates}
     return lines, totals, prio, report

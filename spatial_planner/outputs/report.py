@@ -132,8 +132,13 @@ def markdown_report(plan, cfg, access=None, *, title: str | None = None, top: in
     lk = r["linkages"]
     lines += ["## 3 联系网络与优先通道 Linkages and link priorities (网)", "",
               f"引力联系 G = M_i·M_j / t^{lk['beta']}（t 为 {lk['mode']} 网络时间，下限 {lk['t_min']} 分钟；互补系数 "
-              f"{lk['complementarity']}）。优先度 = 联系强度 × 时间缺口 × (1 − 现状路径利用率) × 紧迫度；理想时间 = 直线距离 ÷ "
-              f"{lk['reference_speed_kmh']} km/h。", "",
+              f"{lk['complementarity']}）。优先度 = w(联系强度) × 时间缺口 × (1 − 现状路径利用率) × 紧迫度，"
+              f"w 为联系强度的对数标度（候选中最弱 0.1、最强 1）"
+              f"；理想时间 = {lk.get('terminal_min', 10):g} 分钟 + 直线距离 ÷ {lk['reference_speed_kmh']} km/h。"
+              f"候选为联系最强的 {lk.get('n_candidates', '')} 对中直线距离 ≥ {lk.get('min_crow_km', '')} km、"
+              f"缺口 ≥ {lk.get('min_deficit', '')} 者（更近的属都市区内部交通），每个节点至多 {lk.get('max_per_node', '')} 条。"
+              "Priority = w(linkage) × deficit × (1 − utilisation) × urgency, w the linkage on a log scale; pairs "
+              "closer than the minimum distance are metropolitan, not provincial, links; at most a few per node.", "",
               md_table(plan.priorities.head(top), {"rank": "排名", "name_a": "节点A", "name_b": "节点B",
                                                    "network_min": "现状分钟", "ideal_min": "理想分钟", "deficit": "缺口",
                                                    "utilisation": "利用率", "priority": "优先度", "proposal": "建议"}), ""]
