@@ -285,9 +285,18 @@ def test_project_draws_the_stored_styles_with_a_translucent_accessibility_fill(q
     assert {int(f.split(",")[3]) for f in fills} == {round(255 * float(LAYER_STYLE["county_access"]["fill_opacity"]))}
     assert max(int(f.split(",")[3]) for f in fills) < 160
     checked = {el.get("id").removesuffix("_plan_layer"): el.get("checked") for el in project.iter("layer-tree-layer")}
-    assert all(checked[n] == "Qt::Checked" for n in ("nodes", "hubs", "belts", "belt_corridors", "priorities",
-                                                     "linkages", "roads", "counties"))
-    assert all(checked[n] == "Qt::Unchecked" for n in ("county_access", "isochrones", "time_to_airport"))
+    assert all(checked[n] == "Qt::Checked" for n in ("nodes", "hubs", "belts", "priorities", "linkages", "roads",
+                                                     "counties"))
+    assert all(checked[n] == "Qt::Unchecked" for n in ("county_access", "isochrones", "time_to_airport",
+                                                       "belt_corridors"))
+    # belts as on the web map: a wide translucent band of the sector's colour under the axis line
+    band, axis = (_options(layer) for layer in layers["belts"].find("renderer-v2/symbols/symbol").findall("layer"))
+    bands, axes = LAYER_STYLE["belt_bands"], LAYER_STYLE["belts"]
+    assert float(band["line_width"]) == bands["width"] and float(axis["line_width"]) == axes["width"]
+    assert band["line_color"].split(",")[:3] == axis["line_color"].split(",")[:3]
+    symbol_alpha = float(layers["belts"].find("renderer-v2/symbols/symbol").get("alpha"))
+    assert symbol_alpha == axes["opacity"]
+    assert abs(symbol_alpha * int(band["line_color"].split(",")[3]) / 255 - bands["opacity"]) < 0.01
 
 
 def test_plan_project_leaves_out_what_it_cannot_draw(tmp_path):

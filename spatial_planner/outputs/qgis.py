@@ -85,7 +85,7 @@ _UNIT = "Pixel"
 _OPEN_BOUND = 1e12  # graduated classes are open at both ends: ±1e12 stands for ±infinity
 _DEFAULT_WIDTH = {"polygon": 0.6, "line": 1.0, "point": 0.8}
 _DEFAULT_POINT_SIZE = 6.0
-_CATEGORY_KEYS = {"width", "dash", "size", "point_size", "outline"}
+_CATEGORY_KEYS = {"width", "dash", "size", "point_size", "outline", "band"}
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -186,6 +186,35 @@ def _dash_approximate(qml: str) -> str:
     return qml.replace(f"{_DDP}</layer>", f"{_DDP_APPROXIMATE}</layer>")
 
 
+def _line_options(colour: str, width: float, customdash: str | None, *, alpha: float | None = None) -> list:
+    """The options of a ``SimpleLine`` symbol layer (``customdash`` in QGIS's ``"6;4"``, None for solid)."""
+    return [
+        ("align_dash_pattern", "0"),
+        ("capstyle", "round" if customdash is None else "flat"),
+        ("customdash", customdash or "5;2"),
+        ("customdash_map_unit_scale", "3x:0,0,0,0,0,0"),
+        ("customdash_unit", _UNIT),
+        ("dash_pattern_offset", "0"),
+        ("dash_pattern_offset_map_unit_scale", "3x:0,0,0,0,0,0"),
+        ("dash_pattern_offset_unit", _UNIT),
+        ("draw_inside_polygon", "0"),
+        ("joinstyle", "round"),
+        ("line_color", _rgba(colour, alpha=alpha)),
+        ("line_style", "solid"),
+        ("line_width", _num(width)),
+        ("line_width_unit", _UNIT),
+        ("offset", "0"),
+        ("offset_map_unit_scale", "3x:0,0,0,0,0,0"),
+        ("offset_unit", _UNIT),
+        ("ring_filter", "0"),
+        ("trim_distance_end", "0"),
+        ("trim_distance_start", "0"),
+        ("tweak_dash_pattern_on_corners", "0"),
+        ("use_custom_dash", "1" if customdash else "0"),
+        ("width_map_unit_scale", "3x:0,0,0,0,0,0"),
+    ]
+
+
 def _symbol(
     geometry: str,
     name: str,
@@ -199,11 +228,13 @@ def _symbol(
     fill: bool = True,
     fill_opacity: float | None = None,
     outline_opacity: float | None = None,
+    band: tuple[float, float] | None = None,
 ) -> str:
     """One ``<symbol>`` with one simple symbol layer.
 
     ``outline`` None outlines polygons and markers in their fill colour; ``fill_opacity`` makes the fill
-    (not the outline) translucent, ``outline_opacity`` the outline (not the fill).
+    (not the outline) translucent, ``outline_opacity`` the outline (not the fill). ``band`` (lines only:
+    width in pixels, opacity) draws a wide translucent band of the line's colour under the line.
     """
     sym_type, layer_class, _ = _GEOMETRIES[geometry]
     outline = colour if outline is None else outline
@@ -225,31 +256,7 @@ def _symbol(
             ("style", "solid" if fill else "no"),
         ]
     elif geometry == "line":
-        opts = [
-            ("align_dash_pattern", "0"),
-            ("capstyle", "round" if customdash is None else "flat"),
-            ("customdash", customdash or "5;2"),
-            ("customdash_map_unit_scale", "3x:0,0,0,0,0,0"),
-            ("customdash_unit", _UNIT),
-            ("dash_pattern_offset", "0"),
-            ("dash_pattern_offset_map_unit_scale", "3x:0,0,0,0,0,0"),
-            ("dash_pattern_offset_unit", _UNIT),
-            ("draw_inside_polygon", "0"),
-            ("joinstyle", "round"),
-            ("line_color", _rgba(colour)),
-            ("line_style", "solid"),
-            ("line_width", _num(w)),
-            ("line_width_unit", _UNIT),
-            ("offset", "0"),
-            ("offset_map_unit_scale", "3x:0,0,0,0,0,0"),
-            ("offset_unit", _UNIT),
-            ("ring_filter", "0"),
-            ("trim_distance_end", "0"),
-            ("trim_distance_start", "0"),
-            ("tweak_dash_pattern_on_corners", "0"),
-            ("use_custom_dash", "1" if customdash else "0"),
-            ("width_map_unit_scale", "3x:0,0,0,0,0,0"),
-        ]
+        opts = _line_options(colour, w, customdash)
     else:
         size = _DEFAULT_POINT_SIZE if point_size is None else float(point_size)
         opts = [
@@ -274,11 +281,15 @@ def _symbol(
             ("vertical_anchor_point", "1"),
         ]
     alpha = min(max(float(opacity), 0.0), 1.0)
+    layers = f'<layer class="{layer_class}" enabled="1" locked="0" pass="0">{_options(opts)}{_DDP}</layer>'
+    if band is not None and geometry == "line":
+        # the band's own opacity, whatever the symbol's (which applies to both layers)
+        band_alpha = min(float(band[1]) / alpha, 1.0) if alpha > 0 else 0.0
+        under = _line_options(colour, float(band[0]), None, alpha=band_alpha)
+        layers = f'<layer class="{layer_class}" enabled="1" locked="0" pass="0">{_options(under)}{_DDP}</layer>' + layers
     return (
         f'<symbol type="{sym_type}" name="{_attr(name)}" alpha="{_num(alpha)}" clip_to_extent="1" '
-        f'force_rhr="0" is_animated="0" frame_rate="10">{_DDP}'
-        f'<layer class="{layer_class}" enabled="1" locked="0" pass="0">{_options(opts)}{_DDP}</layer>'
-        "</symbol>"
+        f'force_rhr="0" is_animated="0" frame_rate="10">{_DDP}{layers}</symbol>'
     )
 
 
@@ -449,8 +460,9 @@ def qml_categorized(
     categories
         ``(value, colour, label)`` rows, or ``(value, colour, label, extra)``
         where ``extra`` is a dict with any of ``width`` (pixels), ``dash``
-        (``"6 4"``), ``size`` (marker diameter in pixels) and ``outline``
-        (colour) for that category only.
+        (``"6 4"``), ``size`` (marker diameter in pixels), ``outline``
+        (colour) and ``band`` (lines: a wide translucent band under the
+        line, ``(width in pixels, opacity)``) for that category only.
     width, opacity, fill_opacity, outline_opacity, outline, point_size, dash
         Defaults of every category (see :func:`qml_single`).
     label_field
@@ -480,7 +492,7 @@ def qml_categorized(
         size = extra.get("size", extra.get("point_size", point_size))
         syms.append(_symbol(g, str(i), colour, width=extra.get("width", width), outline=extra.get("outline", outline),
                             opacity=opacity, fill_opacity=fill_opacity, outline_opacity=outline_opacity,
-                            point_size=size, dash=extra.get("dash", dash)))
+                            point_size=size, dash=extra.get("dash", dash), band=extra.get("band")))
         cats.append(f'<category symbol="{i}" value="{_attr(_value_text(value))}" label="{_attr(text)}" '
                     'render="true"/>')
     source = _symbol(g, "0", "#999999", width=width, outline=outline, opacity=opacity, fill_opacity=fill_opacity,
@@ -902,7 +914,10 @@ def _analysis_style(name: str, gdf: gpd.GeoDataFrame, kind: str, sectors: pd.Dat
     if name in ("belts", "belt_corridors", "belt_segments", "clusters") and "sector" in cols:
         # a belt's name is labelled once, on its axis (belts); its band and segments are not labelled again
         label = "name_zh" if "name_zh" in cols and name in ("belts", "clusters") else None
-        classes = _sector_classes(gdf, "sector", sectors)
+        band = LAYER_STYLE["belt_bands"]
+        # belts: the web map's wide translucent band along each belt, its axis line on top
+        extra = {"band": (float(band["width"]), float(band["opacity"]))} if name == "belts" and kind == "line" else None
+        classes = _sector_classes(gdf, "sector", sectors, extra)
         return qml_categorized(kind, "sector", classes, label_field=label,
                                label_properties=_belt_labels(classes) if label and name == "belts" else None,
                                **_look(name, outline=None))

@@ -76,7 +76,7 @@ PROJECT_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = tuple(
 #: Layers loaded but switched off (as the web map first hides them): tick them in the layer panel. The
 #: travel-time rasters are switched off too.
 PROJECT_HIDDEN = frozenset({"stations", "seats", "isomorphism", "corridors", "network_edges", "clusters",
-                            "belt_segments", "isochrones", "county_access"})
+                            "belt_segments", "belt_corridors", "isochrones", "county_access"})
 
 _PROVIDER_GEOMETRY = {"Point": "Point", "MultiPoint": "Point", "LineString": "Line", "MultiLineString": "Line",
                       "Polygon": "Polygon", "MultiPolygon": "Polygon"}

@@ -72,6 +72,7 @@ def add_layer(
     show: bool = True,
     search_field: str | None = None,
     pane: str = "context",
+    highlight: dict | None = None,
 ) -> folium.GeoJson:
     """Add one GeoDataFrame as a toggled overlay with escaped popups and tooltips.
 
@@ -85,7 +86,9 @@ def add_layer(
     point_style
         For point layers: ``f(properties) -> dict`` of CircleMarker options.
     search_field
-        Column to make searchable (folium Search plugin).
+        Column to make searchable (one search box for the whole map).
+    highlight
+        Leaflet path options while the pointer is over a feature (default: a black 3 px outline).
     """
     shown = list(dict.fromkeys([*fields] + ([tooltip_field] if tooltip_field else [])))
     if "geometry_quality" in shown and "geometry_quality" in gdf.columns:
@@ -117,7 +120,7 @@ def add_layer(
         show=show,
         popup=folium.GeoJsonPopup(fields=present, aliases=aliases, labels=True, localize=False) if present else None,
         tooltip=folium.GeoJsonTooltip(fields=[tooltip_field], labels=False) if tooltip_field in data.columns else None,
-        highlight_function=(lambda f: {"weight": 3, "color": "#000"}) if point_style is None else None,
+        highlight_function=(lambda f, h=highlight or {"weight": 3, "color": "#000"}: h) if point_style is None else None,
         smooth_factor=1.0,
         **kwargs,
     )

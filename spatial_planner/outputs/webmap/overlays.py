@@ -127,10 +127,10 @@ def add_raster(m: folium.Map, array: np.ndarray, transform, crs, *, name: str, l
 
 
 def _line_layer(m, gdf, *, name, fields, language, style, tooltip_field, show=True, precision=5, gcj02=False,
-                pane="links"):
+                pane="links", highlight=None):
     web = prepare_for_web(gdf, precision=precision, gcj02=gcj02)
     return add_layer(m, web, name=name, fields=fields, language=language, tooltip_field=tooltip_field, show=show,
-                     style=style, pane=pane)
+                     style=style, pane=pane, highlight=highlight)
 
 
 def add_plan_layers(m: folium.Map, plan, *, language: str = "zh", sectors: pd.DataFrame | None = None,
@@ -226,13 +226,14 @@ def _add_belts(m: folium.Map, plan, *, zh: bool, language: str, s_name: dict, s_
     fields = ["name_zh", "name_en", "rank", "corridor", "modes_label", "sector_label", "sector_shares", "length_km",
               "prefectures", "n_poles", "n_parks", "member_names", "segments", "mass", "continuity", "accessibility",
               "score", "_col"]
-    polys = plan.belt_corridors if plan.belt_corridors is not None and len(plan.belt_corridors) else plan.belts
-    wide = polys.assign(sector_label=polys["sector"].map(sector_label), _col=polys["sector"].map(colours),
-                        modes_label=polys["modes"].map(lambda v: mode_labels(v, language)))
+    # drawn as wide translucent bands along their lines (a width in pixels, so the corridor reads at any scale,
+    # from a province to a city); the corridor polygons of the GeoPackage are the parks' catchment, not a symbol
+    wide = plan.belts.assign(sector_label=plan.belts["sector"].map(sector_label), _col=plan.belts["sector"].map(colours),
+                             modes_label=plan.belts["modes"].map(lambda v: mode_labels(v, language)))
     name = "产业带（带）" if zh else "Industrial belts"
     layer = _line_layer(m, wide, name=name, language=language, precision=precision, gcj02=gcj02, fields=fields,
-                        tooltip_field="name_zh" if zh else "name_en", pane=LAYER_PANE["belt_corridors"],
-                        style=lambda p: web_style("belt_corridors", fillColor=p.get("_col"), color=p.get("_col")))
+                        tooltip_field="name_zh" if zh else "name_en", pane=LAYER_PANE["belts"], highlight={"opacity": 0.55},
+                        style=lambda p: web_style("belt_bands", color=p.get("_col"), lineCap="round", lineJoin="round"))
     items = [(colours[s], sector_label(s), "box") for s in dict.fromkeys(plan.belts["sector"])]
     Legend(layer, name, items).add_to(m)
     axis = plan.belts.assign(_col=plan.belts["sector"].map(colours))
