@@ -107,6 +107,9 @@ PINYIN_OVERRIDES = {
     "范县": "Fan",
     "温县": "Wen",
     "辉县": "Hui",
+    "漯河": "Luohe",
+    "殷都": "Yindu",
+    "魏都": "Weidu",
 }
 
 # A connector (a seat or hub far from every road) is an ordinary road, a little longer than its straight line.
@@ -167,8 +170,9 @@ def pinyin_name(name: str) -> str:
         syllables = PINYIN_OVERRIDES[name]
     elif stem in PINYIN_OVERRIDES:
         syllables = PINYIN_OVERRIDES[stem]
-    else:
-        syllables = "".join(lazy_pinyin(stem))
+    else:  # an apostrophe before a syllable that starts with a, o or e (Xin'an, Bo'ai), as Hanyu Pinyin writes
+        parts = lazy_pinyin(stem)
+        syllables = parts[0] + "".join(("'" if p[:1] in "aoe" else "") + p for p in parts[1:]) if parts else ""
     return syllables[:1].upper() + syllables[1:] + en
 
 

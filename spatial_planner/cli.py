@@ -239,6 +239,7 @@ def access_cmd(config_path, mode, target, resolution, out_path, zonal_path, over
     from .analysis.places import select_targets
     from .config import load_config
     from .io import write_csv, write_geotiff
+    from .outputs.qgis import time_raster_style
     from .pipeline import load_network
     from .validate import study_area_of
 
@@ -247,7 +248,8 @@ def access_cmd(config_path, mode, target, resolution, out_path, zonal_path, over
     targets = select_targets(layers, target)
     area = study_area_of(layers)
     arr, transform, crs = travel_time_surface(net, targets, area, mode=mode, resolution=resolution)
-    write_geotiff(arr, transform, crs, out_path, overwrite=bool(overwrite), description=f"minutes to {target}")
+    write_geotiff(arr, transform, crs, out_path, overwrite=bool(overwrite), description=f"minutes to {target}",
+                  style=time_raster_style())
     import numpy as np
 
     console.print(f"{len(targets)} 个目标 targets; {arr.shape[1]}×{arr.shape[0]} 像元 cells of {resolution:g} m; "
@@ -411,7 +413,7 @@ def compare_cmd(config_path, years, area, out_dir, overwrite) -> None:
                       f"{r[f'to_hsr_{first}']:.0f} → {r[f'to_hsr_{last}']:.0f}",
                       f"{r[f'to_prefecture_{first}']:.0f} → {r[f'to_prefecture_{last}']:.0f}")
     console.print(table)
-    for name, path in written.items():
+    for path in written.values():
         console.print(f"已写出 Wrote {escape(str(Path(path).resolve()))}", soft_wrap=True)
 
 

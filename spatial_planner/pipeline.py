@@ -46,26 +46,27 @@ from .analysis.indices import (
 from .analysis.linkages import (
     linkage_network,
 )
-from .analysis.published import published_cluster_check, recall
-from .analysis.years import county_access_of_year, year_gains
 from .analysis.nodes import (
     growth_poles,
     hub_access_score,
     park_level_score,
 )
+from .analysis.published import published_cluster_check, recall
+from .analysis.years import county_access_of_year, year_gains
 from .config import Config, StudyArea
 from .crs import study_area_crs
 from .io._atomic import check_free, output_lock, staged_outputs
+from .io.area import network_as_of, select_area
 from .io.builtin import read_builtin_statistics, read_published_clusters, read_sectors
 from .io.credits import data_credits
 from .io.gpkg import write_geopackage
-from .io.area import network_as_of, select_area
 from .io.readers import load_layers
 from .io.shapefile import write_shapefiles
 from .io.writers import write_csv, write_geotiff, write_html
 from .network.build import build_network
 from .network.graph import Network, far_from_network
-from .outputs.qgis import default_styles
+from .outputs.qgis import default_styles, time_raster_style
+from .outputs.qgis_project import PROJECT_FILE, write_plan_project
 from .outputs.report import markdown_report, write_report, years_markdown
 from .outputs.webmap.elements import render_html
 from .outputs.webmap.plan_map import plan_map
@@ -76,19 +77,19 @@ from .validate.layers import study_area_of, validate_layers
 __all__ = [
     "OUTPUT_FILES",
     "RunResult",
+    "accessibility_step",
+    "build_plan",
+    "coverage_notes",
+    "industry_of",
     "load_network",
     "network_of",
-    "industry_of",
-    "coverage_notes",
-    "accessibility_step",
     "run",
     "seat_times",
-    "build_plan",
 ]
 
-#: Files every run writes into its output folder (rasters add ``time_to_<kind>.tif``).
-OUTPUT_FILES = ("map.html", "plan.gpkg", "report.md", "county_access.csv", "nodes.csv", "belts.csv",
-                "priorities.csv", "clusters.csv", "county_indices.csv")
+#: Files every run writes into its output folder (rasters add ``time_to_<kind>.tif`` and its ``.qml`` style).
+OUTPUT_FILES = ("map.html", "plan.gpkg", PROJECT_FILE, "report.md", "county_access.csv", "nodes.csv",
+                "belts.csv", "priorities.csv", "clusters.csv", "county_indices.csv")
 
 
 @dataclass
@@ -259,6 +260,7 @@ def _run_in(out: Path, cfg: Config, *, overwrite: bool, progress: Callable[[str]
     for kind in cfg.accessibility.raster_to:
         key = kind.replace("-", "_")
         targets[f"time_to_{key}.tif"] = out / f"time_to_{key}.tif"
+        targets[f"time_to_{key}.qml"] = out / f"time_to_{key}.qml"
     check_free(targets.values(), overwrite=overwrite, where=str(out))
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always", DataWarning)
@@ -285,7 +287,7 @@ def _run_in(out: Path, cfg: Config, *, overwrite: bool, progress: Callable[[str]
     gpkg_layers = _gpkg_layers(layers, access, plan)
     written = _write_outputs(out, targets, gpkg_layers, layers, access, plan, fmap, cfg, overwrite=overwrite,
                              notes=caught)
-    counts = {k: int(len(v)) for k, v in gpkg_layers.items()}
+    counts = {k: len(v) for k, v in gpkg_layers.items()}
     return RunResult(out_dir=out, outputs=written, layers=gpkg_layers, counts=counts, warnings=caught, access=access,
                      plan=plan)
 
@@ -295,18 +297,25 @@ def _write_outputs(out: Path, targets: dict, gpkg_layers, layers, access, plan, 
     """Write every output into a staging folder inside ``out``, then move them into place (:func:`staged_outputs`)."""
     with staged_outputs(out, overwrite=overwrite) as staging:
         stage = {name: staging / name for name in targets}
-        write_geopackage(gpkg_layers, stage["plan.gpkg"], styles=_styles(gpkg_layers))
+        styles = _styles(gpkg_layers)
+        write_geopackage(gpkg_layers, stage["plan.gpkg"], styles=styles)
         write_csv(pd.DataFrame(access.county_access.drop(columns="geometry")), stage["county_access.csv"])
         for name, gdf in (("nodes", plan.nodes), ("belts", plan.belts), ("priorities", plan.priorities),
                           ("clusters", plan.clusters)):
             write_csv(pd.DataFrame(gdf.drop(columns="geometry")), stage[f"{name}.csv"])
         write_csv(plan.county_indices.reset_index(), stage["county_indices.csv"])
+        raster_style = time_raster_style()
         for key, (arr, transform, crs) in access.rasters.items():
-            write_geotiff(arr, transform, crs, stage[f"time_to_{key}.tif"], description=f"minutes to nearest {key}")
+            write_geotiff(arr, transform, crs, stage[f"time_to_{key}.tif"], description=f"minutes to nearest {key}",
+                          style=raster_style)
+        write_plan_project(stage[PROJECT_FILE], gpkg_layers, styles, gpkg="plan.gpkg", raster_style=raster_style,
+                           rasters={f"time_to_{key}": (f"time_to_{key}.tif", crs)
+                                    for key, (_, _, crs) in access.rasters.items()},
+                           crs=access.network.crs, title=_project_title(cfg))
         extra = _write_report(plan, cfg, access, layers, staging, notes)
         if "shp" in cfg.output.formats:
-            write_shapefiles({k: v for k, v in gpkg_layers.items()}, staging / "shp",
-                             encoding=cfg.output.shapefile_encoding)
+            write_shapefiles(dict(gpkg_layers), staging / "shp", encoding=cfg.output.shapefile_encoding,
+                             styles=styles)
             extra["shp"] = staging / "shp"
         write_html(render_html(fmap, assets=cfg.map.assets), stage["map.html"])
         names = list(targets) + [k for k in extra if k not in targets]
@@ -334,6 +343,15 @@ def _write_report(plan, cfg: Config, access, layers, folder: Path, notes: list[s
     return {"report.md": folder / "report.md"}
 
 
+def _project_title(cfg: Config) -> str:
+    """The QGIS project's title: Chinese, then English."""
+    area, year = cfg.study_area, cfg.network.year
+    zh = f"{area.name_zh} 先进制造业集群 点-带-网 布局" + (f"（{year} 年路网）" if year else "")
+    en = f"{area.name_en}: advanced-manufacturing clusters — nodes, belts, network" + (
+        f" (network of {year})" if year else "")
+    return f"{zh} — {en}"
+
+
 def _map_title(cfg: Config) -> str:
     area, year = cfg.study_area, cfg.network.year
     if cfg.map.language == "zh":
@@ -356,8 +374,8 @@ def _gpkg_layers(layers, access: AccessResult, plan) -> dict:
     return out
 
 
-def _styles(gpkg_layers) -> dict | None:
-    """QGIS styles of the GeoPackage layers."""
+def _styles(gpkg_layers) -> dict[str, str]:
+    """QGIS styles of the GeoPackage layers (stored in the GeoPackage, beside the shapefiles, in plan.qgs)."""
     return default_styles({k: v for k, v in gpkg_layers.items() if isinstance(v, gpd.GeoDataFrame)}, read_sectors())
 
 
@@ -467,7 +485,7 @@ def build_plan(layers: dict[str, gpd.GeoDataFrame], cfg: Config | None = None, *
                             neighbours=neigh, times=times, max_minutes=cfg.indices.isomorphism_minutes,
                             dissimilarity=dis)
     report["isomorphism"] = {"threshold": cfg.indices.similarity_threshold,
-                             "within_minutes": cfg.indices.isomorphism_minutes, "pairs": int(len(iso)),
+                             "within_minutes": cfg.indices.isomorphism_minutes, "pairs": len(iso),
                              "neighbour_pairs_tested": len(neigh)}
 
     # where high-end resources concentrate, and the parks' land productivity
@@ -480,7 +498,7 @@ def build_plan(layers: dict[str, gpd.GeoDataFrame], cfg: Config | None = None, *
     productivity = _park_productivity(parks)
     report["productivity"] = {"provenance": productivity["provenance"].iloc[0] if len(productivity)
                               else industry.provenance,
-                              "low": int(productivity["low_productivity"].sum()), "parks": int(len(productivity))}
+                              "low": int(productivity["low_productivity"].sum()), "parks": len(productivity)}
 
     # 点: growth poles and tiers
     hub = hub_access_score(access.county_access.set_index(access.county_access["adcode"].astype(str)).loc[codes])
@@ -505,11 +523,11 @@ def build_plan(layers: dict[str, gpd.GeoDataFrame], cfg: Config | None = None, *
 
     clusters = _clusters(net, parks, industry, cfg, sectors=sectors, counties=counties)
     report["clusters"] = {"max_minutes": cfg.clusters.max_minutes, "sector_field": cfg.clusters.sector_field,
-                          "clusters": int(len(clusters))}
+                          "clusters": len(clusters)}
     lq = location_quotient(table)
     published = _published_check(counties, parks, nodes, lq, clusters, belts.belts, sectors)
     if len(published):
-        report["published"] = {"clusters": int(len(published)), "covered": int(published["covered"].sum()),
+        report["published"] = {"clusters": len(published), "covered": int(published["covered"].sum()),
                                "recall": round(recall(published), 3)}
     return Plan(
         nodes=nodes, belts=belts.belts, belt_corridors=belts.belt_corridors, belt_segments=belts.segments,
@@ -576,7 +594,7 @@ def compare_years(years: list[int], config: Config | None = None, *, out_dir: st
     the gains) into ``out_dir`` when it is given. Returns the table, the files written and the notes.
     """
     cfg = config or Config()
-    years = sorted(set(int(y) for y in years))
+    years = sorted({int(y) for y in years})
     if len(years) < 2:
         raise ConfigError(f"two or more years are needed, got {years}", key="year",
                           fix="give --year twice, e.g. --year 2015 --year 2024.")

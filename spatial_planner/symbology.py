@@ -5,44 +5,50 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "FIELD_LABELS",
-    "CLASS_LABELS",
-    "RAIL_STYLE",
-    "ROAD_STYLE",
-    "APPROXIMATE_QUALITY",
     "APPROXIMATE_DASH",
-    "approximate_style",
-    "HUB_STYLE",
-    "PREFECTURE_PALETTE",
+    "APPROXIMATE_QUALITY",
+    "CLASS_LABELS",
     "COUNTY_STYLE",
+    "FIELD_LABELS",
+    "GAIN_COLOURS",
+    "HUB_LABELS",
+    "HUB_STYLE",
+    "ISOMORPHISM_STYLE",
+    "LAYER_PANE",
+    "LAYER_STYLE",
+    "LAYER_TITLES",
+    "LOW_PRODUCTIVITY_COLOUR",
+    "MAIN_ROAD_CLASSES",
+    "MAP_PANES",
+    "MULTI_SECTOR",
+    "MULTI_SECTOR_COLOUR",
+    "NETWORK_EDGE_STYLE",
+    "PREFECTURE_PALETTE",
     "PREFECTURE_STYLE",
     "PRIORITY_STYLE",
-    "ISOMORPHISM_STYLE",
-    "LOW_PRODUCTIVITY_COLOUR",
-    "MAP_PANES",
-    "MAIN_ROAD_CLASSES",
-    "label",
-    "GAIN_COLOURS",
-    "gain_classes",
-    "TIME_BREAKS",
-    "TIME_COLOURS",
-    "minute_class",
-    "time_colour",
-    "text_colour",
-    "minute_classes",
-    "TIER_STYLE",
-    "STRENGTH_STYLE",
-    "STRENGTH_EN",
-    "HUB_LABELS",
+    "RAIL_STYLE",
+    "RASTER_OPACITY",
+    "ROAD_STYLE",
     "STATION_COLOURS",
+    "STRENGTH_CLASSES",
+    "STRENGTH_EN",
+    "STRENGTH_STYLE",
     "TIERS",
     "TIER_EN",
     "TIER_LABEL_EN",
-    "STRENGTH_CLASSES",
-    "MULTI_SECTOR",
-    "MULTI_SECTOR_COLOUR",
-    "sector_colour",
+    "TIER_STYLE",
+    "TIME_BREAKS",
+    "TIME_COLOURS",
+    "approximate_style",
+    "gain_classes",
+    "label",
+    "minute_class",
+    "minute_classes",
     "mode_labels",
+    "sector_colour",
+    "text_colour",
+    "time_colour",
+    "web_style",
 ]
 
 #: zh / en labels of the fields shown in popups and tooltips.
@@ -220,20 +226,21 @@ PREFECTURE_PALETTE = [
 ]
 
 
-#: The context fills and outlines: counties in a near-white grey, prefecture boundaries in a darker grey.
-COUNTY_STYLE = {"fillColor": "#f3f3f1", "color": "#b4b4b4", "weight": 0.6, "fillOpacity": 0.55}
-PREFECTURE_STYLE = {"fill": False, "color": "#6b6b6b", "weight": 1.6}
-
-#: Plan colours that no context layer uses: the proposed links (magenta, dashed), 产业同构 pairs (orange, dotted)
-#: and parks of low land productivity (a dark red dashed outline).
-PRIORITY_STYLE = {"color": "#c51b7d", "weight": 4.0, "dashArray": "10 6", "opacity": 0.95}
-ISOMORPHISM_STYLE = {"color": "#ff7f00", "weight": 3.0, "dashArray": "2 5"}
-LOW_PRODUCTIVITY_COLOUR = "#a50f15"
-
 #: Leaflet panes of the web map, bottom to top (z-index): the drawing order by kind, whatever the order in which
 #: layers are switched on. Labels sit above points and below tooltips (650) and popups (700).
 MAP_PANES = {"fills": 360, "rasters": 370, "context": 380, "belts": 400, "links": 420, "points": 440,
              "labels": 620}
+
+#: The pane (drawing level) of each layer, on the web map and in the QGIS project; the travel-time rasters are in
+#: ``rasters``, the names in ``labels``.
+LAYER_PANE: dict[str, str] = {
+    "counties": "fills", "county_access": "fills", "isochrones": "fills",
+    "boundary": "context", "prefectures": "context", "corridors": "context", "rail_lines": "context",
+    "roads": "context", "network_edges": "context",
+    "belt_corridors": "belts", "clusters": "belts", "parks": "belts", "belt_segments": "belts", "belts": "belts",
+    "isomorphism": "links", "linkages": "links", "priorities": "links",
+    "seats": "points", "stations": "points", "hubs": "points", "nodes": "points",
+}
 
 
 def label(key: str, language: str = "zh") -> str:
@@ -331,6 +338,111 @@ HUB_LABELS = {
 STATION_COLOURS: dict[str, str] = {"hsr": "#4d4d4d", "conventional": "#9a9a9a", "freight_terminal": "#b59b6a"}
 
 
+#: Edges of the routing network (``network_edges``, QGIS only) by ``layer``: colour and line width (px).
+NETWORK_EDGE_STYLE: dict[str, tuple[str, float]] = {"road": ("#a0a0a0", 1.0), "rail": ("#4d4d4d", 1.5)}
+
+
+#: How each layer is drawn besides its class colours (which come from the tables above and the sector
+#: vocabulary), on the web map (:func:`web_style`) and in QGIS (:mod:`spatial_planner.outputs.qgis`):
+#: ``colour`` (one colour for the whole layer: the line colour of lines and of unfilled polygons, the fill of
+#: markers with an ``outline``), ``outline`` (outline of polygons and markers), ``width`` (line or outline
+#: width, px), ``size`` (marker diameter, px), ``dash`` (dash and gap, px), ``opacity`` (of lines, and of the
+#: outlines of a style with ``fill_opacity``, as Leaflet's ``opacity``) and ``fill_opacity`` (of polygon and
+#: marker fills). A polygon without ``outline`` is outlined in its fill colour. Area fills drawn under the plan
+#: (counties, accessibility, isochrones, belt bands, clusters) are translucent, so that what lies above them
+#: stays readable.
+LAYER_STYLE: dict[str, dict[str, object]] = {
+    "boundary": {"colour": "#000000", "width": 2.5},
+    "prefectures": {"colour": "#6b6b6b", "width": 1.6},
+    "counties": {"colour": "#f3f3f1", "outline": "#b4b4b4", "width": 0.6, "fill_opacity": 0.55},
+    "seats": {"colour": "#ffffff", "outline": "#333333", "width": 1.0, "size": 6.0, "fill_opacity": 1.0},
+    "parks": {"outline": "#555555", "width": 0.8, "fill_opacity": 0.85},
+    "stations": {"outline": "#222222", "width": 1.0, "size": 8.0, "fill_opacity": 0.9},
+    "hubs": {"outline": "#ffffff", "width": 1.5, "size": 12.0, "fill_opacity": 0.95},
+    "roads": {"opacity": 0.9},
+    "rail_lines": {},
+    "network_edges": {"opacity": 0.8},
+    "county_access": {"outline": "#666666", "width": 0.5, "fill_opacity": 0.55},
+    "isochrones": {"width": 1.0, "fill_opacity": 0.35},
+    "nodes": {"outline": "#222222", "width": 1.0, "fill_opacity": 0.95},
+    "belts": {"width": 2.0, "opacity": 0.9},
+    # the band drawn along each belt's line, under its axis: a screen width, so that it reads at any scale
+    "belt_bands": {"width": 18.0, "opacity": 0.32},
+    "belt_corridors": {"width": 1.0, "opacity": 0.6, "fill_opacity": 0.22},
+    "belt_segments": {"width": 6.0, "opacity": 0.95},
+    "clusters": {"width": 2.0, "dash": "6 3", "fill_opacity": 0.18},
+    "corridors": {"colour": "#555555", "width": 3.0, "opacity": 0.6, "dash": "1 6"},
+    "linkages": {"opacity": 0.8},
+    "priorities": {"colour": "#c51b7d", "width": 4.0, "dash": "10 6", "opacity": 0.95},
+    "isomorphism": {"colour": "#ff7f00", "width": 3.0, "dash": "2 5"},
+}
+
+#: :data:`LAYER_STYLE` keys → Leaflet path options.
+_LEAFLET_KEYS = {"width": "weight", "opacity": "opacity", "fill_opacity": "fillOpacity", "dash": "dashArray"}
+
+
+def web_style(name: str, **extra: object) -> dict[str, object]:
+    """A layer's :data:`LAYER_STYLE` as Leaflet path options (``color``, ``fillColor``, ``weight``,
+    ``opacity``, ``fillOpacity``, ``dashArray``, ``radius``), with ``extra`` options on top.
+
+    ``outline`` is the stroke ``color``; ``colour`` is the ``fillColor`` of a layer with an outline, else the
+    stroke ``color``; ``size`` (a diameter) becomes the marker ``radius``.
+    """
+    style = LAYER_STYLE.get(name, {})
+    out: dict[str, object] = {}
+    if "outline" in style:
+        out["color"] = style["outline"]
+    if "colour" in style:
+        out["fillColor" if "outline" in style else "color"] = style["colour"]
+    for key, leaflet in _LEAFLET_KEYS.items():
+        if key in style:
+            out[leaflet] = style[key]
+    if "size" in style:
+        out["radius"] = float(style["size"]) / 2  # type: ignore[arg-type]
+    return {**out, **extra}
+
+
+#: The context fills and outlines: counties in a near-white grey, prefecture boundaries in a darker grey.
+COUNTY_STYLE = web_style("counties")
+PREFECTURE_STYLE = web_style("prefectures", fill=False)
+
+#: Plan colours that no context layer uses: the proposed links (magenta, dashed), 产业同构 pairs (orange, dotted)
+#: and parks of low land productivity (a dark red dashed outline).
+PRIORITY_STYLE = web_style("priorities")
+ISOMORPHISM_STYLE = web_style("isomorphism")
+LOW_PRODUCTIVITY_COLOUR = "#a50f15"
+
+
+#: zh / en titles of the plan's layers in the QGIS project (:mod:`spatial_planner.outputs.qgis_project`).
+LAYER_TITLES: dict[str, tuple[str, str]] = {
+    "boundary": ("省界", "Province boundary"),
+    "prefectures": ("地级行政区界", "Prefecture boundaries"),
+    "counties": ("县级行政区（按地市着色）", "Counties (by prefecture)"),
+    "seats": ("县级行政中心", "County seats"),
+    "parks": ("产业园区（按首位产业）", "Industrial parks (by lead industry)"),
+    "rail_lines": ("铁路网", "Railways"),
+    "stations": ("铁路车站", "Rail stations"),
+    "roads": ("公路网", "Roads"),
+    "hubs": ("交通枢纽", "Transport hubs"),
+    "county_access": ("县域可达性（分钟）", "County access (minutes)"),
+    "isochrones": ("枢纽等时圈", "Hub isochrones"),
+    "network_edges": ("计算路网", "Routing network"),
+    "nodes": ("增长极（点，按培育层级）", "Growth poles (by tier)"),
+    "belts": ("产业带（带）", "Industrial belts"),
+    "belt_corridors": ("产业带园区汇集范围", "Belt catchments (parks counted)"),
+    "belt_segments": ("产业带集群段", "Belt segments (clusters along a belt)"),
+    "clusters": ("跨县产业集群建议", "Cross-county clusters"),
+    "corridors": ("交通通道（并行线路合并）", "Transport corridors (parallel lines merged)"),
+    "linkages": ("节点联系（网）", "Linkages"),
+    "priorities": ("优先建设/提升通道", "Priority links"),
+    "isomorphism": ("产业同构县对", "Same-structure pairs"),
+}
+
+
+#: Opacity of the travel-time rasters drawn over the map.
+RASTER_OPACITY = 0.8
+
+
 #: Cultivation tiers from the top.
 TIERS = ("国家级", "省级", "市级", "县级")
 
@@ -364,7 +476,7 @@ def text_colour(colour: str, max_luminance: float = 0.2) -> str:
 
     while luminance(rgb) > max_luminance:
         rgb = rgb * 0.9
-    return "#" + "".join(f"{int(round(v * 255)):02x}" for v in rgb)
+    return "#" + "".join(f"{round(v * 255):02x}" for v in rgb)
 
 
 def mode_labels(modes: str, language: str = "zh") -> str:

@@ -254,9 +254,14 @@ def test_a_belt_threads_poles_of_two_prefectures_and_spans_three_or_150_km():
     assert len(plan_belts(parks, poles=only_a, min_pole_prefectures=1).belts) == 1
     # three parks in two prefectures over ~90 km: too small for a province; a city-scale study lowers the bar
     small = parks[:3]
-    assert len(plan_belts(small).belts) == 0
-    assert len(plan_belts(small, min_prefectures=2).belts) == 1
-    assert len(plan_belts(small, min_length_km=80).belts) == 1
+    assert len(plan_belts(small, unit="fixed").belts) == 0
+    assert len(plan_belts(small, unit="fixed", min_prefectures=2).belts) == 1
+    assert len(plan_belts(small, unit="fixed", min_length_km=80).belts) == 1
+    # by default a study area of fewer prefectures than min_prefectures counts counties: three here
+    auto = plan_belts(small)
+    assert len(auto.belts) == 1 and auto.report["unit_counted"] == "county"
+    assert auto.belts["prefectures"].iloc[0].count("、") == 2  # the three counties it spans
+    assert plan_belts(parks).report["unit_counted"] == "prefecture"  # three prefectures: the provincial rule
 
 
 def test_bad_belt_parameters_are_config_errors():

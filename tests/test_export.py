@@ -18,12 +18,23 @@ import shapely
 import shapely.affinity
 from shapely.geometry import MultiPolygon, Point, Polygon
 
-from spatial_planner.io import gpkg as gpkg_module
-from spatial_planner._errors import ConfigError, InvalidGeometryError, OutputExistsError
-from spatial_planner.io import read_shapefiles, read_styles, write_geopackage, write_shapefiles, write_styles
 from spatial_planner import DataWarning
-from spatial_planner.io import load_henan, read_sectors
-from spatial_planner.symbology import PREFECTURE_PALETTE, RAIL_STYLE, TIME_BREAKS, TIME_COLOURS
+from spatial_planner._errors import (
+    ConfigError,
+    DataFileError,
+    InvalidGeometryError,
+    OutputExistsError,
+)
+from spatial_planner.io import gpkg as gpkg_module
+from spatial_planner.io import (
+    load_henan,
+    read_sectors,
+    read_shapefiles,
+    read_styles,
+    write_geopackage,
+    write_shapefiles,
+    write_styles,
+)
 from spatial_planner.outputs.qgis import (
     LABEL_FONT,
     default_styles,
@@ -31,13 +42,27 @@ from spatial_planner.outputs.qgis import (
     qml_graduated,
     qml_single,
 )
+from spatial_planner.symbology import (
+    COUNTY_STYLE,
+    LAYER_STYLE,
+    PREFECTURE_STYLE,
+    RAIL_STYLE,
+    TIME_BREAKS,
+    TIME_COLOURS,
+)
 
 OGRINFO = shutil.which("ogrinfo") or ("/usr/bin/ogrinfo" if os.path.exists("/usr/bin/ogrinfo") else None)
 
 
-def _rgb(hex_colour: str) -> str:
+def _rgb(hex_colour: str, alpha: float = 1.0) -> str:
+    """QGIS's ``r,g,b,a`` of a colour drawn at ``alpha`` (0–1)."""
     h = hex_colour.lstrip("#")
-    return ",".join(str(int(h[i:i + 2], 16)) for i in (0, 2, 4)) + ",255"
+    return ",".join(str(int(h[i:i + 2], 16)) for i in (0, 2, 4)) + f",{round(255 * alpha)}"
+
+
+def _fill_alpha(layer: str) -> float:
+    """The fill opacity of a layer in the shared table (opaque when it has none)."""
+    return float(LAYER_STYLE[layer].get("fill_opacity", 1.0))
 
 
 def _options(layer: ET.Element) -> dict[str, str]:
@@ -53,7 +78,7 @@ def _symbol_layers(root: ET.Element) -> dict[str, ET.Element]:
 def _ogrinfo(*args: str) -> str:
     if OGRINFO is None:
         pytest.skip("GDAL's ogrinfo is not installed (Debian: apt-get install gdal-bin); skipping the GDAL client check")
-    run = subprocess.run([OGRINFO, *args], capture_output=True, timeout=120)
+    run = subprocess.run([OGRINFO, *args], capture_output=True, timeout=120, check=False)
     assert run.returncode == 0, run.stderr.decode("utf-8", "replace")
     return run.stdout.decode("utf-8")
 
@@ -192,21 +217,27 @@ def test_default_styles_follow_the_map_palette(henan_layers, sectors):
     cats = parks.find("categories").findall("category")
     assert len(cats) == len(present) and {c.get("value") for c in cats} == present
     colour = dict(zip(sectors["code"], sectors["color"]))
-    name = dict(zip(sectors["code"], sectors["name_zh"]))
+    name = {c: f"{zh} {en}" for c, zh, en in zip(sectors["code"], sectors["name_zh"], sectors["name_en"])}
     fills = _symbol_layers(roots["parks"])
     for c in cats:
-        assert _options(fills[c.get("symbol")])["color"] == _rgb(colour[c.get("value")])
-        assert c.get("label") == name[c.get("value")]
+        assert _options(fills[c.get("symbol")])["color"] == _rgb(colour[c.get("value")], _fill_alpha("parks"))
+        assert c.get("label") == name[c.get("value")]  # Chinese first, then English
 
+    # counties: the web map's near-white context fill (COUNTY_STYLE), not labelled: county names are labelled
+    # once, on the growth poles
     counties = roots["counties"]
-    codes = sorted(henan_layers["counties"]["prefecture_adcode"].unique())
-    cats = counties.find("renderer-v2/categories").findall("category")
-    assert [c.get("value") for c in cats] == codes
-    fills = _symbol_layers(counties)
-    assert [_options(fills[c.get("symbol")])["color"] for c in cats] == [_rgb(PREFECTURE_PALETTE[i]) for i in
-                                                                          range(len(codes))]
-    assert "郑州市" in {c.get("label") for c in cats}
-    assert counties.find("labeling/settings/text-style").get("fieldName") == "name_zh"
+    assert counties.find("renderer-v2").get("type") == "singleSymbol"
+    fill = _options(_symbol_layers(counties)["0"])
+    assert fill["color"] == _rgb(COUNTY_STYLE["fillColor"], COUNTY_STYLE["fillOpacity"])
+    assert fill["outline_color"] == _rgb(COUNTY_STYLE["color"]) and float(fill["outline_width"]) == COUNTY_STYLE["weight"]
+    assert counties.find("labeling") is None and counties.get("labelsEnabled") == "0"
+    # prefectures: outlined as on the web map, named (but for a one-county prefecture, named by its pole)
+    outline = _options(_symbol_layers(roots["prefectures"])["0"])
+    assert outline["outline_color"] == _rgb(PREFECTURE_STYLE["color"])
+    assert float(outline["outline_width"]) == PREFECTURE_STYLE["weight"]
+    assert roots["prefectures"].find("labeling/settings/text-style").get("fieldName") == "name_zh"
+    shown = roots["prefectures"].find(".//dd_properties//Option[@name='Show']/Option[@name='expression']")
+    assert shown.get("value") == '"n_counties" > 1'
 
     rail = roots["rail_lines"]
     lines = _symbol_layers(rail)
@@ -217,7 +248,8 @@ def test_default_styles_follow_the_map_palette(henan_layers, sectors):
         assert opts["use_custom_dash"] == ("1" if dash else "0")
         if dash:
             assert opts["customdash"] == dash.replace(" ", ";")
-    assert {c.get("label") for c in rail.find("renderer-v2/categories")} >= {"高速铁路", "普速铁路"}
+    assert {c.get("label") for c in rail.find("renderer-v2/categories")} >= {"高速铁路 High-speed rail",
+                                                                              "普速铁路 Conventional rail"}
 
     # features flagged schematic or approximate are dashed, as on the web map: a data-defined stroke style
     for name in ("rail_lines", "parks", "stations", "hubs", "roads"):
@@ -288,12 +320,13 @@ def test_layer_styles_table_holds_one_default_style_per_layer(styled_gpkg, henan
         assert geom == geom_cols[table] and updated
         assert qml == styles[table]
         ET.fromstring(qml)
-    parks_qml = dict((r[2], r[5]) for r in rows)["parks"]
+    parks_qml = {r[2]: r[5] for r in rows}["parks"]
     cats = ET.fromstring(parks_qml).find("renderer-v2/categories").findall("category")
     assert len(cats) == henan_layers["parks"]["lead_sector"].nunique()
     auto = next(c for c in cats if c.get("value") == "auto")
     colour = dict(zip(sectors["code"], sectors["color"]))["auto"]
-    assert _options(_symbol_layers(ET.fromstring(parks_qml))[auto.get("symbol")])["color"] == _rgb(colour)
+    assert _options(_symbol_layers(ET.fromstring(parks_qml))[auto.get("symbol")])["color"] == _rgb(
+        colour, _fill_alpha("parks"))
     assert read_styles(path) == styles
 
 
@@ -451,7 +484,6 @@ def test_gbk_dbf_really_is_gbk(henan_shapefiles, henan_layers):
     encoding, folder, _ = henan_shapefiles
     dbf = (folder / "counties.dbf").read_bytes()
     header_len = int.from_bytes(dbf[8:10], "little")
-    record_len = int.from_bytes(dbf[10:12], "little")
     offset, field = 1, None  # byte 0 of a record is the deletion flag
     for i in range(32, header_len - 1, 32):
         desc = dbf[i:i + 32]
@@ -614,8 +646,23 @@ def test_unknown_encoding_is_refused(tmp_path, henan_layers):
     assert not (tmp_path / "out").exists()
 
 
-def test_one_palette_for_the_web_map_the_figures_and_qgis(sectors):
-    """Tier colours and sizes come from spatial_planner.symbology in all three clients."""
+def _web_marker_styles(page: str) -> dict[str, dict]:
+    """Name → Leaflet style of each marker of the one styled point layer of a folium page (its styler function)."""
+    import json
+    import re
+
+    body = re.search(r"function geo_json_\w+_styler\(feature\) \{(.*?)\n\s*\}\n", page, re.DOTALL).group(1)
+    cases = {name: json.loads(style) for name, style in re.findall(r'case "(.*?)":\s*return (\{.*?\});', body)}
+    default = re.search(r"default:\s*return (\{.*?\});", body)
+    return {**cases, None: json.loads(default.group(1))} if default else cases
+
+
+def test_one_palette_for_the_web_map_the_figures_and_qgis(sectors, henan_layers, tmp_path):
+    """Tier colours, outlines, opacities and sizes come from spatial_planner.symbology in all three clients:
+    the web map's markers, the PNG map's markers and the QGIS style agree, tier by tier."""
+    import folium
+    from PIL import Image
+
     from spatial_planner.outputs import figures
     from spatial_planner.outputs.webmap import add_plan_layers, render_html
     from spatial_planner.results import Plan
@@ -623,25 +670,38 @@ def test_one_palette_for_the_web_map_the_figures_and_qgis(sectors):
 
     nodes = gpd.GeoDataFrame({"name_zh": ["郑州", "洛阳", "开封", "兰考"], "name_en": ["a", "b", "c", "d"],
                               "rank": [1, 2, 3, 4], "tier": list(TIER_STYLE), "score": [0.9, 0.6, 0.4, 0.1]},
-                             geometry=[Point(113.6 + i / 10, 34.7) for i in range(4)], crs="EPSG:4490")
-    # QGIS: each tier's marker has the palette's colour and the web marker's diameter
+                             geometry=[Point(113.6 + i / 2, 34.2) for i in range(4)], crs="EPSG:4490")
+    tier_of = dict(zip(nodes["name_zh"], nodes["tier"]))
+    # QGIS: each tier's marker
     root = ET.fromstring(default_styles({"nodes": nodes}, sectors)["nodes"])
     markers = _symbol_layers(root)
-    for cat in root.find("renderer-v2/categories"):
-        opts = _options(markers[cat.get("symbol")])
-        colour, radius, _ = TIER_STYLE[cat.get("value")]
-        assert opts["color"] == _rgb(colour) and float(opts["size"]) == 2 * radius
-    # web map: the nodes legend shows the same colours, and the markers are styled from the same table
+    qgis = {cat.get("value"): _options(markers[cat.get("symbol")]) for cat in root.find("renderer-v2/categories")}
+    assert set(qgis) == set(TIER_STYLE)
+    # web map: each marker's style, read from the page
     empty = gpd.GeoDataFrame(geometry=[], crs="EPSG:4490")
     plan = Plan(nodes=nodes, belts=empty, belt_corridors=empty, corridors=empty, linkages=empty, priorities=empty,
                 clusters=empty, isomorphism=empty, industry=pd.DataFrame(), lq=pd.DataFrame(),
                 county_indices=pd.DataFrame(), productivity=pd.DataFrame())
-    import folium
-
     m = folium.Map(tiles=None)
     add_plan_layers(m, plan, sectors=sectors)
     page = render_html(m, assets="cdn")
-    for colour, radius, _ in TIER_STYLE.values():
-        assert f"background:{colour}" in page
-    # figures: the PNG maps and charts read the very same table
-    assert figures.TIER_STYLE is TIER_STYLE
+    web = _web_marker_styles(page)
+    web[nodes["name_zh"][0]] = web.pop(None, web.get(nodes["name_zh"][0]))  # folium's default case is the first
+    assert set(web) == set(tier_of)
+    for name, style in web.items():
+        colour, radius, _ = TIER_STYLE[tier_of[name]]
+        opts = qgis[tier_of[name]]
+        assert style["fillColor"] == colour and opts["color"] == _rgb(colour, style["fillOpacity"])
+        assert opts["outline_color"] == _rgb(style["color"]) and float(opts["outline_width"]) == style["weight"]
+        assert float(opts["size"]) == 2 * style["radius"] == 2 * radius  # QGIS diameter = web radius × 2
+        assert f"background:{colour}" in page  # the legend
+    # figures: the PNG map draws every tier's marker in the tier's colour
+    try:
+        figures.cjk_font()
+    except DataFileError as exc:  # no CJK font: the figures are not drawn at all
+        pytest.skip(f"no CJK font for the figures ({exc}); install fonts-noto-cjk")
+    path = figures.map_plan_png(henan_layers, plan, tmp_path / "plan.png")
+    rgb = np.asarray(Image.open(path).convert("RGB")).astype(int)
+    for tier, (colour, _, _) in TIER_STYLE.items():
+        target = np.array([int(colour[k:k + 2], 16) for k in (1, 3, 5)])
+        assert (np.abs(rgb - target).max(axis=-1) <= 2).sum() >= 10, f"no {tier} marker in {colour} on the PNG map"

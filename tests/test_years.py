@@ -21,7 +21,14 @@ def test_network_as_of_leaves_out_what_opened_later():
     assert {"hsr_jingguang", "hsr_zhengxu", "hsr_zhengwan", "ic_zhengkai"} <= later
     assert set(layers["rail_lines"]["line_id"]) == set(rail["line_id"]) - later
     assert "hsr_zhengxi" in set(layers["rail_lines"]["line_id"])  # opened 2010
-    assert set(layers["roads"]["road_id"]) == set(roads.loc[~(pd.to_numeric(roads["opened"]) > 2010), "road_id"])
+    opened_later = pd.to_numeric(roads["opened"]) > 2010
+    fast = roads["road_class"].isin(["expressway", "provincial_expressway", "motorway"])
+    assert set(layers["roads"]["road_id"]) == set(roads.loc[~opened_later | fast, "road_id"])
+    # an expressway not yet open is the ordinary road its traffic used: a second-class road, flagged schematic
+    older = layers["roads"].set_index("road_id").loc[sorted(set(roads.loc[opened_later & fast, "road_id"]))]
+    assert len(older) and (older["road_class"] == "second_class").all() and (older["design_speed_kmh"] == 60).all()
+    assert (older["geometry_quality"] == "schematic").all() and older["name_zh"].str.endswith("（通车前：按二级公路）").all()
+    assert f"{len(older)} 段按通车前的二级公路" in note
     # a station goes when every line it lies on does
     gone = {s for s, ls in zip(stations["station_id"], stations["lines"])
             if ls and all(x in later for x in ls.split(";"))}
@@ -59,8 +66,10 @@ def test_compare_years_gains_never_negative(zhengzhou_gains):
     # 郑州航空港 (2022) and 郑州东 (the 米 network) came after 2010; 郑州 and the 郑西 stations were there
     hsr = gains.set_index("name_zh")["to_hsr_saved"]
     assert hsr["新郑市"] > 10 and hsr["中牟县"] > 5 and hsr["巩义市"] == 0 and (hsr > 1).sum() >= 3
-    # 登封 got onto an expressway (S60 商登, 2017): the largest gain in potential, far ahead of the city centre
-    assert gains["name_zh"].iloc[0] == "登封市" and gains["potential_gain_pct"].iloc[0] > 100
+    # 登封 got onto an expressway (S60 商登, 2017; before it, a second-class road on its line): the largest gain
+    # in potential, well ahead of the city centre
+    assert gains["name_zh"].iloc[0] == "登封市" and gains["potential_gain_pct"].iloc[0] > 25
+    assert gains["potential_gain_pct"].iloc[0] > 2 * gains.set_index("name_zh").loc["金水区", "potential_gain_pct"]
     assert np.allclose(gains["to_hsr_saved"], gains["to_hsr_2010"] - gains["to_hsr_2024"], atol=0.011)
     assert gains["potential_gain_pct"].is_monotonic_decreasing
 

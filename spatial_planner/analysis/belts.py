@@ -110,6 +110,10 @@ class BeltParams:
     max_gap_km: float = 40.0
     min_counties: int = 2
     top: int = 15
+    #: ``"auto"``: a study area of fewer prefectures than ``min_prefectures`` (a city-scale plan) counts counties
+    #: where the rules count prefectures, so that a belt there threads poles of several counties; ``"fixed"``:
+    #: prefectures always.
+    unit: str = "auto"
 
 
 #: (key, test, what it must be) of :func:`check_params`.
@@ -144,6 +148,8 @@ def check_params(params: BeltParams) -> BeltParams:
     if params.step_km > params.bandwidth_km:
         raise ConfigError(f"step_km {params.step_km} is larger than bandwidth_km {params.bandwidth_km}",
                           key="belts.step_km", fix="sample the profile at most once per bandwidth, e.g. 1 km.")
+    if params.unit not in ("auto", "fixed"):
+        raise ConfigError(f"{params.unit!r} is not a unit", key="belts.unit", fix='give belts.unit "auto" or "fixed".')
     bad = [t for t in params.pole_tiers if t not in TIERS]
     if bad:
         raise ConfigError(f"unknown tier(s) {bad}", key="belts.pole_tiers", fix=f"use some of {', '.join(TIERS)}.")
@@ -428,6 +434,20 @@ def _stretches(ctx: _Context, corridor_id: str, key: str, tau: float) -> list[tu
     return bridge_gaps(above_intervals(x, f, tau), gap_km=p.gap_km, gap_share=p.gap_share)
 
 
+def _units(counties: pd.DataFrame | None, nodes: gpd.GeoDataFrame | None, p: BeltParams
+           ) -> tuple[pd.DataFrame | None, gpd.GeoDataFrame | None, str]:
+    """The places the belt rules count: prefectures, or, at city scale (``unit = "auto"`` and fewer prefectures
+    in the study area than ``min_prefectures``), counties, each standing for its own "prefecture"."""
+    if p.unit != "auto" or counties is None or not len(counties) or "prefecture_zh" not in counties.columns:
+        return counties, nodes, "prefecture"
+    if counties["prefecture_zh"].nunique() >= p.min_prefectures:
+        return counties, nodes, "prefecture"
+    counties = counties.assign(prefecture_zh=counties["name_zh"].astype(str))
+    if nodes is not None and "prefecture_zh" in nodes.columns and "name_zh" in nodes.columns:
+        nodes = nodes.assign(prefecture_zh=nodes["name_zh"].astype(str))
+    return counties, nodes, "county"
+
+
 def _why_not(cand: dict, p: BeltParams, multi: bool) -> str:
     """Why a stretch is not a belt (empty when it is)."""
     if len(cand["park_ids"]) < p.min_parks:
@@ -678,6 +698,7 @@ def find_belts(
     p = check_params(params or BeltParams())
     if nodes is None:
         p = BeltParams(**{**p.__dict__, "min_pole_prefectures": 0})
+    counties, nodes, unit = _units(counties, nodes, p)
     industry = industry if industry is not None else industry_table(parks, parks["county_adcode"].astype(str).unique())
     ctx = _context(corridors, parks, nodes=nodes, hub_access=hub_access, industry=industry, p=p, sectors=sectors,
                    counties=counties)
@@ -694,7 +715,7 @@ def find_belts(
     segments = gpd.GeoDataFrame(segs, columns=SEGMENT_COLUMNS, geometry="geometry", crs=crs)
     counts = lines["corridor_id"].value_counts()
     out_corr = corridors.assign(n_belts=corridors["corridor_id"].map(counts).fillna(0).astype(int))
-    report = {**{k: v for k, v in p.__dict__.items()}, "corridors": int(len(corridors)),
+    report = {**{k: v for k, v in p.__dict__.items()}, "unit_counted": unit, "corridors": int(len(corridors)),
               "candidates": int(len(cands) + sum(rejected.values())), "rejected": rejected,
               "merged": int(merged), "qualifying": int(len(kept)), "selected": int(len(lines)),
               "densities": {k: round(v, 4) for k, v in densities.items() if v > 0}}

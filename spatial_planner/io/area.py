@@ -191,14 +191,22 @@ def _opened(g: gpd.GeoDataFrame) -> pd.Series:
                                                                                               index=g.index)
 
 
+#: What an expressway that had not opened yet stands for in an earlier year's network: an ordinary second-class
+#: road along its alignment (二级公路, 60 km/h). The network holds trunk roads only, and OSM draws today's
+#: expressway where the traffic of its corridor ran on older roads; dropping it outright would cut the corridor.
+PRE_OPENING = {"road_class": "second_class", "design_speed_kmh": 60.0}
+_EXPRESSWAY_CLASSES = ("expressway", "provincial_expressway", "motorway")
+
+
 def network_as_of(layers: dict[str, gpd.GeoDataFrame], year: int) -> str | None:
     """Keep, in place, the network as it stood at the end of ``year``; return a note on what was left out.
 
-    Rail lines and roads whose ``opened`` year is later are dropped; features without a year are kept (they
-    are taken to exist, and the note counts them). A station is dropped when every line it lists is; a
-    station listing no line is kept.
+    Rail lines and roads whose ``opened`` year is later are dropped, except expressways, which become ordinary
+    second-class roads along their alignment (:data:`PRE_OPENING`, flagged ``geometry_quality = "schematic"``);
+    features without a year are kept (they are taken to exist, and the note counts them). A station is dropped
+    when every line it lists is; a station listing no line is kept.
     """
-    dropped, unknown = {}, {}
+    dropped, unknown, downgraded = {}, {}, 0
     gone_lines: set[str] = set()
     for name, id_col in (("rail_lines", "line_id"), ("roads", "road_id")):
         g = layers.get(name)
@@ -208,6 +216,18 @@ def network_as_of(layers: dict[str, gpd.GeoDataFrame], year: int) -> str | None:
         later = (opened > year).to_numpy()
         if name == "rail_lines" and id_col in g.columns:
             gone_lines = set(g.loc[later, id_col].astype(str))
+        if name == "roads" and "road_class" in g.columns:
+            older = later & g["road_class"].astype(str).isin(_EXPRESSWAY_CLASSES).to_numpy()
+            g = g.copy()
+            for col, value in {**PRE_OPENING, "geometry_quality": "schematic"}.items():
+                if isinstance(value, float):  # a speed: numbers, whatever the file stored
+                    g[col] = pd.to_numeric(g[col], errors="coerce") if col in g.columns else float("nan")
+                if col in g.columns or col != "geometry_quality":
+                    g.loc[older, col] = value
+            if "name_zh" in g.columns:
+                g.loc[older, "name_zh"] = g.loc[older, "name_zh"].fillna("").astype(str) + "（通车前：按二级公路）"
+            downgraded = int(older.sum())
+            later = later & ~older
         layers[name] = g[~later].copy()
         dropped[name] = int(later.sum())
         unknown[name] = int(opened.isna().sum())
@@ -217,11 +237,15 @@ def network_as_of(layers: dict[str, gpd.GeoDataFrame], year: int) -> str | None:
         gone = served.map(lambda ls: bool(ls) and all(x in gone_lines for x in ls)).to_numpy()
         layers["stations"] = st[~gone].copy()
         dropped["stations"] = int(gone.sum())
-    if not any(dropped.values()):
+    if not any(dropped.values()) and not downgraded:
         return None
-    return (f"路网按 {year} 年底：去掉其后开通的 " + "、".join(f"{k} {v}" for k, v in dropped.items() if v)
+    older_zh = f"；其后通车的高速公路 {downgraded} 段按通车前的二级公路（60 km/h）计" if downgraded else ""
+    older_en = (f"; {downgraded} expressway sections that opened later count as the second-class roads "
+                "(60 km/h) their traffic used before") if downgraded else ""
+    return (f"路网按 {year} 年底：去掉其后开通的 " + ("、".join(f"{k} {v}" for k, v in dropped.items() if v) or "—")
+            + older_zh
             + "；无开通年份的要素视为已有（" + "、".join(f"{k} {v}" for k, v in unknown.items()) + "）— network as "
-            f"of the end of {year}: left out what opened later (" + ", ".join(f"{k} {v}" for k, v in dropped.items()
-                                                                       if v)
-            + "); features without an opening year are taken to exist (" + ", ".join(f"{k} {v}" for k, v in
+            f"of the end of {year}: left out what opened later (" + (", ".join(f"{k} {v}" for k, v in dropped.items()
+                                                                        if v) or "none")
+            + ")" + older_en + "; features without an opening year are taken to exist (" + ", ".join(f"{k} {v}" for k, v in
                                                                                     unknown.items()) + ")")

@@ -15,7 +15,7 @@ import pyogrio
 from .._errors import DataFileError, DataWarning
 from ._atomic import atomic_output
 
-__all__ = ["write_geopackage", "gpkg_layer_counts", "write_styles", "read_styles"]
+__all__ = ["gpkg_layer_counts", "read_styles", "write_geopackage", "write_styles"]
 
 
 def _gpkg_safe(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -52,7 +52,7 @@ def write_geopackage(
         Replace an existing file.
     styles
         Layer name → QGIS QML (for example
-        :func:`spatial_planner.qgis_styles.default_styles`), stored in the
+        :func:`spatial_planner.outputs.qgis.default_styles`), stored in the
         GeoPackage's ``layer_styles`` table as the layers' default styles
         before the file is renamed into place, so QGIS opens the layers styled.
 

@@ -23,15 +23,16 @@ from .._errors import (
 )
 from ..schema import SCHEMAS
 from ._atomic import atomic_output, check_free
+from .qml import rename_qml_fields
 
 __all__ = [
     "FIELD_NAMES_CSV",
     "FIELD_TYPES_CSV",
-    "file_stem",
-    "write_shapefiles",
-    "read_shapefiles",
     "SHAPEFILE_ENCODINGS",
+    "file_stem",
     "full_field_names",
+    "read_shapefiles",
+    "write_shapefiles",
 ]
 
 _ENCODING_ALIASES = {"UTF8": "UTF-8", "UTF-8": "UTF-8", "65001": "UTF-8",
@@ -148,7 +149,7 @@ def _convert_column(s: pd.Series) -> tuple[pd.Series, str, str | None]:
         return _as_text(s, fn), str(dtype), None
     if pd.api.types.is_numeric_dtype(dtype):
         return s, str(dtype), None
-    if pd.api.types.is_string_dtype(dtype) and not dtype == object:
+    if pd.api.types.is_string_dtype(dtype) and dtype != object:
         return s, "str", None
     values = [v for v in s if not _is_missing(v)]
     kinds = {type(v) for v in values}
@@ -302,6 +303,7 @@ def write_shapefiles(
     *,
     encoding: str = "UTF-8",
     overwrite: bool = False,
+    styles: Mapping[str, str] | None = None,
 ) -> dict:
     """Write each layer as a shapefile into one folder, atomically, losing no attribute.
 
@@ -343,11 +345,20 @@ def write_shapefiles(
         to each ``.cpg`` (and, for GBK, to the ``.dbf`` language driver byte).
     overwrite
         Replace an existing folder.
+    styles
+        Layer name → QGIS style (QML) naming the layer's full field names
+        (for example :func:`spatial_planner.outputs.qgis.default_styles`):
+        written as ``<layer>.qml`` beside ``<layer>.shp``, with its field
+        references renamed to the shapefile's field names
+        (:func:`~spatial_planner.io.rename_qml_fields`), so that QGIS opens
+        the shapefile styled. Styles of tables and of layers not written are
+        ignored.
 
     Returns
     -------
     dict
         ``folder`` (Path), ``encoding``, ``files`` (layer → written path),
+        ``styles`` (layer → written ``.qml``),
         ``field_names`` (layer → {shapefile field → full name}, renamed fields
         only), ``field_names_csv``, ``field_types_csv``, ``long_text``
         (layer → {"file": Path, "values": count}) and ``notes`` (list of
@@ -363,6 +374,7 @@ def write_shapefiles(
     """
     enc = _shapefile_encoding(encoding)
     codec = SHAPEFILE_ENCODINGS[enc]
+    styles = dict(styles or {})
     final = Path(folder)
     if final.exists() and not final.is_dir():
         raise OutputExistsError(f"output exists and is not a folder: {final}", layer=str(final),
@@ -375,6 +387,8 @@ def write_shapefiles(
     reserved = {FIELD_NAMES_CSV.lower(), FIELD_TYPES_CSV.lower()}
     for p in prepared:
         wanted = [f"{p.stem}.csv"] if p.table else [f"{p.stem}.{ext}" for ext in ("shp", "shx", "dbf", "prj", "cpg")]
+        if not p.table and p.name in styles:
+            wanted.append(f"{p.stem}.qml")
         if p.sidecar is not None:
             wanted.append(f"{p.stem}{_LONG_TEXT_SUFFIX}")
         for fname in wanted:
@@ -382,7 +396,7 @@ def write_shapefiles(
                 raise DataFileError(f"layer '{p.name}' would overwrite {fname}", layer=p.name,
                                     fix="rename the layer so that each layer gets its own file names.")
             files[fname.lower()] = p.name
-    result = {"folder": final, "encoding": enc, "files": {}, "field_names": {}, "long_text": {},
+    result = {"folder": final, "encoding": enc, "files": {}, "styles": {}, "field_names": {}, "long_text": {},
               "field_names_csv": final / FIELD_NAMES_CSV, "field_types_csv": final / FIELD_TYPES_CSV, "notes": []}
     with atomic_output(final, overwrite=overwrite, folder=True) as tmp:
         name_rows, type_rows = [], []
@@ -398,6 +412,9 @@ def write_shapefiles(
                     pyogrio.write_dataframe(p.frame, shp, driver="ESRI Shapefile", encoding=enc)
                 _check_cpg(shp, enc)
                 result["files"][p.name] = final / f"{p.stem}.shp"
+                if p.name in styles:
+                    (tmp / f"{p.stem}.qml").write_text(rename_qml_fields(styles[p.name], p.short), encoding="utf-8")
+                    result["styles"][p.name] = final / f"{p.stem}.qml"
                 renamed = {short: full for full, short in p.short.items() if short != full}
                 result["field_names"][p.name] = renamed
                 name_rows += [(p.name, short, full) for short, full in renamed.items()]
@@ -519,7 +536,7 @@ def read_shapefiles(folder: str | os.PathLike) -> dict[str, pd.DataFrame]:
     root = Path(folder)
     if not root.is_dir():
         raise DataFileError(f"no such folder: {root}", layer=str(root), fix="pass the folder write_shapefiles wrote.")
-    read_csv = lambda p: pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")  # noqa: E731
+    read_csv = lambda p: pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     names = read_csv(root / FIELD_NAMES_CSV) if (root / FIELD_NAMES_CSV).exists() else None
     types = read_csv(root / FIELD_TYPES_CSV) if (root / FIELD_TYPES_CSV).exists() else None
     if types is not None:

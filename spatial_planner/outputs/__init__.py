@@ -1,6 +1,6 @@
-"""What a run delivers: the web map, QGIS styles, static figures and maps, and the report."""
+"""What a run delivers: the web map, QGIS styles and project, static figures and maps, and the report."""
 
-from . import figures, qgis, report, webmap
+from . import figures, qgis, qgis_project, report, webmap
 from .webmap import build_map, render_html
 
-__all__ = ["figures", "qgis", "report", "webmap", "build_map", "render_html"]
+__all__ = ["build_map", "figures", "qgis", "qgis_project", "render_html", "report", "webmap"]

@@ -202,13 +202,15 @@ def _belt_lines(plan, b: dict, *, top: int, figures: dict[str, str] | None) -> l
     """Section 2: corridors, the belts' rule and table, their segments and the figure."""
     belts = plan.belts.head(top)
     rej = b.get("rejected", {})
+    place = "县区" if b.get("unit_counted") == "county" else "地市"
     lines = ["## 2 产业带 Industrial belts (带)", "",
              f"交通通道 {b['corridors']} 条：走向一致的铁路与高速公路合并（较短线路至少 {b['join_share']:.0%} 位于另一线 "
              f"{b['join_km']} km 内），沿最长线路（参照线）计里程；参照线两侧 {b['corridor_km']} km 内的园区与增长极属于该通道。"
              f"各产业沿参照线的规模经四次核平滑（半径 {b['bandwidth_km']} km），高于该产业沿全部通道平均线密度 × "
              f"{b['threshold']} 的路段为候选，断档不超过 max({b['gap_km']} km, {b['gap_share']} × 两侧路段长度之和) 的相连；"
-             f"产业带须至少 {b['min_parks']} 个园区、串联至少 {b['min_pole_prefectures']} 个地市的增长极（"
-             f"{'/'.join(b['pole_tiers'])}），并跨至少 {b['min_prefectures']} 个地市或长不少于 {b['min_length_km']} km。"
+             f"产业带须至少 {b['min_parks']} 个园区、串联至少 {b['min_pole_prefectures']} 个{place}的增长极（"
+             f"{'/'.join(b['pole_tiers'])}），并跨至少 {b['min_prefectures']} 个{place}或长不少于 {b['min_length_km']} km"
+             + ("（研究区不足三个地市，按县区计）" if place == "县区" else "") + "。"
              f"先进制造业走廊取先进制造业各门类之和的剖面，须至少两个门类各占 {b['mix_share']:.0%}。同一通道上交并比 ≥ "
              f"{b['merge_overlap']} 的路段合并为一条带（各产业列入“产业构成”）。候选 {b['candidates']} 段，"
              f"不足园区数 {rej.get('parks', 0)}、增长极不足 {rej.get('poles', 0)}、跨度不足 {rej.get('extent', 0)}、"

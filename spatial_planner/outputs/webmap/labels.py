@@ -129,6 +129,7 @@ def add_place_labels(m: folium.Map, *, prefectures: gpd.GeoDataFrame | None = No
                                                  .to_crs(prefectures.crs)), precision=precision, gcj02=gcj02)
         g = folium.FeatureGroup(name="地市名称" if language == "zh" else "Prefecture names", show=True)
         for text, pt in zip(pts[field].astype(str), pts.geometry):
+            text = text.removesuffix(" City")  # "Luoyang", as English maps name a prefecture
             _marker(pt.y, pt.x, text, kind="prefecture", css="sp-l-prefecture", always=True).add_to(g)
         g.add_to(m)
         groups.append(g)

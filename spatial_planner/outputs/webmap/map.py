@@ -30,6 +30,7 @@ from ...symbology import (
     APPROXIMATE_QUALITY,
     COUNTY_STYLE,
     HUB_STYLE,
+    LAYER_PANE,
     LOW_PRODUCTIVITY_COLOUR,
     MAIN_ROAD_CLASSES,
     PREFECTURE_STYLE,
@@ -38,6 +39,7 @@ from ...symbology import (
     STATION_COLOURS,
     approximate_style,
     label,
+    web_style,
 )
 from .assets import KEEP_CSS, KEEP_JS
 from .elements import Attribution, FitStudyArea, Legend, MapNote, PlaceSearch
@@ -51,7 +53,7 @@ from .prepare import (
     split_straight_parts,
 )
 
-__all__ = ["add_layer", "build_map", "MapConfig"]
+__all__ = ["MapConfig", "add_layer", "build_map"]
 
 
 # --------------------------------------------------------------------------- data preparation
@@ -70,6 +72,7 @@ def add_layer(
     show: bool = True,
     search_field: str | None = None,
     pane: str = "context",
+    highlight: dict | None = None,
 ) -> folium.GeoJson:
     """Add one GeoDataFrame as a toggled overlay with escaped popups and tooltips.
 
@@ -83,7 +86,9 @@ def add_layer(
     point_style
         For point layers: ``f(properties) -> dict`` of CircleMarker options.
     search_field
-        Column to make searchable (folium Search plugin).
+        Column to make searchable (one search box for the whole map).
+    highlight
+        Leaflet path options while the pointer is over a feature (default: a black 3 px outline).
     """
     shown = list(dict.fromkeys([*fields] + ([tooltip_field] if tooltip_field else [])))
     if "geometry_quality" in shown and "geometry_quality" in gdf.columns:
@@ -115,7 +120,7 @@ def add_layer(
         show=show,
         popup=folium.GeoJsonPopup(fields=present, aliases=aliases, labels=True, localize=False) if present else None,
         tooltip=folium.GeoJsonTooltip(fields=[tooltip_field], labels=False) if tooltip_field in data.columns else None,
-        highlight_function=(lambda f: {"weight": 3, "color": "#000"}) if point_style is None else None,
+        highlight_function=(lambda f, h=highlight or {"weight": 3, "color": "#000"}: h) if point_style is None else None,
         smooth_factor=1.0,
         **kwargs,
     )
@@ -288,7 +293,7 @@ def _draw_counties(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Cont
     layer = add_layer(
         m, c, name=name, fields=["name_zh", "name_en", "adcode", "prefecture_zh", "kind", "area_km2"],
         language=lang, tooltip_field="name_zh" if zh else "name_en", search_field="name_zh", style=COUNTY_STYLE,
-        pane="fills",
+        pane=LAYER_PANE["counties"],
     )
     Legend(layer, name, [(COUNTY_STYLE["fillColor"], "县区" if zh else "county", "box")]).add_to(m)
 
@@ -298,7 +303,8 @@ def _draw_prefectures(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _C
     p = web("prefectures", simplify_m=cfg.simplify_m, coverage=True)
     name = "地级行政区界" if zh else "Prefecture boundaries"
     layer = add_layer(m, p, name=name, fields=["name_zh", "name_en", "adcode", "n_counties", "area_km2"],
-                      language=lang, tooltip_field="name_zh" if zh else "name_en", style=PREFECTURE_STYLE)
+                      language=lang, tooltip_field="name_zh" if zh else "name_en", style=PREFECTURE_STYLE,
+                      pane=LAYER_PANE["prefectures"])
     Legend(layer, name, [(PREFECTURE_STYLE["color"], "地级市界" if zh else "Prefecture boundary", "line")]).add_to(m)
 
 
@@ -320,12 +326,12 @@ def _draw_roads(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context
                              (r[~main], "普通干线公路" if zh else "Other roads", not main.any())):
         if len(part):
             _class_lines(m, part.copy(), "road_class", ROAD_STYLE, ("#bbb", 1, None), name=name + suffix, cx=cx,
-                         opacity=0.9, fields=fields, show=show)
+                         opacity=web_style("roads").get("opacity"), fields=fields, show=show)
 
 
 def _draw_rail_lines(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context) -> None:
     _class_lines(m, split_straight_parts(cx.web("rail_lines")), "rail_class", RAIL_STYLE, ("#555", 2, None),
-                 name="铁路网" if cx.zh else "Railways", cx=cx,
+                 name="铁路网" if cx.zh else "Railways", cx=cx, opacity=web_style("rail_lines").get("opacity"),
                  fields=["name_zh", "name_en", "rail_class_label", "design_speed_kmh", "opened", "geometry_quality",
                          "straight_legs"])
 
@@ -362,8 +368,8 @@ def _draw_parks(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context
         fields=["name_zh", "name_en", "level", "park_type", "prefecture_zh", "lead_sector_label", "sectors_label",
                 "area_km2", "footprint_km2", "productivity", "low_productivity", "geometry_quality", "_fill"],
         language=lang, tooltip_field="name_zh" if zh else "name_en", search_field="name_zh",
-        style=lambda p: {"fillColor": p.get("_fill", "#999"), "color": "#555", "weight": 0.8, "fillOpacity": 0.85},
-        pane="belts",
+        style=lambda p: web_style("parks", fillColor=p.get("_fill", "#999")),
+        pane=LAYER_PANE["parks"],
     )
     present = [s for s in colour_of if s in set(layers["parks"]["lead_sector"])]
     Legend(layer, name, [(colour_of[s], sector_name[s], "box") for s in present], position="bottomleft").add_to(m)
@@ -373,7 +379,7 @@ def _draw_parks(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context
         llayer = add_layer(m, low, name=lname, language=lang, show=False, tooltip_field="name_zh" if zh else "name_en",
                            fields=["name_zh", "name_en", "level", "lead_sector_label", "productivity"],
                            style={"fill": False, "color": LOW_PRODUCTIVITY_COLOUR, "weight": 3, "dashArray": "4 3"},
-                           pane="belts")
+                           pane=LAYER_PANE["parks"])
         Legend(llayer, lname, [(LOW_PRODUCTIVITY_COLOUR, "低于其级别下限" if zh else "below the floor of its level",
                                 "dash")]).add_to(m)
 
@@ -393,9 +399,8 @@ def _draw_stations(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Cont
     layer = add_layer(
         m, st, name=name, fields=["name_zh", "name_en", "station_type_label", "lines", "_station_type"],
         language=lang, tooltip_field="name_zh" if zh else "name_en", show=False,
-        point_style=lambda p: {"color": "#222", "fillColor": colours.get(p.get("_station_type"), "#777"),
-                               "radius": 4, "weight": 1, "fillOpacity": 0.9},
-        pane="points",
+        point_style=lambda p: web_style("stations", fillColor=colours.get(p.get("_station_type"), "#777")),
+        pane=LAYER_PANE["stations"],
     )
     Legend(layer, name, [(v, label(k, lang) if k != "hsr" else ("高铁站" if zh else "HSR station"), "point")
                          for k, v in colours.items() if k in set(st["station_type"])]).add_to(m)
@@ -413,9 +418,8 @@ def _draw_hubs(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context)
         m, h, name=name, fields=["name_zh", "name_en", "hub_type_label", "iata", "level", "geometry_quality",
                                  "_hub_type"],
         language=lang, tooltip_field="name_zh" if zh else "name_en", search_field=None,
-        point_style=lambda p: {"color": "#fff", "fillColor": HUB_STYLE.get(p.get("_hub_type"), "#777"),
-                               "radius": 6, "weight": 1.5, "fillOpacity": 0.95},
-        pane="points",
+        point_style=lambda p: web_style("hubs", fillColor=HUB_STYLE.get(p.get("_hub_type"), "#777")),
+        pane=LAYER_PANE["hubs"],
     )
     Legend(layer, name, [(HUB_STYLE[k], label(k, lang), "point") for k in HUB_STYLE
                          if k in set(h["hub_type"])]).add_to(m)
@@ -428,10 +432,10 @@ def _draw_seats(m: folium.Map, layers: dict[str, gpd.GeoDataFrame], cx: _Context
     layer = add_layer(
         m, s, name=name, fields=["name_zh", "name_en", "adcode", "prefecture_zh"], language=lang,
         tooltip_field="name_zh" if zh else "name_en", show=False,
-        point_style=lambda p: {"color": "#333", "fillColor": "#fff", "radius": 3, "weight": 1, "fillOpacity": 1},
-        pane="points",
+        point_style=lambda p: web_style("seats"),
+        pane=LAYER_PANE["seats"],
     )
-    Legend(layer, name, [("#ffffff", "县级政府驻地" if zh else "County government seat", "point")]).add_to(m)
+    Legend(layer, name, [(web_style("seats")["fillColor"], "县级政府驻地" if zh else "County government seat", "point")]).add_to(m)
 
 #: The input layers build_map draws, in drawing order.
 _DRAWERS = {"counties": _draw_counties, "prefectures": _draw_prefectures, "roads": _draw_roads, "rail_lines": _draw_rail_lines, "parks": _draw_parks, "stations": _draw_stations, "hubs": _draw_hubs, "seats": _draw_seats}

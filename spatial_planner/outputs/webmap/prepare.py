@@ -92,11 +92,22 @@ def split_straight_parts(lines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=lines.crs).reset_index(drop=True)
 
 
+def _snap_one(geom, decimals: int):
+    """One geometry on the grid, or its vertices rounded where GEOS cannot snap it."""
+    try:
+        return shapely.set_precision(geom, 10.0 ** -decimals)
+    except shapely.errors.GEOSException:
+        return shapely.transform(geom, lambda c: np.round(c, decimals))
+
+
 def _round_coords(geoms: np.ndarray, decimals: int) -> np.ndarray:
     """Snap to a 10^-decimals grid with ``shapely.set_precision``, which keeps polygons valid (rounding each
     vertex on its own can make a thin spike cross itself); parts that collapse below the grid keep their
     vertex-rounded form rather than vanishing."""
-    snapped = shapely.set_precision(geoms, 10.0 ** -decimals)
+    try:
+        snapped = shapely.set_precision(geoms, 10.0 ** -decimals)
+    except shapely.errors.GEOSException:  # one odd geometry (a topology GEOS cannot snap): each on its own
+        snapped = np.array([_snap_one(g, decimals) for g in geoms], dtype=object)
     lost = shapely.is_empty(snapped) & ~shapely.is_empty(geoms)
     if lost.any():
         snapped[lost] = shapely.transform(geoms[lost], lambda c: np.round(c, decimals))
