@@ -29,6 +29,7 @@ See ``docs/scale.md`` for the national-scale plan and its measurements.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import contextmanager
 
 import geopandas as gpd
 import numpy as np
@@ -38,6 +39,21 @@ from .._errors import ConfigError
 from ..network.graph import search_inputs
 
 __all__ = ["get_client", "scatter_graph", "dask_shortest_times", "sjoin_points"]
+
+
+@contextmanager
+def _session(scheduler, n_workers: int):
+    """A client for ``scheduler`` (:func:`get_client`); one this call started is closed with its cluster."""
+    own = not hasattr(scheduler, "submit")
+    client = get_client(scheduler, n_workers=n_workers)
+    try:
+        yield client
+    finally:
+        if own:
+            cluster = getattr(client, "cluster", None)
+            client.close()
+            if cluster is not None:
+                cluster.close()
 
 
 def get_client(scheduler: str | object = "local", *, n_workers: int = 2, memory_limit: str | None = "auto"):
@@ -123,20 +139,12 @@ def dask_shortest_times(
                                batch_size=batch_size, n_workers=n_workers)
     csr, src, tgt = search_inputs(net, sources, targets, mode=mode, reverse=reverse)  # as the single-process engine
     lim = np.inf if limit is None else float(limit)
-    own = not hasattr(scheduler, "submit")
-    client = get_client(scheduler, n_workers=n_workers)
-    try:
+    with _session(scheduler, n_workers) as client:
         graph = scatter_graph(client, csr)  # once per worker, not once per task
         tgt_f = client.scatter(tgt, broadcast=True, hash=False) if tgt is not None else None
         futures = [client.submit(_batch, graph, src[i:i + batch_size], lim, tgt_f, pure=False)
                    for i in range(0, len(src), batch_size)]
         parts = client.gather(futures)
-    finally:
-        if own:
-            cluster = getattr(client, "cluster", None)
-            client.close()
-            if cluster is not None:
-                cluster.close()
     return np.vstack(parts) if parts else np.zeros((0, csr.shape[0] if tgt is None else len(tgt)))
 
 
@@ -154,19 +162,11 @@ def _dask_hierarchy(net, sources, targets, *, mode: str, reverse: bool, schedule
     u_src, src_inv = np.unique(src, return_inverse=True)
     u_tgt, tgt_inv = np.unique(tgt, return_inverse=True)
     buckets = ch.buckets(u_tgt)
-    own = not hasattr(scheduler, "submit")
-    client = get_client(scheduler, n_workers=n_workers)
-    try:
+    with _session(scheduler, n_workers) as client:
         packed = client.scatter((ch, buckets), broadcast=True, hash=False)  # once per worker, not once per task
         futures = [client.submit(_scan, packed, u_src[i:i + batch_size], pure=False)
                    for i in range(0, len(u_src), batch_size)]
         parts = client.gather(futures)
-    finally:
-        if own:
-            cluster = getattr(client, "cluster", None)
-            client.close()
-            if cluster is not None:
-                cluster.close()
     out = (np.vstack(parts) if parts else np.zeros((0, len(u_tgt))))[src_inv][:, tgt_inv]
     return out.T.copy() if reverse else out
 
