@@ -49,6 +49,7 @@ from synthetic import GRID_CRS, road_grid
 
 from spatial_planner.analysis.accessibility import shortest_times
 from spatial_planner.network import build_hierarchy, network_from_arrays
+from spatial_planner.network.hierarchy import kernels
 
 HERE = Path(__file__).resolve().parent
 KMH = 80.0  # one speed for the highway graph, which has no road classes
@@ -121,7 +122,8 @@ def preprocess(net) -> dict:
     r["csgraph prep"], _ = clock(lambda: (net.csr("road"), net.csr_ordered("road"), net.is_symmetric("road")),
                                  "csgraph CSR matrices")
     build_hierarchy(net.csr("road")[:50, :50]).many_to_many([0], [1])  # compile or load the kernels first
-    r["ch prep"], ch = clock(lambda: net.hierarchy("road"), "contraction (one thread)")
+    threads = kernels().threads()
+    r["ch prep"], ch = clock(lambda: net.hierarchy("road"), f"contraction ({threads} thread{'s' * (threads > 1)})")
     r["peak"] = peak_gb()
     r["arcs"] = ch.n_arcs
     print(f"  peak memory so far: {r['peak']:.2f} GB; hierarchy {ch.n_arcs:,} arcs "

@@ -63,6 +63,21 @@ def test_both_kernels_build_the_same_hierarchy_bit_for_bit():
     assert np.abs(got[np.isfinite(ref)] - ref[np.isfinite(ref)]).max() < 1e-9
 
 
+@pytest.mark.parametrize("kernel", ["numba", "python"])
+def test_a_batch_whose_witnesses_run_through_each_other_keeps_every_path(kernel):
+    # a square of equal sides, two ways: 0 and 2 (or 1 and 3) are contracted in one batch, and each
+    # one's pair of neighbours has a witness of equal length through the other; a tie is no witness
+    m = _csr([0, 1, 2, 3, 1, 2, 3, 0], [1, 2, 3, 0, 0, 1, 2, 3], [1.0] * 8, 4)
+    got = H.build_hierarchy(m, kernel=kernel).many_to_many([0, 1, 2, 3], [0, 1, 2, 3], kernel=kernel)
+    assert np.array_equal(got, dijkstra(m, directed=True))
+    grid = network_from_arrays(np.c_[np.arange(36) % 6, np.arange(36) // 6] * 1000.0,
+                               np.r_[[i for i in range(36) if i % 6 < 5], np.arange(30)],
+                               np.r_[[i + 1 for i in range(36) if i % 6 < 5], np.arange(6, 36)],
+                               np.ones(60), np.full(60, 1000.0), crs="EPSG:4547").csr("road")
+    got = H.build_hierarchy(grid, kernel=kernel).many_to_many(np.arange(36), np.arange(36), kernel=kernel)
+    assert np.array_equal(got, dijkstra(grid, directed=True))  # a lattice of ties: whole minutes, exactly
+
+
 def test_the_numba_kernel_is_compiled_and_the_python_kernel_is_not():
     """numba is a dependency: "numba" must mean machine code, or the tests of that path test Python twice."""
     assert H.kernels("numba").COMPILED

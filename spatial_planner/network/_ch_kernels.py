@@ -10,7 +10,9 @@ code is the same; only its speed differs.
 
 Graphs are float64 minutes, every weight ``>= 0``. Searches use an indexed
 binary heap (decrease-key); the contraction order is a ``heapq`` list of
-``(priority, node)`` with lazy deletion.
+``(priority, node)`` with lazy deletion. :func:`contract` runs the witness
+searches of a batch of nodes on numba's threads (``parallel=True``; ``prange``
+is ``range`` uncompiled), each thread with its own search arrays.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ import numpy as np
 
 if globals().get("JIT", False):
     try:
-        from numba import njit
+        from numba import njit, prange
 
         _jit = njit(cache=True, nogil=True)
+        _pjit = njit(cache=True, nogil=True, parallel=True)
         _inline = njit(cache=True, nogil=True, inline="always")  # small hot helpers: no call, no refcounts
         COMPILED = True
     except ImportError:  # pragma: no cover - numba is a dependency
@@ -36,10 +39,21 @@ if not COMPILED:
     def _jit(fn):
         return fn
 
-    _inline = _jit
+    _inline = _pjit = _jit
+    prange = range
 
 
 INF = np.inf
+
+
+def threads() -> int:
+    """The threads a contraction runs on: numba's setting (``NUMBA_NUM_THREADS``), or 1 uncompiled."""
+    if COMPILED:
+        from numba import get_num_threads
+
+        return get_num_threads()
+    return 1
+
 _STALL = 1e-12  # stall only on a strict improvement larger than rounding
 
 
@@ -183,7 +197,7 @@ def _witness(pi, pf, start, size, u, v, base, max_d, limit, dist, touched, mark,
     """Dijkstra from u in the remaining graph without v, looking for witnesses of the shortcuts u → v → w.
 
     The targets ``w`` are the nodes with ``mark[w] == stamp`` (``n_need`` of them besides u); a path to
-    ``w`` of at most ``base + tw[w]`` minutes is a witness. Stops once every target has one, past
+    ``w`` of fewer than ``base + tw[w]`` minutes is a witness. Stops once every target has one, past
     ``max_d`` minutes or after ``limit`` settled nodes. Leaves tentative minutes in ``dist`` (to be reset
     from ``touched[:count]``) and returns the count.
     """
@@ -217,7 +231,7 @@ def _witness(pi, pf, start, size, u, v, base, max_d, limit, dist, touched, mark,
                     n_touched += 1
                 if mark[y] == stamp and y != u:
                     c = base + tw[y]
-                    if nd <= c < dist[y]:
+                    if nd < c <= dist[y]:
                         found += 1
                 dist[y] = nd
                 hsize = _hpush(hk, hn, hpos, hsize, y, nd)
@@ -228,58 +242,60 @@ def _witness(pi, pf, start, size, u, v, base, max_d, limit, dist, touched, mark,
 
 
 @_jit
-def _process(pi, pf, start, size, v, limit, dist, touched, mark, stamp, tw, hk, hn, hpos, si, sf, sc_i, sc_f):
-    """The shortcuts that contracting v needs (``si``, ``sf``: room for v's records; ``sc_i``, ``sc_f``
-    for ``(u, w, hops)`` and minutes of each shortcut, as many as v's records squared).
+def _process(pi, pf, start, size, v, limit, dist, touched, mark, stamp, tw, hk, hn, hpos, sc_i, sc_f):
+    """The shortcuts that contracting v needs, written to ``sc_i`` (``u, w, hops``) and ``sc_f`` (minutes),
+    which have room for as many as v's records squared.
+
+    A pair u → v → w needs no shortcut when a witness search finds a path from u to w without v that
+    is strictly faster. Strictly: then the nodes of a batch, no two of them neighbours, can be
+    contracted with the shortcuts each found in the same graph, even where one's witness runs through
+    another (on a shortest path, a strictly faster witness cannot exist, so every pair on one gets its
+    shortcut).
 
     Returns ``(shortcuts, shortcut hops, arcs removed, hops removed)``.
     """
     s = start[v]
     m = size[v]
-    si[:m] = pi[s:s + m]
-    sf[:m] = pf[s:s + m]
-    nb = si[:, 0]
-    h_out = si[:, 1]
-    h_in = si[:, 2]
-    w_out = sf[:, 0]
-    w_in = sf[:, 1]
     removed = 0
     removed_h = 0
     n_targets = 0
     max_out = 0.0
-    for j in range(m):
-        if w_out[j] < INF:
+    for k in range(s, s + m):
+        if pf[k, 0] < INF:
             removed += 1
-            removed_h += h_out[j]
-            mark[nb[j]] = stamp
-            tw[nb[j]] = w_out[j]
+            removed_h += pi[k, 1]
+            mark[pi[k, 0]] = stamp
+            tw[pi[k, 0]] = pf[k, 0]
             n_targets += 1
-            max_out = max(max_out, w_out[j])
-        if w_in[j] < INF:
+            max_out = max(max_out, pf[k, 0])
+        if pf[k, 1] < INF:
             removed += 1
-            removed_h += h_in[j]
+            removed_h += pi[k, 2]
     added = 0
     added_h = 0
-    for i in range(m):
-        if w_in[i] == INF or n_targets == 0:
+    if n_targets == 0:
+        return added, added_h, removed, removed_h
+    for i in range(s, s + m):
+        w_in = pf[i, 1]
+        if w_in == INF:
             continue
-        u = nb[i]
+        u = pi[i, 0]
         n_need = n_targets - (1 if mark[u] == stamp else 0)
-        count = _witness(pi, pf, start, size, u, v, w_in[i], w_in[i] + max_out, limit, dist, touched, mark,
-                         stamp, tw, n_need, hk, hn, hpos)
-        for j in range(m):
-            if j == i or w_out[j] == INF:
+        count = _witness(pi, pf, start, size, u, v, w_in, w_in + max_out, limit, dist, touched, mark, stamp, tw,
+                         n_need, hk, hn, hpos)
+        for j in range(s, s + m):
+            if j == i or pf[j, 0] == INF:
                 continue
-            c = w_in[i] + w_out[j]
-            w = nb[j]
-            if dist[w] <= c:
-                continue  # a path as fast without v
+            c = w_in + pf[j, 0]
+            w = pi[j, 0]
+            if dist[w] < c:
+                continue  # a faster path without v
             sc_i[added, 0] = u
             sc_i[added, 1] = w
-            sc_i[added, 2] = h_in[i] + h_out[j]
+            sc_i[added, 2] = pi[i, 2] + pi[j, 1]
             sc_f[added] = c
             added += 1
-            added_h += h_in[i] + h_out[j]
+            added_h += pi[i, 2] + pi[j, 1]
         for k in range(count):
             dist[touched[k]] = INF
     return added, added_h, removed, removed_h
@@ -297,15 +313,48 @@ def _priority(added, added_h, removed, removed_h, level, step):
     return np.floor(p / step) * step if step > 0 else p
 
 
+@_pjit
+def _simulate(pi, pf, start, size, cand, nc, limit, dist, touched, mark, stamp0, tw, hk, hn, hpos, off, sc_i,
+              sc_f, res):
+    """Simulate the contraction of ``cand[:nc]`` in one graph, on as many threads as ``dist`` has rows.
+
+    Thread t takes the candidates t, t + threads, …, with row t of the search arrays; candidate i
+    writes its shortcuts from ``off[i]`` on and its counts to ``res[i]``. The graph is only read.
+    """
+    threads = dist.shape[0]
+    for t in prange(threads):
+        for i in range(t, nc, threads):
+            a, ah, r, rh = _process(pi, pf, start, size, cand[i], limit, dist[t], touched[t], mark[t], stamp0 + i,
+                                    tw[t], hk[t], hn[t], hpos[t], sc_i[off[i]:], sc_f[off[i]:])
+            res[i, 0] = a
+            res[i, 1] = ah
+            res[i, 2] = r
+            res[i, 3] = rh
+
+
 @_jit
-def contract(n, indptr, indices, data, sim_limit, limit, step):
+def _offsets(size, cand, nc, off, sc_i, sc_f):
+    """Room for the shortcuts of each candidate (its records squared); the buffers, grown if needed."""
+    off[0] = 0
+    for i in range(nc):
+        off[i + 1] = off[i] + size[cand[i]] * size[cand[i]]
+    if off[nc] > sc_f.shape[0]:
+        grown = max(off[nc], 2 * sc_f.shape[0])
+        sc_i = np.empty((grown, 3), np.int64)
+        sc_f = np.empty(grown, np.float64)
+    return sc_i, sc_f
+
+
+@_jit
+def contract(n, indptr, indices, data, sim_limit, limit, step, threads, batch):
     """Contract every node of a CSR graph (no self-loops, weights > 0).
 
-    Nodes go by priority (:func:`_priority`), with lazy updates: the least is simulated again
-    with the full witness ``limit`` (``sim_limit`` for the first estimates), and contracted
-    with the shortcuts that simulation found if it is still the least, else put back. A
-    node's arcs to the nodes still in the graph when it is contracted are its arcs in the
-    hierarchy.
+    Nodes go by priority (:func:`_priority`), with lazy updates, a ``batch`` at a time: the least
+    nodes, no two of them neighbours and all of the least priority, are simulated again with the
+    full witness ``limit`` (``sim_limit`` for the first estimates) on ``threads`` threads, each in
+    the same graph; then, one after another, each is contracted with the shortcuts its simulation
+    found if it is still the least, else put back. A node's arcs to the nodes still in the graph
+    when it is contracted are its arcs in the hierarchy. The result does not depend on ``threads``.
 
     Returns
     -------
@@ -333,30 +382,37 @@ def contract(n, indptr, indices, data, sim_limit, limit, step):
         for k in range(indptr[x], indptr[x + 1]):
             pi, pf, top = _add_arc(pi, pf, top, start, size, cap, x, indices[k], data[k], 1)
 
+    threads = max(1, threads)
+    batch = max(1, batch)
     done = np.zeros(n, np.bool_)
-    dist = np.full(n, INF)
-    touched = np.empty(n, np.int64)
-    mark = np.zeros(n, np.int64)
+    busy = np.zeros(n, np.bool_)
     level = np.zeros(n, np.float64)
     prio = np.empty(n, np.float64)
-    tw = np.empty(n, np.float64)
-    hk = np.empty(n, np.float64)
-    hn = np.empty(n, np.int64)
-    hpos = np.full(n, -1, np.int64)
-    room = int(deg.max()) + 2 if n else 2
-    si = np.empty((room, 3), np.int64)
-    sf = np.empty((room, 2), np.float64)
-    sc_i = np.empty((room * room, 3), np.int64)
-    sc_f = np.empty(room * room, np.float64)
+    dist = np.full((threads, n), INF)
+    touched = np.empty((threads, n), np.int64)
+    mark = np.full((threads, n), -1, np.int64)
+    tw = np.empty((threads, n), np.float64)
+    hk = np.empty((threads, n), np.float64)
+    hn = np.empty((threads, n), np.int64)
+    hpos = np.full((threads, n), -1, np.int64)
+    sc_i = np.empty((1024, 3), np.int64)
+    sc_f = np.empty(1024, np.float64)
     stamp = 0
-    heap = [(0.0, 0)]
-    heap.pop()
-    for x in range(n):
-        stamp += 1
-        a, ah, r, rh = _process(pi, pf, start, size, x, sim_limit, dist, touched, mark, stamp, tw, hk, hn, hpos,
-                                si, sf, sc_i, sc_f)
-        prio[x] = _priority(a, ah, r, rh, 0.0, step)
-        heap.append((prio[x], x))
+
+    # first estimates, in slices of the nodes
+    chunk = 4096
+    cand = np.arange(n)
+    off = np.empty(max(chunk, batch) + 1, np.int64)
+    res = np.empty((max(chunk, batch), 4), np.int64)
+    for lo in range(0, n, chunk):
+        nc = min(chunk, n - lo)
+        sc_i, sc_f = _offsets(size, cand[lo:], nc, off, sc_i, sc_f)
+        _simulate(pi, pf, start, size, cand[lo:], nc, sim_limit, dist, touched, mark, stamp, tw, hk, hn, hpos, off,
+                  sc_i, sc_f, res)
+        stamp += nc
+        for i in range(nc):
+            prio[lo + i] = _priority(res[i, 0], res[i, 1], res[i, 2], res[i, 3], 0.0, step)
+    heap = [(prio[x], x) for x in range(n)]
     heapq.heapify(heap)
 
     order = np.empty(n, np.int64)
@@ -367,55 +423,81 @@ def contract(n, indptr, indices, data, sim_limit, limit, step):
     arc_up = np.empty(out_cap, np.int8)
     n_arcs = 0
     rank = 0
+    cand = np.empty(batch, np.int64)
+    aside = [(0.0, 0)]
     while len(heap) > 0:
-        p, v = heapq.heappop(heap)
-        if done[v] or p != prio[v]:
+        # the batch: the least nodes of one priority, no two of them neighbours (the others wait aside)
+        nc = 0
+        aside.clear()
+        first = INF
+        while len(heap) > 0 and nc < batch and len(aside) < 4 * batch:
+            p, v = heap[0]
+            if done[v] or p != prio[v]:
+                heapq.heappop(heap)
+                continue
+            if p > first:
+                break
+            heapq.heappop(heap)
+            first = p
+            near = False
+            for k in range(start[v], start[v] + size[v]):
+                if busy[pi[k, 0]]:
+                    near = True
+                    break
+            if near:
+                aside.append((p, v))
+                continue
+            busy[v] = True
+            cand[nc] = v
+            nc += 1
+        for e in aside:
+            heapq.heappush(heap, e)
+        if nc == 0:
             continue
-        if size[v] > si.shape[0]:
-            si = np.empty((2 * size[v], 3), np.int64)
-            sf = np.empty((2 * size[v], 2), np.float64)
-            sc_i = np.empty((4 * size[v] * size[v], 3), np.int64)
-            sc_f = np.empty(4 * size[v] * size[v], np.float64)
-        # lazy update: simulate again (with the full witness limit); contract if still the least, else wait
-        stamp += 1
-        a, ah, r, rh = _process(pi, pf, start, size, v, limit, dist, touched, mark, stamp, tw, hk, hn, hpos, si, sf,
-                                sc_i, sc_f)
-        prio[v] = _priority(a, ah, r, rh, level[v], step)
-        if len(heap) > 0 and prio[v] > heap[0][0]:
-            heapq.heappush(heap, (prio[v], v))
-            continue
-        for j in range(a):
-            pi, pf, top = _add_arc(pi, pf, top, start, size, cap, sc_i[j, 0], sc_i[j, 1], sc_f[j], sc_i[j, 2])
-        s = start[v]
-        m = size[v]
-        if n_arcs + 2 * m > arc_node.shape[0]:
-            grown = max(n_arcs + 2 * m, arc_node.shape[0] * 3 // 2)
-            a1 = np.empty(grown, np.int64)
-            a2 = np.empty(grown, np.int64)
-            a3 = np.empty(grown, np.float64)
-            a4 = np.empty(grown, np.int8)
-            a1[:n_arcs] = arc_node[:n_arcs]
-            a2[:n_arcs] = arc_head[:n_arcs]
-            a3[:n_arcs] = arc_w[:n_arcs]
-            a4[:n_arcs] = arc_up[:n_arcs]
-            arc_node, arc_head, arc_w, arc_up = a1, a2, a3, a4
-        for k in range(s, s + m):
-            for half in range(2):
-                w = pf[k, half]
-                if w < INF:
-                    arc_node[n_arcs] = v
-                    arc_head[n_arcs] = pi[k, 0]
-                    arc_w[n_arcs] = w
-                    arc_up[n_arcs] = 1 - half
-                    n_arcs += 1
-        done[v] = True
-        for k in range(s, s + m):
-            _unlink(pi, pf, start, size, pi[k, 0], v)  # the graph left holds only nodes not yet contracted
-        order[rank] = v
-        rank += 1
-        for k in range(s, s + m):
-            x = pi[k, 0]
-            level[x] = max(level[x], level[v] + 1.0)
+        sc_i, sc_f = _offsets(size, cand, nc, off, sc_i, sc_f)
+        _simulate(pi, pf, start, size, cand, nc, limit, dist, touched, mark, stamp, tw, hk, hn, hpos, off, sc_i,
+                  sc_f, res)
+        stamp += nc
+        for i in range(nc):
+            v = cand[i]
+            busy[v] = False
+            prio[v] = _priority(res[i, 0], res[i, 1], res[i, 2], res[i, 3], level[v], step)
+            if len(heap) > 0 and prio[v] > heap[0][0]:
+                heapq.heappush(heap, (prio[v], v))  # no longer the least: wait
+                continue
+            o = off[i]
+            for j in range(o, o + res[i, 0]):
+                pi, pf, top = _add_arc(pi, pf, top, start, size, cap, sc_i[j, 0], sc_i[j, 1], sc_f[j], sc_i[j, 2])
+            s = start[v]
+            m = size[v]
+            if n_arcs + 2 * m > arc_node.shape[0]:
+                grown = max(n_arcs + 2 * m, arc_node.shape[0] * 3 // 2)
+                a1 = np.empty(grown, np.int64)
+                a2 = np.empty(grown, np.int64)
+                a3 = np.empty(grown, np.float64)
+                a4 = np.empty(grown, np.int8)
+                a1[:n_arcs] = arc_node[:n_arcs]
+                a2[:n_arcs] = arc_head[:n_arcs]
+                a3[:n_arcs] = arc_w[:n_arcs]
+                a4[:n_arcs] = arc_up[:n_arcs]
+                arc_node, arc_head, arc_w, arc_up = a1, a2, a3, a4
+            for k in range(s, s + m):
+                for half in range(2):
+                    w = pf[k, half]
+                    if w < INF:
+                        arc_node[n_arcs] = v
+                        arc_head[n_arcs] = pi[k, 0]
+                        arc_w[n_arcs] = w
+                        arc_up[n_arcs] = 1 - half
+                        n_arcs += 1
+            done[v] = True
+            for k in range(s, s + m):
+                _unlink(pi, pf, start, size, pi[k, 0], v)  # the graph left holds only nodes not yet contracted
+            order[rank] = v
+            rank += 1
+            for k in range(s, s + m):
+                x = pi[k, 0]
+                level[x] = max(level[x], level[v] + 1.0)
     return order, arc_node[:n_arcs].copy(), arc_head[:n_arcs].copy(), arc_w[:n_arcs].copy(), arc_up[:n_arcs].copy()
 
 

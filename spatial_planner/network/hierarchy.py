@@ -33,7 +33,13 @@ one Dijkstra per source.
 Each contraction is chosen by a priority (edge quotient, hop quotient and
 level; Geisberger's thesis) with lazy updates; witness searches stop after
 a few dozen settled nodes, which can only add shortcuts that were not
-needed, never lose a path. Queries use stall-on-demand.
+needed, never lose a path. The least nodes are taken a batch at a time, no
+two of them neighbours, and their witness searches run on all of numba's
+threads (``NUMBA_NUM_THREADS``) in the same graph; a witness must then be
+strictly faster than the path it replaces, which keeps every fastest path
+even where the witnesses of two nodes of a batch run through each other. The
+hierarchy does not depend on the number of threads. Queries use
+stall-on-demand.
 
 The loops are in :mod:`spatial_planner.network._ch_kernels`, compiled with
 numba; ``SPATIAL_PLANNER_CH_KERNEL=python`` (or ``kernel="python"``) runs the
@@ -66,9 +72,10 @@ __all__ = ["CACHE_ENV", "KERNEL_ENV", "OVERLAY_MAX_NODES", "Buckets", "Hierarchy
 KERNEL_ENV = "SPATIAL_PLANNER_CH_KERNEL"
 #: Environment variable naming a folder where hierarchies are saved and found again (off when unset).
 CACHE_ENV = "SPATIAL_PLANNER_CH_CACHE"
-_FORMAT = 1  # bump when the contraction or the file layout changes: old files are then ignored
+_FORMAT = 2  # bump when the contraction or the file layout changes: old files are then ignored
 _SIM_LIMIT = 10  # nodes a witness search settles when a contraction is first estimated (priorities)
 _LIMIT = 60  # ... and when it is simulated again before the node is contracted
+_BATCH = 128  # nodes simulated at once (on numba's threads) before they are contracted one after another
 _STEP = 1.0  # priorities are rounded down to a multiple of this (see _ch_kernels._priority)
 _KERNELS: dict[bool, object] = {}
 
@@ -410,7 +417,7 @@ def build_hierarchy(csr: sparse.csr_matrix, *, kernel: str | None = None) -> Hie
     key = csr_key(m)
     k = kernels(kernel)
     order, a_node, a_head, a_min, a_up = k.contract(n, m.indptr.astype(np.int64), m.indices.astype(np.int64),
-                                                    m.data, _SIM_LIMIT, _LIMIT, _STEP)
+                                                    m.data, _SIM_LIMIT, _LIMIT, _STEP, k.threads(), _BATCH)
     pos = np.empty(n, dtype=np.int64)
     pos[order] = np.arange(n - 1, -1, -1)  # the last contracted is the most important: node 0
     node, head = pos[a_node], pos[a_head]
