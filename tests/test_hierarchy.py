@@ -52,9 +52,11 @@ def test_both_kernels_build_the_same_hierarchy_bit_for_bit():
     u, v = rng.integers(0, n, m), rng.integers(0, n, m)
     w = np.round(rng.uniform(0.1, 20.0, m), 1)  # ties on purpose
     csr = _csr(u, v, w, n)
-    a, b = H.build_hierarchy(csr, kernel="numba"), H.build_hierarchy(csr, kernel="python")
+    a, b = H.build_hierarchy(csr, kernel="numba", workers=2), H.build_hierarchy(csr, kernel="python")
+    one = H.build_hierarchy(csr, kernel="numba", workers=1)  # one thread: the same hierarchy
     for name in H.Hierarchy._FIELDS:
         assert np.array_equal(getattr(a, name), getattr(b, name)), name
+        assert np.array_equal(getattr(a, name), getattr(one, name)), name
     src, tgt = rng.integers(0, n, 40), rng.integers(0, n, 50)
     assert np.array_equal(a.many_to_many(src, tgt, workers=2), b.many_to_many(src, tgt, kernel="python"))
     ref = dijkstra(csr, directed=True, indices=src)[:, tgt]
@@ -80,8 +82,13 @@ def test_a_batch_whose_witnesses_run_through_each_other_keeps_every_path(kernel)
 
 def test_the_numba_kernel_is_compiled_and_the_python_kernel_is_not():
     """numba is a dependency: "numba" must mean machine code, or the tests of that path test Python twice."""
-    assert H.kernels("numba").COMPILED
+    k = H.kernels("numba")
+    assert k.COMPILED
     assert not H.kernels("python").COMPILED
+    before = k.threads()
+    with k.on_threads(1) as n:
+        assert n == k.threads() == 1
+    assert k.threads() == before  # the setting comes back after a contraction on fewer threads
 
 
 @st.composite

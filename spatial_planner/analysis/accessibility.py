@@ -311,7 +311,7 @@ def shortest_times(
                                    scheduler=scheduler, n_workers=workers or 2, engine=eng)
     workers = default_workers() if workers is None else workers
     if eng == "ch":
-        ch = net.hierarchy(mode)
+        ch = net.hierarchy(mode, workers=max(1, workers))
         if reverse:
             return ch.many_to_many(targets, sources, workers=max(1, workers)).T.copy()
         return ch.many_to_many(sources, targets, workers=max(1, workers))

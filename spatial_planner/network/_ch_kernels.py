@@ -18,6 +18,7 @@ is ``range`` uncompiled), each thread with its own search arrays.
 from __future__ import annotations
 
 import heapq
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -53,6 +54,23 @@ def threads() -> int:
 
         return get_num_threads()
     return 1
+
+
+@contextmanager
+def on_threads(n: int):
+    """numba's threads limited to ``n`` (at least 1, at most ``NUMBA_NUM_THREADS``) inside the block; yields
+    how many that is (1 uncompiled)."""
+    if not COMPILED:
+        yield 1
+        return
+    from numba import config, get_num_threads, set_num_threads
+
+    before = get_num_threads()
+    set_num_threads(max(1, min(int(n), config.NUMBA_NUM_THREADS)))
+    try:
+        yield get_num_threads()
+    finally:
+        set_num_threads(before)
 
 _STALL = 1e-12  # stall only on a strict improvement larger than rounding
 

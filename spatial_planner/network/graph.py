@@ -388,7 +388,8 @@ class Network:
             self._csr[key] = m
         return self._csr[key]
 
-    def hierarchy(self, mode: str = "road", *, kernel: str | None = None) -> Hierarchy | Overlay:
+    def hierarchy(self, mode: str = "road", *, kernel: str | None = None, workers: int | None = None
+                  ) -> Hierarchy | Overlay:
         """The contraction hierarchy of a mode's minutes (:mod:`spatial_planner.network.hierarchy`), cached.
 
         Built once per network and mode and kept here; with :attr:`cache_dir` (or the
@@ -398,6 +399,7 @@ class Network:
         A network made by :meth:`with_edges` (a what-if scenario) whose parent already has the
         mode's hierarchy gets an :class:`~spatial_planner.network.hierarchy.Overlay` of it: the
         added edges are searched around the parent's hierarchy, exactly, without contracting again.
+        A contraction runs on ``workers`` threads (default: all of numba's).
         """
         key = (mode, "hierarchy")
         if key not in self._csr:
@@ -405,7 +407,7 @@ class Network:
             found = None
             if parent is not None and (mode, "hierarchy") in parent._csr:
                 found = overlay(parent.hierarchy(mode), parent.csr(mode), self.csr(mode))
-            self._csr[key] = found or cached_hierarchy(self.csr(mode), self.cache_dir, kernel=kernel)
+            self._csr[key] = found or cached_hierarchy(self.csr(mode), self.cache_dir, kernel=kernel, workers=workers)
         return self._csr[key]
 
     def has_hierarchy(self, mode: str = "road") -> bool:

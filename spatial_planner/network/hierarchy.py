@@ -401,11 +401,13 @@ def _map(fn, parts: list, workers: int) -> list:
         return list(pool.map(fn, parts))
 
 
-def build_hierarchy(csr: sparse.csr_matrix, *, kernel: str | None = None) -> Hierarchy:
+def build_hierarchy(csr: sparse.csr_matrix, *, kernel: str | None = None, workers: int | None = None) -> Hierarchy:
     """Contract a directed graph of minutes (a square CSR matrix, weights ``>= 0``) into a :class:`Hierarchy`.
 
     The graph is read as :func:`scipy.sparse.csgraph.dijkstra` reads it: an explicit zero is an arc
-    of 0 minutes, self-loops change nothing, and of parallel entries the fastest counts.
+    of 0 minutes, self-loops change nothing, and of parallel entries the fastest counts. The
+    witness searches run on ``workers`` threads (default: numba's, ``NUMBA_NUM_THREADS``); the
+    hierarchy is the same for any number.
 
     Raises
     ------
@@ -416,8 +418,9 @@ def build_hierarchy(csr: sparse.csr_matrix, *, kernel: str | None = None) -> Hie
     n = m.shape[0]
     key = csr_key(m)
     k = kernels(kernel)
-    order, a_node, a_head, a_min, a_up = k.contract(n, m.indptr.astype(np.int64), m.indices.astype(np.int64),
-                                                    m.data, _SIM_LIMIT, _LIMIT, _STEP, k.threads(), _BATCH)
+    with k.on_threads(k.threads() if workers is None else workers) as threads:
+        order, a_node, a_head, a_min, a_up = k.contract(n, m.indptr.astype(np.int64), m.indices.astype(np.int64),
+                                                        m.data, _SIM_LIMIT, _LIMIT, _STEP, threads, _BATCH)
     pos = np.empty(n, dtype=np.int64)
     pos[order] = np.arange(n - 1, -1, -1)  # the last contracted is the most important: node 0
     node, head = pos[a_node], pos[a_head]
@@ -444,7 +447,7 @@ def on_disk(csr: sparse.csr_matrix, cache_dir: str | os.PathLike | None = None) 
 
 
 def cached_hierarchy(csr: sparse.csr_matrix, cache_dir: str | os.PathLike | None = None, *,
-                     kernel: str | None = None) -> Hierarchy:
+                     kernel: str | None = None, workers: int | None = None) -> Hierarchy:
     """:func:`build_hierarchy`, or an earlier build of the same matrix from ``cache_dir``.
 
     ``cache_dir`` defaults to :data:`CACHE_ENV` (no disk cache when neither is given). A build is
@@ -452,13 +455,13 @@ def cached_hierarchy(csr: sparse.csr_matrix, cache_dir: str | os.PathLike | None
     """
     path = _cache_path(csr, cache_dir)
     if path is None:
-        return build_hierarchy(csr, kernel=kernel)
+        return build_hierarchy(csr, kernel=kernel, workers=workers)
     if path.exists():
         try:
             return Hierarchy.load(path, path.stem[3:])
         except DataFileError as exc:
             print(f"note: {exc}; rebuilding", file=sys.stderr)
-    ch = build_hierarchy(csr, kernel=kernel)
+    ch = build_hierarchy(csr, kernel=kernel, workers=workers)
     try:
         ch.save(path)
     except OSError as exc:  # a read-only cache folder must not stop the analysis
