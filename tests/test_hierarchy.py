@@ -117,6 +117,7 @@ def _coo_graph(n, u, v, w):
 @settings(max_examples=80, deadline=None)
 @given(graph=directed_graph())
 def test_random_directed_graphs_equal_csgraph(kernel, graph):
+    """Many-to-many both ways, and rows to every node both ways."""
     n, u, v, w, src, tgt = graph
     csr = _coo_graph(n, u, v, w)
     ref = dijkstra(csr, directed=True, indices=src)[:, tgt]
@@ -128,6 +129,11 @@ def test_random_directed_graphs_equal_csgraph(kernel, graph):
     ref_back = dijkstra(csr, directed=True, indices=tgt)[:, src].T
     assert np.array_equal(np.isinf(back), np.isinf(ref_back))
     assert np.abs(back[np.isfinite(ref_back)] - ref_back[np.isfinite(ref_back)]).max(initial=0.0) <= 1e-6
+    for reverse in (False, True):  # rows to every node: upward search and sweep down the hierarchy
+        ref = dijkstra(csr.T if reverse else csr, directed=True, indices=src)
+        got = ch.rows(src, reverse=reverse, workers=2, kernel=kernel)
+        assert np.array_equal(np.isinf(got), np.isinf(ref))
+        assert np.abs(got[np.isfinite(ref)] - ref[np.isfinite(ref)]).max(initial=0.0) <= 1e-6
 
 
 def test_bad_graphs_and_ids_raise_config_errors():
@@ -215,6 +221,27 @@ def test_engine_choice():
     assert net.has_hierarchy("road") and resolve_engine(net, "auto", n_sources=1) == "ch"  # built: reuse it
     lim = shortest_times(net, [0], targets=[1, 3], limit=2.0, engine="ch")  # a limit stays on Dijkstra
     assert lim[0, 0] == 1.0 and np.isinf(lim[0, 1])
+    assert resolve_engine(net, "auto", many_to_many=False, rows=True) == "ch"  # rows: the sweep, once built
+    fresh = network_from_arrays(xy, np.array([0, 1, 2]), np.array([1, 2, 3]), np.ones(3), crs="EPSG:4547")
+    assert resolve_engine(fresh, "auto", many_to_many=False, rows=True) == "dijkstra"  # no contraction for rows
+    assert resolve_engine(fresh, "ch", many_to_many=False, rows=True) == "ch"
+    assert np.array_equal(shortest_times(net, [3, 1], engine="ch"), [[3, 2, 1, 0], [1, 0, 1, 2]])
+
+
+def test_rows_on_the_henan_rail_mode_and_a_scenario_overlay(henan):
+    net = build_network(henan["roads"], henan["rail_lines"], henan["stations"])
+    src = np.arange(0, net.n_nodes, 997)
+    ref = shortest_times(net, src, mode="rail", engine="dijkstra")
+    got = shortest_times(net, src, mode="rail", engine="ch")  # one-way boarding arcs: an asymmetric graph
+    ok = np.isfinite(ref)
+    assert np.array_equal(np.isinf(got), ~ok) and np.abs(got[ok] - ref[ok]).max() < 1e-9
+    back = shortest_times(net, src, mode="rail", engine="ch", reverse=True)
+    ref = shortest_times(net, src, mode="rail", engine="dijkstra", reverse=True)
+    ok = np.isfinite(ref)
+    assert np.array_equal(np.isinf(back), ~ok) and np.abs(back[ok] - ref[ok]).max() < 1e-9
+    scen = net.with_edges(net.edges.iloc[:0])  # a scenario's copy: its hierarchy overlays the base's
+    assert np.array_equal(shortest_times(scen, src[:3], mode="rail", engine="ch"),
+                          shortest_times(net, src[:3], mode="rail", engine="dijkstra"))
 
 
 def test_config_key_is_validated_and_documented(tmp_path):

@@ -8,9 +8,11 @@ Two engines answer for the cached graphs of a :class:`~spatial_planner.network.N
   without kilometres). Contracting a mode costs a few hundred one-to-all searches,
   once per network and mode (kept on the network, and on disk next to an
   OpenStreetMap source); after that an OD costs a few upward searches per place.
-  Its threads split the searches.
+  Rows to every node (:func:`shortest_times` without ``targets`` or ``limit``)
+  are an upward search and one sweep down the hierarchy per source (PHAST). Its
+  threads split the searches.
 * ``"dijkstra"``: :func:`scipy.sparse.csgraph.dijkstra` (multi-source, with
-  ``limit=``), for everything else: rows to every node, searches with a
+  ``limit=``), for everything else: searches with a
   ``limit`` (isochrones), searches from a virtual node (nearest hubs, rasters),
   shortest-path trees (kilometres along the fastest path, edge loads). Many
   sources are split across processes (both cores by default). Workers start
@@ -22,7 +24,8 @@ Two engines answer for the cached graphs of a :class:`~spatial_planner.network.N
 
 ``engine="auto"`` (the default, ``[accessibility] engine`` in the run config)
 takes the hierarchy for a many-to-many search when it is already built or saved,
-or when there are enough distinct sources for the contraction to pay for itself
+or when there are enough distinct sources for the contraction to pay for itself,
+and for rows to every node when it is already built or saved
 (:func:`resolve_engine`); both engines give the same minutes to about 1e-12.
 
 Times are minutes. A place is attached to its nearest road node through an
@@ -89,10 +92,13 @@ CH_MIN_WORK = 20_000_000
 
 
 def resolve_engine(net: Network, engine: str | None = "auto", *, mode: str = "road", n_sources: int = 0,
-                   many_to_many: bool = True) -> str:
+                   many_to_many: bool = True, rows: bool = False) -> str:
     """The engine a search runs on: ``"ch"`` or ``"dijkstra"``.
 
-    Searches that are not many-to-many (rows to every node, a ``limit``) always use Dijkstra. For
+    Searches with a ``limit`` (isochrones, nearest hubs within a time) always use Dijkstra. Rows to
+    every node (``rows``: accessibility surfaces, rasters) use the hierarchy's downward sweep
+    (:meth:`~spatial_planner.network.hierarchy.Hierarchy.rows`) on ``"ch"``, and on ``"auto"`` when
+    the hierarchy costs no contraction; a contraction is not worth it for rows alone. For
     many-to-many, ``"auto"`` takes the hierarchy when it costs no contraction (built on this network,
     or saved on disk), or when there are at least :data:`CH_MIN_SOURCES` distinct sources and
     sources × nodes is at least :data:`CH_MIN_WORK`. The built-in Henan plan (about 11,600 nodes,
@@ -109,7 +115,7 @@ def resolve_engine(net: Network, engine: str | None = "auto", *, mode: str = "ro
         raise ConfigError(f"unknown engine '{engine}'", key="accessibility.engine",
                           fix=f"use one of: {', '.join(ENGINES)}.")
     if not many_to_many:
-        return "dijkstra"
+        return "ch" if rows and (engine == "ch" or (engine == "auto" and net.has_hierarchy(mode))) else "dijkstra"
     if engine != "auto":
         return engine
     if n_sources >= CH_MIN_SOURCES and n_sources * net.n_nodes >= CH_MIN_WORK:
@@ -264,8 +270,10 @@ def shortest_times(
     With ``targets`` and no ``limit`` (a many-to-many search), the ``"ch"``
     engine answers from the mode's contraction hierarchy
     (:meth:`Network.hierarchy`, bucket many-to-many; ``reverse`` swaps the
-    roles of sources and targets). Otherwise, and on the ``"dijkstra"``
-    engine, the searches are SciPy Dijkstras.
+    roles of sources and targets); rows to every node without a ``limit``
+    come from one upward search and one sweep down the hierarchy per source
+    (PHAST). With a ``limit``, and on the ``"dijkstra"`` engine, the
+    searches are SciPy Dijkstras.
 
     On Dijkstra with ``targets``, the search runs on the network renumbered along a
     Hilbert curve (:meth:`Network.csr_ordered`) for memory locality, and on a
@@ -303,13 +311,19 @@ def shortest_times(
         ``(len(sources), n_nodes or len(targets))`` float64, ``inf`` where unreachable.
     """
     n_src = len(np.unique(np.asarray(sources, dtype=np.int64)))
-    eng = resolve_engine(net, engine, mode=mode, n_sources=n_src, many_to_many=targets is not None and limit is None)
+    eng = resolve_engine(net, engine, mode=mode, n_sources=n_src, many_to_many=targets is not None and limit is None,
+                         rows=targets is None and limit is None)
     if scheduler:
         from .distributed import dask_shortest_times
 
         return dask_shortest_times(net, sources, mode=mode, targets=targets, limit=limit, reverse=reverse,
                                    scheduler=scheduler, n_workers=workers or 2, engine=eng)
     workers = default_workers() if workers is None else workers
+    if eng == "ch" and targets is None:
+        ch = net.hierarchy(mode, workers=max(1, workers))
+        if hasattr(ch, "rows"):  # a scenario's overlay has no sweep: its rows stay on Dijkstra
+            return ch.rows(sources, reverse=reverse, workers=max(1, workers))
+        eng = "dijkstra"
     if eng == "ch":
         ch = net.hierarchy(mode, workers=max(1, workers))
         if reverse:

@@ -616,3 +616,34 @@ def scan_buckets(ptr, head, wt, sptr, shead, swt, nodes, bucket_ptr, bucket_col,
                 val = d + bucket_min[k]
                 if val < row[t]:  # noqa: PLR1730 - a store only on an improvement
                     row[t] = val
+
+
+@_jit
+def sweep_rows(ptr, head, wt, sptr, shead, swt, nodes, pos, out):
+    """Minutes from each of ``nodes`` to every node (PHAST, Delling et al. 2011): the upward search from
+    the node, then one sweep down the whole hierarchy; ``out[i, x]`` for original node ``x`` (at
+    ``pos[x]`` in the hierarchy).
+
+    Nodes are numbered by rank, highest first, and the arcs that reach a node from above are its
+    records in ``(sptr, shead, swt)``; so a pass over the nodes in order sees each node's higher
+    neighbours final before the node itself, and each node takes its best way down: a pass over
+    memory in order, where a Dijkstra keeps a heap over the graph.
+    """
+    n = ptr.shape[0] - 1
+    dist, touched, hk, hn, hpos, buf_node, buf_dist = _scratch(n)
+    row = np.empty(n)
+    for i in range(nodes.shape[0]):
+        row[:] = INF
+        c = _upward(ptr, head, wt, sptr, shead, swt, nodes[i], dist, touched, hk, hn, hpos, buf_node, buf_dist)
+        for j in range(c):
+            row[buf_node[j]] = buf_dist[j]
+        for v in range(n):
+            best = row[v]
+            for k in range(sptr[v], sptr[v + 1]):
+                val = row[shead[k]] + swt[k]
+                if val < best:  # noqa: PLR1730 - a store only on an improvement
+                    best = val
+            row[v] = best
+        dst = out[i]
+        for x in range(n):
+            dst[x] = row[pos[x]]

@@ -238,6 +238,31 @@ class Hierarchy:
         _map(run, _split(len(src), 4 * workers if workers > 1 else 1), workers)
         return out
 
+    def rows(self, sources, *, reverse: bool = False, workers: int = 1, kernel: str | None = None) -> np.ndarray:
+        """Minutes from each of ``sources`` to every node (original node ids), ``inf`` where unreachable.
+
+        One upward search per source and one sweep down the whole hierarchy (PHAST): a pass over
+        memory in order, instead of a Dijkstra's heap over the graph. ``reverse`` gives the minutes
+        from every node *to* each source. ``workers`` threads split the sources.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(len(sources), n_nodes)`` float64, columns in node order.
+        """
+        src = self.pos[self._check(sources, "sources")]
+        out = np.empty((len(src), self.n_nodes))
+        if not len(src) or not self.n_nodes:
+            return out
+        k = kernels(kernel)
+        (g, s) = self._graphs(reverse)
+
+        def run(b):
+            k.sweep_rows(*g, *s, src[b[0]:b[1]], self.pos, out[b[0]:b[1]])
+
+        _map(run, _split(len(src), workers), workers)  # a part per thread: a sweep's scratch is the graph's size
+        return out
+
     def many_to_many(self, sources, targets, *, workers: int = 1, kernel: str | None = None) -> np.ndarray:
         """Minutes from each of ``sources`` to each of ``targets`` (original node ids), ``inf`` where unreachable.
 
