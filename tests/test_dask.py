@@ -32,12 +32,12 @@ def net(henan):
 def test_dask_equals_single_process_exactly(client, net):
     sources = np.arange(0, net.n_nodes, 19)
     for mode in ("road", "rail"):
-        local = shortest_times(net, sources, mode=mode, workers=1)
+        local = shortest_times(net, sources, mode=mode, workers=1, engine="dijkstra")  # Dijkstra on both sides
         remote = dask_shortest_times(net, sources, mode=mode, scheduler=client, batch_size=16)
         assert np.array_equal(local, remote)
     cols = np.array([3, 50, 7])
     assert np.array_equal(dask_shortest_times(net, sources[:40], targets=cols, scheduler=client, batch_size=8),
-                          shortest_times(net, sources[:40], workers=1)[:, cols])
+                          shortest_times(net, sources[:40], workers=1, engine="dijkstra")[:, cols])
     lim = dask_shortest_times(net, sources[:10], limit=30.0, reverse=True, scheduler=client)
     assert np.array_equal(lim, shortest_times(net, sources[:10], limit=30.0, reverse=True, workers=1))
 
@@ -53,6 +53,11 @@ def test_hierarchy_on_dask_equals_the_single_process_hierarchy(client, net):
             assert np.array_equal(local, remote)
             ref = shortest_times(net, src, targets=tgt, mode=mode, reverse=reverse, engine="dijkstra", workers=1)
             assert np.allclose(remote, ref, atol=1e-6, rtol=0) and np.array_equal(np.isinf(remote), np.isinf(ref))
+            rows = dask_shortest_times(net, src[:20], mode=mode, reverse=reverse, scheduler=client, batch_size=8,
+                                       engine="ch")  # rows to every node: the sweep, on the workers
+            assert np.array_equal(rows, shortest_times(net, src[:20], mode=mode, reverse=reverse, engine="ch"))
+            ref = shortest_times(net, src[:20], mode=mode, reverse=reverse, engine="dijkstra", workers=1)
+            assert np.allclose(rows, ref, atol=1e-6, rtol=0) and np.array_equal(np.isinf(rows), np.isinf(ref))
 
 
 def test_graph_is_shipped_once_per_worker(client, net):

@@ -18,8 +18,9 @@ cluster:
 * On the ``"ch"`` engine it contracts the graph (or takes the network's
   hierarchy) and runs the targets' backward searches on the client, then
   scatters the hierarchy and the buckets once per worker; each task runs the
-  forward searches of a batch of sources. The result equals the
-  single-process hierarchy's bit for bit.
+  forward searches of a batch of sources. Rows to every node (no targets)
+  scatter the hierarchy alone, and each task sweeps it for a batch of
+  sources. The result equals the single-process hierarchy's bit for bit.
 * :func:`sjoin_points` joins a large point layer (for example a million firm
   points) to polygons with dask-geopandas, partitioned spatially.
 
@@ -92,6 +93,10 @@ def _scan(packed, sources: np.ndarray) -> np.ndarray:
     return ch.scan(sources, buckets)
 
 
+def _sweep(ch, sources: np.ndarray, reverse: bool) -> np.ndarray:
+    return ch.rows(sources, reverse=reverse)
+
+
 def _batch(csr, sources: np.ndarray, limit: float, targets: np.ndarray | None) -> np.ndarray:
     from scipy.sparse.csgraph import dijkstra
 
@@ -126,8 +131,8 @@ def dask_shortest_times(
     batch_size
         Sources per task.
     engine
-        ``"ch"`` for the contraction hierarchy (many-to-many only: with ``targets`` and no
-        ``limit``), ``"dijkstra"`` otherwise.
+        ``"ch"`` for the contraction hierarchy (without a ``limit``: buckets for ``targets``, the
+        downward sweep for rows to every node), ``"dijkstra"`` otherwise.
 
     Returns
     -------
@@ -137,6 +142,15 @@ def dask_shortest_times(
     if engine == "ch" and targets is not None and limit is None:
         return _dask_hierarchy(net, sources, targets, mode=mode, reverse=reverse, scheduler=scheduler,
                                batch_size=batch_size, n_workers=n_workers)
+    if engine == "ch" and limit is None and hasattr(net.hierarchy(mode), "rows"):  # not a scenario's overlay
+        ch = net.hierarchy(mode)
+        src = np.asarray(sources, dtype=np.int64)
+        with _session(scheduler, n_workers) as client:
+            packed = client.scatter(ch, broadcast=True, hash=False)  # once per worker, not once per task
+            futures = [client.submit(_sweep, packed, src[i:i + batch_size], reverse, pure=False)
+                       for i in range(0, len(src), batch_size)]
+            parts = client.gather(futures)
+        return np.vstack(parts) if parts else np.zeros((0, net.n_nodes))
     csr, src, tgt = search_inputs(net, sources, targets, mode=mode, reverse=reverse)  # as the single-process engine
     lim = np.inf if limit is None else float(limit)
     with _session(scheduler, n_workers) as client:
