@@ -133,35 +133,25 @@ def preprocess(net) -> dict:
     return r
 
 
-def csgraph_times(net, places: dict, args) -> dict:
-    """csgraph's one-to-all, 160 × 160 and (unless ``--quick``) 2,000 × 2,000, with their ODs."""
-    w, rep = args.workers, args.repeat
-    r = {}
-    r["csgraph one"], r["row one"] = clock(lambda: shortest_times(net, [places["one"]], workers=1, engine="dijkstra"),
-                                           "csgraph one-to-all", rep)
-    r["csgraph 160"], r["od 160"] = clock(
-        lambda: shortest_times(net, places["160"], targets=places["160"], workers=w, engine="dijkstra"),
-        f"csgraph 160×160 ({w} processes)", rep)
-    r["csgraph 2k"], r["od 2k"] = None, None
-    if not args.quick:
-        r["csgraph 2k"], r["od 2k"] = clock(
-            lambda: shortest_times(net, places["2k"], targets=places["2k"], workers=w, engine="dijkstra"),
-            f"csgraph 2,000×2,000 ({w} processes)")
-    return r
+def engine_times(net, places: dict, args, engine: str) -> dict:
+    """One engine's one-to-all (one worker), 160 × 160 and 2,000 × 2,000, with their results.
 
-
-def hierarchy_times(net, places: dict, args) -> dict:
-    """The hierarchy's one-to-all (upward search and sweep), 160 × 160 and 2,000 × 2,000 (median of ``--repeat``)."""
+    Keys start with ``"csgraph"`` (``engine="dijkstra"``, worker processes) or ``"ch"`` (threads). csgraph's
+    2,000 × 2,000 runs once and is skipped with ``--quick``; every other query runs ``--repeat`` times.
+    """
     w, rep = args.workers, args.repeat
+    key, name, unit = ("ch", "hierarchy", "threads") if engine == "ch" else ("csgraph", "csgraph", "processes")
+    one = " (sweep, 1 thread)" if engine == "ch" else ""
     r = {}
-    r["ch one"], r["ch row one"] = clock(lambda: shortest_times(net, [places["one"]], workers=1, engine="ch"),
-                                         "hierarchy one-to-all (sweep, 1 thread)", rep)
-    r["ch 160"], r["ch od 160"] = clock(
-        lambda: shortest_times(net, places["160"], targets=places["160"], workers=w, engine="ch"),
-        f"hierarchy 160×160 ({w} threads)", rep)
-    r["ch 2k"], r["ch od 2k"] = clock(
-        lambda: shortest_times(net, places["2k"], targets=places["2k"], workers=w, engine="ch"),
-        f"hierarchy 2,000×2,000 ({w} threads)", rep)
+    r[f"{key} one"], r[f"{key} row one"] = clock(
+        lambda: shortest_times(net, [places["one"]], workers=1, engine=engine), f"{name} one-to-all{one}", rep)
+    for size, label in (("160", "160×160"), ("2k", "2,000×2,000")):
+        r[f"{key} {size}"], r[f"{key} od {size}"] = None, None
+        if size == "2k" and engine != "ch" and args.quick:
+            continue
+        r[f"{key} {size}"], r[f"{key} od {size}"] = clock(
+            lambda s=size: shortest_times(net, places[s], targets=places[s], workers=w, engine=engine),
+            f"{name} {label} ({w} {unit})", rep if size == "160" or engine == "ch" else 1)
     return r
 
 
@@ -281,18 +271,17 @@ def bench(graph: str, args) -> None:
     two_k = rng.choice(net.n_nodes, 2000, replace=False)
     places = {"one": int(rng.integers(net.n_nodes)), "2k": two_k, "160": two_k[:160]}
     r = preprocess(net)
-    r |= csgraph_times(net, places, args)
+    r |= engine_times(net, places, args, "dijkstra")
     if not args.no_networkx:
         r |= networkx_times(net, places)
-    r |= hierarchy_times(net, places, args)
-    diff = [largest_difference(r["ch od 160"], r["od 160"]), largest_difference(r["ch od 2k"], r["od 2k"]),
-            largest_difference(r["ch row one"], r["row one"])]
+    r |= engine_times(net, places, args, "ch")
+    diff = [largest_difference(r[f"ch {k}"], r[f"csgraph {k}"]) for k in ("od 160", "od 2k", "row one")]
     others = {}
     if not args.no_others:
         for name, fn in (("pandana 0.8, CH pair by pair", pandana_times), ("pyroutingkit, CCH", pyroutingkit_times)):
             res = fn(net, places, args.quick)
             if res is not None:
-                others[name] = (*res[:3], largest_difference(res[3], r["od 160"]))
+                others[name] = (*res[:3], largest_difference(res[3], r["csgraph od 160"]))
     print(f"largest |CH − csgraph| over the ODs and the row: {max(d for d in diff if d is not None):.2e} min",
           flush=True)
     print_table(r, others, args.workers)

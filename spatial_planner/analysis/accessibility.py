@@ -319,16 +319,15 @@ def shortest_times(
         return dask_shortest_times(net, sources, mode=mode, targets=targets, limit=limit, reverse=reverse,
                                    scheduler=scheduler, n_workers=workers or 2, engine=eng)
     workers = default_workers() if workers is None else workers
-    if eng == "ch" and targets is None:
-        ch = net.hierarchy(mode, workers=max(1, workers))
-        if hasattr(ch, "rows"):  # a scenario's overlay has no sweep: its rows stay on Dijkstra
-            return ch.rows(sources, reverse=reverse, workers=max(1, workers))
-        eng = "dijkstra"
     if eng == "ch":
-        ch = net.hierarchy(mode, workers=max(1, workers))
-        if reverse:
-            return ch.many_to_many(targets, sources, workers=max(1, workers)).T.copy()
-        return ch.many_to_many(sources, targets, workers=max(1, workers))
+        threads = max(1, workers)
+        ch = net.hierarchy(mode, workers=threads)
+        if targets is not None:
+            if reverse:
+                return ch.many_to_many(targets, sources, workers=threads).T.copy()
+            return ch.many_to_many(sources, targets, workers=threads)
+        if hasattr(ch, "rows"):  # a scenario's overlay has no sweep: its rows stay on Dijkstra
+            return ch.rows(sources, reverse=reverse, workers=threads)
     csr, src, tgt = search_inputs(net, sources, targets, mode=mode, reverse=reverse)
     lim = np.inf if limit is None else float(limit)
     if tgt is None:

@@ -142,8 +142,8 @@ def dask_shortest_times(
     if engine == "ch" and targets is not None and limit is None:
         return _dask_hierarchy(net, sources, targets, mode=mode, reverse=reverse, scheduler=scheduler,
                                batch_size=batch_size, n_workers=n_workers)
-    if engine == "ch" and limit is None and hasattr(net.hierarchy(mode), "rows"):  # not a scenario's overlay
-        ch = net.hierarchy(mode)
+    ch = net.hierarchy(mode) if engine == "ch" and limit is None else None
+    if hasattr(ch, "rows"):  # rows to every node; a scenario's overlay has no sweep and stays on Dijkstra
         src = np.asarray(sources, dtype=np.int64)
         with _session(scheduler, n_workers) as client:
             packed = client.scatter(ch, broadcast=True, hash=False)  # once per worker, not once per task
